@@ -1,0 +1,31 @@
+EXTENSION  = ecomml
+EXTVERSION = 0.1.0
+
+MODULE_big = ecomml
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# The install script is the concatenation of one SQL piece per concern, kept
+# next to its C file; types and the registry come first.
+SQL_PIECES = src/train_state.sql src/registry.sql src/model_cache.sql src/constant.sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+EXTRA_CLEAN = $(DATA_built)
+
+# pg_regress: sql/<name>.sql -> expected/<name>.out, the install scripts excluded
+REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -Isrc -I/usr/include/x86_64-linux-gnu/openblas-pthread
+PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK  = -lopenblas -lm
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES)
+	cat $^ > $@
+
+.PHONY: bench
+bench:
+	test/run bench

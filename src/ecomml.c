@@ -1,0 +1,32 @@
+/*
+ * ecomml.c - module entry: settings
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "blas.h"
+#include "model_cache.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("ecomml.blas_threads",
+							"Threads OpenBLAS may use inside one backend.",
+							"Keep 1 when queries run with parallel workers, so they do not oversubscribe the cores.",
+							&ecomml_blas_threads,
+							1, 1, 256,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ecomml.model_cache_size",
+							"Decoded models each backend keeps in memory.",
+							NULL,
+							&ecomml_model_cache_size,
+							16, 1, 256,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ecomml");
+}

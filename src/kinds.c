@@ -1,0 +1,85 @@
+/*
+ * kinds.c - the table of model kinds, and ecomml.model_info()
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/detoast.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "constant.h"
+#include "kinds.h"
+
+static const ModelKindInfo kinds[] = {
+	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
+};
+
+const ModelKindInfo *
+model_kind_info(int kind)
+{
+	for (size_t i = 0; i < lengthof(kinds); i++)
+		if ((int) kinds[i].kind == kind)
+			return &kinds[i];
+	return NULL;
+}
+
+void
+json_append_double(StringInfo buf, const char *key, double v)
+{
+	appendStringInfo(buf, ",\"%s\":", key);
+	if (isnan(v) || isinf(v))
+		appendStringInfoString(buf, "null");	/* JSON has no NaN/Infinity */
+	else
+		appendStringInfo(buf, "%.17g", v);
+}
+
+void
+json_append_int(StringInfo buf, const char *key, int64 v)
+{
+	appendStringInfo(buf, ",\"%s\":" INT64_FORMAT, key, v);
+}
+
+void
+json_append_text(StringInfo buf, const char *key, const char *v)
+{
+	appendStringInfo(buf, ",\"%s\":", key);
+	escape_json(buf, v);
+}
+
+/* ecomml.model_info(model bytea) -> jsonb */
+PG_FUNCTION_INFO_V1(model_info);
+Datum
+model_info(PG_FUNCTION_ARGS)
+{
+	bytea	   *model = PG_GETARG_BYTEA_PP(0);
+	ModelHeader hdr;
+	ByteReader	r;
+	const ModelKindInfo *info;
+	void	   *decoded;
+	StringInfoData buf;
+	char		idhex[MODEL_ID_LEN * 2 + 1];
+
+	model_open_payload(model, &hdr, &r);
+	info = model_kind_info(hdr.kind);
+	decoded = info->decode(&r);
+	reader_expect_end(&r);
+
+	for (int i = 0; i < MODEL_ID_LEN; i++)
+		sprintf(idhex + 2 * i, "%02x", hdr.id[i]);
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"kind\":");
+	escape_json(&buf, info->name);
+	json_append_int(&buf, "format_version", hdr.format_version);
+	json_append_text(&buf, "model_id", idhex);
+	json_append_text(&buf, "created_at", timestamptz_to_str(hdr.created_at));
+	json_append_int(&buf, "size_bytes", VARSIZE_ANY(model));
+	json_append_int(&buf, "payload_bytes", hdr.payload_len);
+	info->describe(decoded, &buf);
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}

@@ -1,0 +1,27 @@
+/*
+ * model_cache.h - decoded models, cached per backend by model id
+ *
+ * Scoring functions are called once per row with the same model bytea.
+ * model_cache_get() remembers the last model in fn_extra (no lookup at all
+ * while the same datum comes back) and otherwise consults a small LRU of
+ * decoded models keyed by model id + checksum, reading only the 40-byte
+ * header (a slice fetch from TOAST) until a miss forces a full decode.
+ */
+#ifndef ECOMML_MODEL_CACHE_H
+#define ECOMML_MODEL_CACHE_H
+
+#include "fmgr.h"
+#include "codec.h"
+
+/*
+ * The decoded form of argument argno, which must be a model of the given
+ * kind (MODEL_ANY accepts every kind; then *kind_out says which).  The result
+ * stays valid until the calling query's function memory context is reset.
+ */
+#define MODEL_ANY 0
+extern const void *model_cache_get(FunctionCallInfo fcinfo, int argno, int kind,
+								   int *kind_out);
+
+extern int	ecomml_model_cache_size;
+
+#endif

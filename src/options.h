@@ -1,0 +1,23 @@
+/*
+ * options.h - typed getters over a jsonb options object
+ *
+ * Every training function takes options as jsonb.  options_check_keys rejects
+ * keys the function does not know (catching typos like "factor"); each getter
+ * rejects the wrong JSON type and values outside [min, max], naming the option.
+ */
+#ifndef ECOMML_OPTIONS_H
+#define ECOMML_OPTIONS_H
+
+#include "utils/jsonb.h"
+
+/* NULL-terminated list of accepted keys; jb may be NULL (all defaults). */
+extern void options_check_keys(Jsonb *jb, const char *const *allowed);
+extern int32 options_int(Jsonb *jb, const char *key, int32 dflt, int32 min, int32 max);
+extern int64 options_int64(Jsonb *jb, const char *key, int64 dflt, int64 min, int64 max);
+extern double options_double(Jsonb *jb, const char *key, double dflt, double min, double max);
+extern bool options_bool(Jsonb *jb, const char *key, bool dflt);
+/* returns one of choices (NULL-terminated); the result is a pointer into choices */
+extern const char *options_choice(Jsonb *jb, const char *key, const char *dflt,
+								  const char *const *choices);
+
+#endif

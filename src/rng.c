@@ -1,0 +1,81 @@
+/*
+ * rng.c - xoshiro256** (Blackman & Vigna 2018) seeded by splitmix64
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "rng.h"
+
+static inline uint64
+rotl(uint64 x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+void
+rng_seed(Rng *rng, uint64 seed)
+{
+	/* splitmix64 spreads any seed, even 0, over the whole 256-bit state */
+	for (int i = 0; i < 4; i++)
+	{
+		uint64		z = (seed += UINT64CONST(0x9e3779b97f4a7c15));
+
+		z = (z ^ (z >> 30)) * UINT64CONST(0xbf58476d1ce4e5b9);
+		z = (z ^ (z >> 27)) * UINT64CONST(0x94d049bb133111eb);
+		rng->s[i] = z ^ (z >> 31);
+	}
+}
+
+uint64
+rng_next(Rng *rng)
+{
+	uint64	   *s = rng->s;
+	uint64		result = rotl(s[1] * 5, 7) * 9;
+	uint64		t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+double
+rng_uniform(Rng *rng)
+{
+	return (rng_next(rng) >> 11) * 0x1.0p-53;
+}
+
+uint64
+rng_below(Rng *rng, uint64 n)
+{
+	/* rejection keeps the result unbiased for any n */
+	uint64		limit = PG_UINT64_MAX - PG_UINT64_MAX % n;
+	uint64		x;
+
+	Assert(n > 0);
+	do
+		x = rng_next(rng);
+	while (x >= limit);
+	return x % n;
+}
+
+double
+rng_normal(Rng *rng)
+{
+	/* Marsaglia's polar method; the second variate is dropped to stay stateless */
+	double		u,
+				v,
+				s;
+
+	do
+	{
+		u = 2.0 * rng_uniform(rng) - 1.0;
+		v = 2.0 * rng_uniform(rng) - 1.0;
+		s = u * u + v * v;
+	} while (s >= 1.0 || s == 0.0);
+	return u * sqrt(-2.0 * log(s) / s);
+}

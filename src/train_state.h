@@ -1,0 +1,52 @@
+/*
+ * train_state.h - the transition state shared by every training aggregate
+ *
+ * SQL sees one type, ecomml.agg_state: a varlena whose flat form is
+ * "EcAS", a format version, the model kind it trains, then the kind's payload.
+ * While an aggregate runs, the state is a read-write expanded object owned by
+ * the aggregate's memory context, so transition functions update it in place
+ * and nodeAgg never copies it (see doc/models.md, "Training aggregates").  It
+ * is flattened only when it leaves the process: a parallel worker's partial
+ * result, Citus's worker_partial_agg, or text/binary output.
+ */
+#ifndef ECOMML_TRAIN_STATE_H
+#define ECOMML_TRAIN_STATE_H
+
+#include "fmgr.h"
+#include "utils/expandeddatum.h"
+#include "codec.h"
+
+/* What a model kind's training state must provide. */
+typedef struct TrainStateOps
+{
+	ModelKind	kind;
+	/* serialize into w; must write exactly what read consumes */
+	void		(*write) (const void *data, ByteWriter *w);
+	/* rebuild from r in CurrentMemoryContext; validate every field */
+	void	   *(*read) (ByteReader *r);
+	/* merge 'from' into 'into'; CurrentMemoryContext is into's context */
+	void		(*combine) (void *into, const void *from);
+} TrainStateOps;
+
+typedef struct TrainState
+{
+	ExpandedObjectHeader hdr;
+	const TrainStateOps *ops;
+	void	   *data;			/* kind-specific; NULL until the first row */
+	Size		flat_size;		/* cached by get_flat_size, 0 = unknown */
+} TrainState;
+
+/*
+ * In a transition function: the state in argument 0, created empty (data ==
+ * NULL) on the first call.  Allocate the kind's data in state->hdr.eoh_context.
+ * Return it with PG_RETURN_AGG_STATE(state).
+ */
+extern TrainState *train_state_for_update(FunctionCallInfo fcinfo, const TrainStateOps *ops);
+#define PG_RETURN_AGG_STATE(st) \
+	do { (st)->flat_size = 0; PG_RETURN_DATUM(EOHPGetRWDatum(&(st)->hdr)); } while (0)
+
+/* In a final function: the kind's data of argument argno, or NULL if none. */
+extern const void *train_state_get_data(FunctionCallInfo fcinfo, int argno, const TrainStateOps *ops);
+
+
+#endif
