@@ -85,9 +85,10 @@ BEGIN
         RAISE EXCEPTION 'model "%" has no version %', name, version
             USING ERRCODE = 'undefined_object';
     END IF;
-    UPDATE ecomml.model m SET active = (m.version = model_activate.version)
-     WHERE m.name = model_activate.name
-       AND (m.active OR m.version = model_activate.version);
+    -- two statements: the one-active index is checked row by row
+    UPDATE ecomml.model m SET active = false WHERE m.name = model_activate.name AND m.active;
+    UPDATE ecomml.model m SET active = true
+     WHERE m.name = model_activate.name AND m.version = model_activate.version;
 END
 $$;
 COMMENT ON FUNCTION ecomml.model_activate(text, int) IS 'make one saved version the active one';
