@@ -117,3 +117,19 @@ END
 $$;
 COMMENT ON FUNCTION ecomml.model_drop(text, int, bool) IS
     'delete old versions of a model, keeping the active one and the newest keep others';
+
+-- Retraining for schedulers (pg_cron): run a training query, save its model.
+-- A procedure, so a job can CALL it; an error leaves the active version as it was.
+CREATE PROCEDURE ecomml.retrain(name text, training_query text, metrics jsonb DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    trained bytea;
+BEGIN
+    -- exactly one row with one bytea column: the new model
+    EXECUTE training_query INTO STRICT trained;
+    PERFORM ecomml.model_save(name, trained, metrics);
+END
+$$;
+COMMENT ON PROCEDURE ecomml.retrain(text, text, jsonb) IS
+    'run a query returning one model and save it as the next active version of name';
