@@ -1,6 +1,6 @@
 -- Foundation: model codec, registry, cache, options, training-state type.
 BEGIN;
-SELECT plan(40);
+SELECT plan(44);
 
 CREATE TEMP TABLE good AS SELECT ecomml.train_mean(x) AS m FROM (VALUES (1.0), (2.0), (6.0)) v(x);
 
@@ -66,6 +66,16 @@ SELECT throws_ok($$SELECT ecomml.model_activate('t', 7)$$,
 SELECT throws_ok($$SELECT ecomml.model_drop('t', -1)$$,
     '22023', 'keep must be zero or more, not -1', 'negative keep');
 SELECT is(ecomml.model_drop('t'), 0, 'the active version is never pruned by default');
+
+SELECT throws_ok($$CALL ecomml.retrain('t', 'SELECT ecomml.train_mean(x) FROM (SELECT 1.0::float8 x WHERE false) s')$$,
+    '22000', 'cannot train a constant model on zero rows', 'retrain on an empty source fails');
+SELECT is((SELECT version FROM ecomml.model WHERE name = 't' AND active), 1,
+    'a failed retrain leaves the active version');
+SELECT throws_ok($$CALL ecomml.retrain('t', 'SELECT m FROM good, generate_series(1, 2)')$$,
+    'P0003', NULL, 'retrain query returning two rows');
+CALL ecomml.retrain('t', 'SELECT ecomml.train_mean(g::float8) FROM generate_series(1, 3) g');
+SELECT is((SELECT version FROM ecomml.model WHERE name = 't' AND active), 2,
+    'retrain saves and activates the next version');
 
 -- training-state type
 SELECT throws_ok($$SELECT ecomml.train_mean_transfn(NULL, 1.0)$$,
