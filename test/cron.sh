@@ -6,6 +6,7 @@ set -euo pipefail
 q() { psql -X -At -v ON_ERROR_STOP=1 -d ecomml -c "$1"; }
 q "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d ecomml >/dev/null <<'SQL'
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS cron_sales, cron_empty;
 CREATE TABLE cron_sales AS SELECT g::float8 AS amount FROM generate_series(1, 1000) g;
 CREATE TABLE cron_empty (amount float8);
