@@ -1,6 +1,6 @@
 -- Foundation: model codec, registry, cache, options, training-state type.
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 
 CREATE TEMP TABLE good AS SELECT ecomml.train_mean(x) AS m FROM (VALUES (1.0), (2.0), (6.0)) v(x);
 
@@ -116,6 +116,21 @@ SELECT is((SELECT sum(ecomml.predict(m)) FROM good, generate_series(1, 5000)),
     15000::float8, 'inline model per row');
 SELECT is((SELECT misses FROM ecomml.model_cache_stats()), 2::bigint,
     'a second model is one more decode');
+
+-- the LRU is bounded by ecomml.model_cache_size
+SET LOCAL ecomml.model_cache_size = 2;
+SELECT ecomml.model_cache_reset();
+CREATE TEMP TABLE three AS
+SELECT k, ecomml.train_mean(g::float8 + k) AS m FROM generate_series(1, 3) k, generate_series(1, 10) g GROUP BY k;
+SELECT ecomml.predict(m) FROM three WHERE k = 1;
+SELECT ecomml.predict(m) FROM three WHERE k = 2;
+SELECT ecomml.predict(m) FROM three WHERE k = 3;
+SELECT ecomml.predict(m) FROM three WHERE k = 3;
+SELECT is((SELECT entries FROM ecomml.model_cache_stats()), 2, 'cache holds at most model_cache_size models');
+SELECT is((SELECT (misses, evictions)::text FROM ecomml.model_cache_stats()), '(3,1)',
+    'three models, one evicted, the repeated one served from cache');
+SELECT is((SELECT array_agg(ecomml.predict(m) ORDER BY k) FROM three), '{6.5,7.5,8.5}'::float8[],
+    'every model still predicts right after eviction');
 
 SELECT * FROM finish();
 ROLLBACK;
