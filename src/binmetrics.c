@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -483,6 +484,21 @@ binary_metrics_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/* ",\"key\":value" with the shortest decimal that reads back exactly */
+static void
+append_shortest(StringInfo buf, const char *key, double v)
+{
+	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	if (!isfinite(v))
+	{
+		appendStringInfo(buf, ",\"%s\":null", key);	/* JSON has no Infinity */
+		return;
+	}
+	double_to_shortest_decimal_buf(v, num);
+	appendStringInfo(buf, ",\"%s\":%s", key, num);
+}
+
 static double
 ratio(int64 num, int64 den)
 {
@@ -509,15 +525,15 @@ binary_metrics_finalfn(PG_FUNCTION_ARGS)
 	recall = ratio(s->tp, s->tp + s->fn);
 	f1 = ratio(2 * s->tp, 2 * s->tp + s->fp + s->fn);
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"threshold\":%.17g", s->threshold);
-	json_append_int(&buf, "tp", s->tp);
+	appendStringInfo(&buf, "{\"tp\":" INT64_FORMAT, s->tp);
+	append_shortest(&buf, "threshold", s->threshold);
 	json_append_int(&buf, "fp", s->fp);
 	json_append_int(&buf, "tn", s->tn);
 	json_append_int(&buf, "fn", s->fn);
-	json_append_double(&buf, "precision", precision);
-	json_append_double(&buf, "recall", recall);
-	json_append_double(&buf, "f1", f1);
-	json_append_double(&buf, "accuracy", ratio(s->tp + s->tn, n));
+	append_shortest(&buf, "precision", precision);
+	append_shortest(&buf, "recall", recall);
+	append_shortest(&buf, "f1", f1);
+	append_shortest(&buf, "accuracy", ratio(s->tp + s->tn, n));
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

@@ -17,6 +17,7 @@
 
 #include <math.h>
 
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -684,7 +685,12 @@ json_append_array(StringInfo buf, const char *key, const double *v, int n)
 {
 	appendStringInfo(buf, ",\"%s\":[", key);
 	for (int j = 0; j < n; j++)
-		appendStringInfo(buf, "%s%.17g", j ? "," : "", v[j]);
+	{
+		char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+		double_to_shortest_decimal_buf(v[j], num);
+		appendStringInfo(buf, "%s%s", j ? "," : "", num);
+	}
 	appendStringInfoChar(buf, ']');
 }
 
