@@ -51,6 +51,19 @@ typedef struct IForestState
 	double	   *sample;			/* trees * psi * d */
 } IForestState;
 
+/*
+ * Decoded node, 16 bytes.  In a standard forest a leaf loops to itself
+ * (feature 0, threshold -Inf, right = itself), so every tree can be walked
+ * for exactly height_limit steps without a branch on the data, all trees in
+ * lockstep: the CPU overlaps the trees' dependent loads.
+ */
+typedef struct IFNode
+{
+	double		val;			/* threshold / hyperplane offset */
+	int32		feat;			/* feature, or normal index if extended; -1 extended leaf */
+	int32		right;			/* right child; the left one is this + 1 */
+} IFNode;
+
 typedef struct IForestModel
 {
 	int32		d;
@@ -66,7 +79,8 @@ typedef struct IForestModel
 	int32	   *feat;			/* -1 leaf; feature, or normal index if extended */
 	int32	   *right;			/* right child; the left one is node + 1 */
 	double	   *val;			/* threshold / hyperplane offset; leaf: size */
-	double	   *leaf_c;			/* decoded: c(size) at leaves */
+	IFNode	   *node;			/* decoded, packed */
+	double	   *leaf_h;			/* decoded: depth + c(size) at leaves, NaN elsewhere */
 	int32		n_normals;
 	double	   *normals;
 	double		c_nsamp;
@@ -547,6 +561,7 @@ void *
 iforest_decode(ByteReader *r)
 {
 	IForestModel *m = palloc0(sizeof(IForestModel));
+	int32	   *depth;
 
 	m->d = read_i32(r);
 	m->trees = read_i32(r);
@@ -573,7 +588,9 @@ iforest_decode(ByteReader *r)
 	m->normals = read_f64_array(r, (Size) m->n_normals * m->d);
 	if (m->tree_start[0] != 0 || m->tree_start[m->trees] != m->nodes)
 		reader_corrupt(r, "The iforest model's trees are inconsistent");
-	m->leaf_c = palloc0(sizeof(double) * m->nodes);
+	m->node = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(IFNode) * m->nodes);
+	m->leaf_h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * m->nodes);
+	depth = palloc(sizeof(int32) * m->nodes);
 	for (int t = 0; t < m->trees; t++)
 	{
 		int32		end = m->tree_start[t + 1];
@@ -589,15 +606,41 @@ iforest_decode(ByteReader *r)
 					k + 1 >= end || m->right[k] <= k + 1 || m->right[k] >= end ||
 					isnan(m->val[k]))
 					reader_corrupt(r, "The iforest model's nodes are inconsistent");
+				m->node[k].val = m->val[k];
+				m->leaf_h[k] = NAN;
 			}
 			else
 			{
 				if (m->feat[k] != -1 || !(m->val[k] >= 0 && m->val[k] <= m->nsamp))
 					reader_corrupt(r, "The iforest model's leaves are inconsistent");
-				m->leaf_c[k] = c_factor(m->val[k]);
+				m->node[k].val = -INFINITY;
+				m->leaf_h[k] = c_factor(m->val[k]);
 			}
+			m->node[k].feat = m->feat[k] >= 0 ? m->feat[k] : (m->extended ? -1 : 0);
+			m->node[k].right = m->feat[k] >= 0 ? m->right[k] : k;
+		}
+		/* the path length of a leaf: its depth plus c(size); depths in preorder */
+		depth[m->tree_start[t]] = 0;
+		for (int32 k = m->tree_start[t]; k < end; k++)
+		{
+			if (m->feat[k] >= 0)
+			{
+				depth[k + 1] = depth[k] + 1;
+				depth[m->right[k]] = depth[k] + 1;
+			}
+			else if (depth[k] > m->height_limit)
+				reader_corrupt(r, "The iforest model's trees are deeper than their height limit");
+			else
+				m->leaf_h[k] += depth[k];
 		}
 	}
+	pfree(depth);
+	/* the raw arrays are no longer needed */
+	pfree(m->feat);
+	pfree(m->right);
+	pfree(m->val);
+	m->feat = m->right = NULL;
+	m->val = NULL;
 	m->c_nsamp = c_factor(m->nsamp);
 	return m;
 }
@@ -625,27 +668,62 @@ iforest_features(const void *model)
 }
 
 static inline bool
-goes_left(const IForestModel *m, int32 k, const double *x)
+goes_left(const IForestModel *m, const IFNode *nd, const double *x)
 {
 	if (!m->extended)
-		return x[m->feat[k]] < m->val[k];
-	return cblas_ddot(m->d, x, 1, m->normals + (Size) m->feat[k] * m->d, 1) <= m->val[k];
+		return x[nd->feat] < nd->val;
+	return cblas_ddot(m->d, x, 1, m->normals + (Size) nd->feat * m->d, 1) <= nd->val;
 }
 
 /* Path length of x in tree t: edges to its leaf plus c(leaf size). */
-static double
-path_length(const IForestModel *m, int t, const double *x, int32 *leaf)
+static inline double
+path_length(const IForestModel *m, int t, const double *x)
 {
+	const IFNode *nodes = m->node;
 	int32		k = m->tree_start[t];
-	int			depth = 0;
 
-	while (m->feat[k] >= 0)
+	if (!m->extended)
+		for (int step = 0; step < m->height_limit; step++)
+		{
+			int32		left = -(int32) (x[nodes[k].feat] < nodes[k].val);
+
+			k = nodes[k].right ^ ((nodes[k].right ^ (k + 1)) & left);
+		}
+	else
+		while (isnan(m->leaf_h[k]))
+			k = goes_left(m, &nodes[k], x) ? k + 1 : nodes[k].right;
+	return m->leaf_h[k];
+}
+
+#define LOCKSTEP 16
+
+/* Sum of the path lengths over all trees of a standard forest. */
+static double
+path_length_sum(const IForestModel *m, const double *x)
+{
+	const IFNode *nodes = m->node;
+	double		sum = 0;
+
+	for (int t0 = 0; t0 < m->trees; t0 += LOCKSTEP)
 	{
-		k = goes_left(m, k, x) ? k + 1 : m->right[k];
-		depth++;
+		int32		k[LOCKSTEP];
+		int			g = Min(LOCKSTEP, m->trees - t0);
+
+		for (int i = 0; i < g; i++)
+			k[i] = m->tree_start[t0 + i];
+		for (int step = 0; step < m->height_limit; step++)
+			for (int i = 0; i < g; i++)
+			{
+				const IFNode *nd = &nodes[k[i]];
+				int32		left = -(int32) (x[nd->feat] < nd->val);	/* all ones or 0 */
+
+				/* select without a branch: the outcome is a coin flip */
+				k[i] = nd->right ^ ((nd->right ^ (k[i] + 1)) & left);
+			}
+		for (int i = 0; i < g; i++)
+			sum += m->leaf_h[k[i]];
 	}
-	*leaf = k;
-	return depth + m->leaf_c[k];
+	return sum;
 }
 
 double
@@ -653,10 +731,12 @@ iforest_score(const void *model, const double *x, int d)
 {
 	const IForestModel *m = model;
 	double		sum = 0;
-	int32		leaf;
 
-	for (int t = 0; t < m->trees; t++)
-		sum += path_length(m, t, x, &leaf);
+	if (!m->extended)
+		sum = path_length_sum(m, x);
+	else
+		for (int t = 0; t < m->trees; t++)
+			sum += path_length(m, t, x);
 	if (m->c_nsamp == 0)
 		return 0.5;				/* one row per tree: nothing to compare with */
 	return pow(2.0, -(sum / m->trees) / m->c_nsamp);
@@ -676,26 +756,27 @@ iforest_explain(const void *model, const double *x, int d, double *contrib)
 	memset(contrib, 0, sizeof(double) * d);
 	for (int t = 0; t < m->trees; t++)
 	{
-		int32		leaf;
-		double		h = path_length(m, t, x, &leaf);
+		double		h = path_length(m, t, x);
 		int32		k = m->tree_start[t];
 
 		if (h <= 0)
 			continue;
-		while (m->feat[k] >= 0)
+		while (isnan(m->leaf_h[k]))
 		{
+			const IFNode *nd = &m->node[k];
+
 			if (!m->extended)
-				contrib[m->feat[k]] += 1.0 / h;
+				contrib[nd->feat] += 1.0 / h;
 			else
 			{
-				const double *nv = m->normals + (Size) m->feat[k] * m->d;
+				const double *nv = m->normals + (Size) nd->feat * m->d;
 				double		total = cblas_dasum(d, nv, 1);
 
 				if (total > 0)
 					for (int j = 0; j < d; j++)
 						contrib[j] += fabs(nv[j]) / total / h;
 			}
-			k = goes_left(m, k, x) ? k + 1 : m->right[k];
+			k = goes_left(m, nd, x) ? k + 1 : nd->right;
 		}
 	}
 	for (int j = 0; j < d; j++)

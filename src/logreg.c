@@ -528,6 +528,9 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	hn = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
 	hc = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
 
+	/* start from the intercept-only fit: the log-odds of the weighted classes */
+	if (s->intercept)
+		w[d] = log(f.w_pos * s->npos / (f.w_neg * (n - s->npos)));
 	obj = logreg_pass(&f, w, g, h);
 	for (;;)
 	{
