@@ -1,0 +1,639 @@
+/*
+ * binmetrics.c - feature arrays, ecomml.score / explain_score, and the
+ * binary-classification metric aggregates roc_auc, pr_auc, binary_metrics
+ *
+ * roc_auc and pr_auc follow scikit-learn exactly, ties included: rows are
+ * sorted by score descending and one point of the curve is taken per distinct
+ * score (all tied rows enter together).  ROC AUC is the trapezoidal area
+ * under those points, so a tie between a positive and a negative counts one
+ * half; average precision is sum_k (R_k - R_{k-1}) P_k over the same points
+ * (no interpolation).  See doc/fraud.md.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "fraud.h"
+#include "kinds.h"
+#include "model_cache.h"
+
+/* Feature arrays */
+
+/* ARR_DATA_OFFSET without the signedness warning of the system header */
+#define ARR_DATA_OFFSET_SAFE(a) \
+	(ARR_HASNULL(a) ? (Size) (a)->dataoffset : (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)))
+
+const double *
+fraud_read_features(ArrayType *arr, int expected_d, bool allow_null, double *buf,
+					int *d_out, const char *what)
+{
+	int			d;
+	const double *src;
+	bits8	   *nulls;
+	double	   *out;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s features must be a float8[] array", what)));
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s features must be a one-dimensional array, not %d-dimensional",
+						what, ARR_NDIM(arr))));
+	d = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	if (d == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s features must not be an empty array", what)));
+	if (d > FRAUD_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s features have %d elements, more than the limit of %d",
+						what, d, FRAUD_MAX_FEATURES)));
+	if (expected_d > 0 && d != expected_d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s features have %d elements, expected %d", what, d, expected_d),
+				 errdetail("Every row's feature array must have the length of the first one (or of the model's).")));
+	*d_out = d;
+	src = (const double *) (void *) ((char *) arr + ARR_DATA_OFFSET_SAFE(arr));
+	nulls = ARR_NULLBITMAP(arr);
+	if (nulls == NULL)
+	{
+		for (int j = 0; j < d; j++)
+			if (!isfinite(src[j]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("%s feature %d must be finite, not %g", what, j + 1, src[j])));
+		return src;
+	}
+	out = buf ? buf : palloc(sizeof(double) * d);
+	for (int j = 0; j < d; j++)
+	{
+		if (!(nulls[j / 8] & (1 << (j % 8))))
+		{
+			if (!allow_null)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s feature %d is NULL", what, j + 1),
+						 errhint("Replace NULLs in the query (coalesce), or train logreg with {\"impute\": \"mean\"}.")));
+			out[j] = NAN;
+			continue;
+		}
+		if (!isfinite(*src))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s feature %d must be finite, not %g", what, j + 1, *src)));
+		out[j] = *src++;
+	}
+	return out;
+}
+
+/* Sorting and the two curve metrics */
+
+static int
+cmp_score_desc(const void *a, const void *b)
+{
+	double		x = ((const ScoredLabel *) a)->score;
+	double		y = ((const ScoredLabel *) b)->score;
+
+	return x > y ? -1 : (x < y ? 1 : 0);
+}
+
+void
+fraud_sort_scores(ScoredLabel *v, int64 n)
+{
+	qsort(v, n, sizeof(ScoredLabel), cmp_score_desc);
+}
+
+/*
+ * Trapezoids between consecutive distinct-score points, summed in integer
+ * counts (exact below 2^53) and divided once by 2 P N.
+ */
+double
+fraud_roc_auc_sorted(const ScoredLabel *v, int64 n)
+{
+	int64		tp = 0,
+				fp = 0,
+				tp_prev = 0,
+				fp_prev = 0;
+	double		area2 = 0;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		if (v[i].label)
+			tp++;
+		else
+			fp++;
+		if (i == n - 1 || v[i + 1].score != v[i].score)
+		{
+			area2 += (double) (fp - fp_prev) * (double) (tp + tp_prev);
+			tp_prev = tp;
+			fp_prev = fp;
+		}
+	}
+	if (tp == 0 || fp == 0)
+		return NAN;
+	return area2 / (2.0 * (double) tp * (double) fp);
+}
+
+double
+fraud_average_precision_sorted(const ScoredLabel *v, int64 n)
+{
+	int64		tp = 0,
+				fp = 0,
+				positives = 0;
+	double		ap = 0,
+				recall_prev = 0;
+
+	for (int64 i = 0; i < n; i++)
+		positives += v[i].label;
+	if (positives == 0)
+		return NAN;
+	for (int64 i = 0; i < n; i++)
+	{
+		if (v[i].label)
+			tp++;
+		else
+			fp++;
+		if (i == n - 1 || v[i + 1].score != v[i].score)
+		{
+			double		recall = (double) tp / positives;
+
+			ap += (recall - recall_prev) * ((double) tp / (tp + fp));
+			recall_prev = recall;
+			if (tp == positives)
+				break;
+		}
+	}
+	return ap;
+}
+
+/* Aggregate state of roc_auc / pr_auc: every (score, label) pair */
+
+typedef struct PairState
+{
+	int64		n;
+	int64		cap;
+	ScoredLabel *v;
+} PairState;
+
+static MemoryContext
+metric_agg_context(FunctionCallInfo fcinfo, const char *name)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", name)));
+	return aggcxt;
+}
+
+static void
+pair_reserve(PairState *s, int64 extra, MemoryContext cxt)
+{
+	int64		need = s->n + extra;
+
+	if (need <= s->cap)
+		return;
+	s->cap = Max(need, Max(s->cap * 2, 1024));
+	if (s->v == NULL)
+		s->v = MemoryContextAllocHuge(cxt, s->cap * sizeof(ScoredLabel));
+	else
+		s->v = repalloc_huge(s->v, s->cap * sizeof(ScoredLabel));
+}
+
+PG_FUNCTION_INFO_V1(score_label_transfn);
+Datum
+score_label_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = metric_agg_context(fcinfo, "score_label_transfn");
+	PairState  *s = PG_ARGISNULL(0) ? NULL : (PairState *) PG_GETARG_POINTER(0);
+
+	if (s == NULL)
+		s = MemoryContextAllocZero(aggcxt, sizeof(PairState));
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	{
+		double		score = PG_GETARG_FLOAT8(1);
+
+		if (isnan(score))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("score must not be NaN")));
+		pair_reserve(s, 1, aggcxt);
+		s->v[s->n].score = score;
+		s->v[s->n].label = PG_GETARG_BOOL(2);
+		s->n++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+PG_FUNCTION_INFO_V1(score_label_combine);
+Datum
+score_label_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = metric_agg_context(fcinfo, "score_label_combine");
+	PairState  *a = PG_ARGISNULL(0) ? NULL : (PairState *) PG_GETARG_POINTER(0);
+	PairState  *b = PG_ARGISNULL(1) ? NULL : (PairState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		a = MemoryContextAllocZero(aggcxt, sizeof(PairState));
+	pair_reserve(a, b->n, aggcxt);
+	if (b->n > 0)
+		memcpy(a->v + a->n, b->v, b->n * sizeof(ScoredLabel));
+	a->n += b->n;
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(score_label_serialize);
+Datum
+score_label_serialize(PG_FUNCTION_ARGS)
+{
+	PairState  *s = (PairState *) PG_GETARG_POINTER(0);
+	ByteWriter	w;
+	bytea	   *out;
+
+	writer_init(&w, VARHDRSZ + 8 + s->n * 9);
+	write_u32(&w, 0);
+	write_i64(&w, s->n);
+	for (int64 i = 0; i < s->n; i++)
+	{
+		write_f64(&w, s->v[i].score);
+		write_u8(&w, s->v[i].label);
+	}
+	if (w.len > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("metric aggregate state is too large to leave this process: %zu bytes", w.len),
+				 errhint("Run the aggregate without parallel workers.")));
+	out = (bytea *) w.data;
+	SET_VARSIZE(out, w.len);
+	PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(score_label_deserialize);
+Datum
+score_label_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = metric_agg_context(fcinfo, "score_label_deserialize");
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	ByteReader	r;
+	PairState  *s = MemoryContextAllocZero(aggcxt, sizeof(PairState));
+	int64		n;
+
+	reader_init(&r, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), "aggregate state");
+	n = read_count(&r, PG_INT64_MAX / 16, 9);
+	pair_reserve(s, n, aggcxt);
+	for (int64 i = 0; i < n; i++)
+	{
+		s->v[i].score = read_f64(&r);
+		s->v[i].label = read_u8(&r) != 0;
+	}
+	s->n = n;
+	reader_expect_end(&r);
+	PG_RETURN_POINTER(s);
+}
+
+PG_FUNCTION_INFO_V1(roc_auc_finalfn);
+Datum
+roc_auc_finalfn(PG_FUNCTION_ARGS)
+{
+	PairState  *s = PG_ARGISNULL(0) ? NULL : (PairState *) PG_GETARG_POINTER(0);
+	double		auc;
+
+	if (s == NULL || s->n == 0)
+		PG_RETURN_NULL();
+	fraud_sort_scores(s->v, s->n);
+	auc = fraud_roc_auc_sorted(s->v, s->n);
+	if (isnan(auc))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(auc);
+}
+
+PG_FUNCTION_INFO_V1(pr_auc_finalfn);
+Datum
+pr_auc_finalfn(PG_FUNCTION_ARGS)
+{
+	PairState  *s = PG_ARGISNULL(0) ? NULL : (PairState *) PG_GETARG_POINTER(0);
+	double		ap;
+
+	if (s == NULL || s->n == 0)
+		PG_RETURN_NULL();
+	fraud_sort_scores(s->v, s->n);
+	ap = fraud_average_precision_sorted(s->v, s->n);
+	if (isnan(ap))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(ap);
+}
+
+/* binary_metrics: a confusion matrix at a fixed threshold */
+
+typedef struct ConfusionState
+{
+	int64		tp,
+				fp,
+				tn,
+				fn;
+	double		threshold;
+	bool		have_threshold;
+} ConfusionState;
+
+PG_FUNCTION_INFO_V1(binary_metrics_transfn);
+Datum
+binary_metrics_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = metric_agg_context(fcinfo, "binary_metrics_transfn");
+	ConfusionState *s = PG_ARGISNULL(0) ? NULL : (ConfusionState *) PG_GETARG_POINTER(0);
+
+	if (s == NULL)
+		s = MemoryContextAllocZero(aggcxt, sizeof(ConfusionState));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("binary_metrics threshold must not be NULL")));
+	if (!s->have_threshold)
+	{
+		s->threshold = PG_GETARG_FLOAT8(3);
+		if (isnan(s->threshold))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("binary_metrics threshold must not be NaN")));
+		s->have_threshold = true;
+	}
+	else if (PG_GETARG_FLOAT8(3) != s->threshold)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("binary_metrics threshold must be the same on every row: %g, then %g",
+						s->threshold, PG_GETARG_FLOAT8(3))));
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	{
+		double		score = PG_GETARG_FLOAT8(1);
+		bool		label = PG_GETARG_BOOL(2);
+		bool		predicted;
+
+		if (isnan(score))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("score must not be NaN")));
+		predicted = score >= s->threshold;
+		if (predicted && label)
+			s->tp++;
+		else if (predicted)
+			s->fp++;
+		else if (label)
+			s->fn++;
+		else
+			s->tn++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+PG_FUNCTION_INFO_V1(binary_metrics_combine);
+Datum
+binary_metrics_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = metric_agg_context(fcinfo, "binary_metrics_combine");
+	ConfusionState *a = PG_ARGISNULL(0) ? NULL : (ConfusionState *) PG_GETARG_POINTER(0);
+	ConfusionState *b = PG_ARGISNULL(1) ? NULL : (ConfusionState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		a = MemoryContextAllocZero(aggcxt, sizeof(ConfusionState));
+		*a = *b;
+		PG_RETURN_POINTER(a);
+	}
+	if (a->have_threshold && b->have_threshold && a->threshold != b->threshold)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("binary_metrics threshold must be the same on every row: %g, then %g",
+						a->threshold, b->threshold)));
+	if (!a->have_threshold)
+	{
+		a->threshold = b->threshold;
+		a->have_threshold = b->have_threshold;
+	}
+	a->tp += b->tp;
+	a->fp += b->fp;
+	a->tn += b->tn;
+	a->fn += b->fn;
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(binary_metrics_serialize);
+Datum
+binary_metrics_serialize(PG_FUNCTION_ARGS)
+{
+	ConfusionState *s = (ConfusionState *) PG_GETARG_POINTER(0);
+	ByteWriter	w;
+	bytea	   *out;
+
+	writer_init(&w, 64);
+	write_u32(&w, 0);
+	write_i64(&w, s->tp);
+	write_i64(&w, s->fp);
+	write_i64(&w, s->tn);
+	write_i64(&w, s->fn);
+	write_f64(&w, s->threshold);
+	write_u8(&w, s->have_threshold);
+	out = (bytea *) w.data;
+	SET_VARSIZE(out, w.len);
+	PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(binary_metrics_deserialize);
+Datum
+binary_metrics_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = metric_agg_context(fcinfo, "binary_metrics_deserialize");
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	ByteReader	r;
+	ConfusionState *s = MemoryContextAllocZero(aggcxt, sizeof(ConfusionState));
+
+	reader_init(&r, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), "aggregate state");
+	s->tp = read_i64(&r);
+	s->fp = read_i64(&r);
+	s->tn = read_i64(&r);
+	s->fn = read_i64(&r);
+	s->threshold = read_f64(&r);
+	s->have_threshold = read_u8(&r) != 0;
+	reader_expect_end(&r);
+	if (s->tp < 0 || s->fp < 0 || s->tn < 0 || s->fn < 0)
+		reader_corrupt(&r, "A count is negative");
+	PG_RETURN_POINTER(s);
+}
+
+/* ",\"key\":value" with the shortest decimal that reads back exactly */
+static void
+append_shortest(StringInfo buf, const char *key, double v)
+{
+	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	if (!isfinite(v))
+	{
+		appendStringInfo(buf, ",\"%s\":null", key);	/* JSON has no Infinity */
+		return;
+	}
+	double_to_shortest_decimal_buf(v, num);
+	appendStringInfo(buf, ",\"%s\":%s", key, num);
+}
+
+static double
+ratio(int64 num, int64 den)
+{
+	return den == 0 ? 0.0 : (double) num / (double) den;
+}
+
+PG_FUNCTION_INFO_V1(binary_metrics_finalfn);
+Datum
+binary_metrics_finalfn(PG_FUNCTION_ARGS)
+{
+	ConfusionState *s = PG_ARGISNULL(0) ? NULL : (ConfusionState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	double		precision,
+				recall,
+				f1;
+	int64		n;
+
+	if (s == NULL)
+		PG_RETURN_NULL();
+	n = s->tp + s->fp + s->tn + s->fn;
+	if (n == 0)
+		PG_RETURN_NULL();
+	precision = ratio(s->tp, s->tp + s->fp);
+	recall = ratio(s->tp, s->tp + s->fn);
+	f1 = ratio(2 * s->tp, 2 * s->tp + s->fp + s->fn);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"tp\":" INT64_FORMAT, s->tp);
+	append_shortest(&buf, "threshold", s->threshold);
+	json_append_int(&buf, "fp", s->fp);
+	json_append_int(&buf, "tn", s->tn);
+	json_append_int(&buf, "fn", s->fn);
+	append_shortest(&buf, "precision", precision);
+	append_shortest(&buf, "recall", recall);
+	append_shortest(&buf, "f1", f1);
+	append_shortest(&buf, "accuracy", ratio(s->tp + s->tn, n));
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* Scoring */
+
+static void
+require_fraud_kind(int kind)
+{
+	if (kind != MODEL_LOGREG && kind != MODEL_IFOREST)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expected a logreg or iforest model, got a %s model",
+						model_kind_name(kind))));
+}
+
+/* ecomml.score(model bytea, features float8[]) -> probability or anomaly score */
+PG_FUNCTION_INFO_V1(fraud_score);
+Datum
+fraud_score(PG_FUNCTION_ARGS)
+{
+	int			kind;
+	const void *m = model_cache_get(fcinfo, 0, MODEL_ANY, &kind);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	const double *x;
+	int			d;
+
+	require_fraud_kind(kind);
+	if (kind == MODEL_LOGREG)
+	{
+		x = fraud_read_features(arr, logreg_features(m), logreg_imputes(m), NULL, &d, "score");
+		PG_RETURN_FLOAT8(logreg_score(m, x, d));
+	}
+	x = fraud_read_features(arr, iforest_features(m), false, NULL, &d, "score");
+	PG_RETURN_FLOAT8(iforest_score(m, x, d));
+}
+
+typedef struct Contribution
+{
+	int			feature;
+	double		value;
+} Contribution;
+
+static int
+cmp_contribution(const void *a, const void *b)
+{
+	const Contribution *x = a;
+	const Contribution *y = b;
+	double		ax = fabs(x->value),
+				ay = fabs(y->value);
+
+	if (ax != ay)
+		return ax > ay ? -1 : 1;
+	return x->feature - y->feature;
+}
+
+/* ecomml.explain_score(model, features) -> (feature, contribution) rows */
+PG_FUNCTION_INFO_V1(fraud_explain_score);
+Datum
+fraud_explain_score(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			kind;
+	const void *m = model_cache_get(fcinfo, 0, MODEL_ANY, &kind);
+	ArrayType  *arr;
+	const double *x;
+	double	   *contrib;
+	Contribution *rows;
+	int			d;
+
+	require_fraud_kind(kind);
+	InitMaterializedSRF(fcinfo, 0);
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	if (kind == MODEL_LOGREG)
+	{
+		x = fraud_read_features(arr, logreg_features(m), logreg_imputes(m), NULL, &d, "explain_score");
+		contrib = palloc(sizeof(double) * d);
+		logreg_explain(m, x, d, contrib);
+	}
+	else
+	{
+		x = fraud_read_features(arr, iforest_features(m), false, NULL, &d, "explain_score");
+		contrib = palloc(sizeof(double) * d);
+		iforest_explain(m, x, d, contrib);
+	}
+	rows = palloc(sizeof(Contribution) * d);
+	for (int j = 0; j < d; j++)
+	{
+		rows[j].feature = j + 1;
+		rows[j].value = contrib[j];
+	}
+	qsort(rows, d, sizeof(Contribution), cmp_contribution);
+	for (int j = 0; j < d; j++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int32GetDatum(rows[j].feature);
+		values[1] = Float8GetDatum(rows[j].value);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

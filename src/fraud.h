@@ -1,0 +1,59 @@
+/*
+ * fraud.h - fraud scoring: logistic regression, isolation forest, binary
+ * classification metrics (src/logreg.c, src/iforest.c, src/binmetrics.c)
+ */
+#ifndef ECOMML_FRAUD_H
+#define ECOMML_FRAUD_H
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+
+#include "codec.h"
+#include "train_state.h"
+
+#define FRAUD_MAX_FEATURES 10000
+
+/*
+ * Read a float8[] feature vector.  expected_d > 0 demands that length (the
+ * error names both lengths); 0 accepts any length from 1 to
+ * FRAUD_MAX_FEATURES.  NULL elements raise an error unless allow_null, when
+ * they come back as NaN.  NaN and Inf always raise an error.  The result
+ * points into the array when it holds no NULLs, else into buf (which must
+ * have room for FRAUD_MAX_FEATURES values, or be NULL to palloc one).
+ * *d_out gets the length.  what names the caller in messages.
+ */
+extern const double *fraud_read_features(ArrayType *arr, int expected_d, bool allow_null,
+										 double *buf, int *d_out, const char *what);
+
+/* Scores and labels sorted by score descending; metrics as scikit-learn. */
+typedef struct ScoredLabel
+{
+	double		score;
+	bool		label;
+} ScoredLabel;
+
+extern void fraud_sort_scores(ScoredLabel *v, int64 n);
+/* both return NaN when undefined (no positives, or for AUC no negatives) */
+extern double fraud_roc_auc_sorted(const ScoredLabel *v, int64 n);
+extern double fraud_average_precision_sorted(const ScoredLabel *v, int64 n);
+
+/* logreg.c */
+extern const TrainStateOps logreg_state_ops;
+extern void *logreg_decode(ByteReader *r);
+extern void logreg_describe(const void *decoded, StringInfo buf);
+extern double logreg_score(const void *model, const double *x, int d);
+/* contributions[j] for j < d; returns d */
+extern int	logreg_explain(const void *model, const double *x, int d, double *contrib);
+extern int	logreg_features(const void *model);
+extern bool logreg_imputes(const void *model);
+
+/* iforest.c */
+extern const TrainStateOps iforest_state_ops;
+extern void *iforest_decode(ByteReader *r);
+extern void iforest_describe(const void *decoded, StringInfo buf);
+extern double iforest_score(const void *model, const double *x, int d);
+extern int	iforest_explain(const void *model, const double *x, int d, double *contrib);
+extern int	iforest_features(const void *model);
+
+#endif

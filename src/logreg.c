@@ -1,0 +1,769 @@
+/*
+ * logreg.c - ecomml.train_logreg(features float8[], label boolean, options)
+ *
+ * L2-penalized logistic regression on standardized features, solved by
+ * Newton's method (IRLS): every iteration is one pass over the rows in blocks
+ * of LOGREG_BLOCK, building the gradient with dgemv and the (p x p) Hessian
+ * X' W X with dsyrk (p = features + intercept), then one Cholesky solve, with
+ * Armijo backtracking.  It stops when ||gradient||_2 <= tol * sum of weights.
+ *
+ * Newton needs several passes, so the training state keeps the rows: a flat
+ * row-major double array (huge allocation, 8 d + 1 bytes per row) and one
+ * byte per label.  Combining two states appends the rows, so a parallel run
+ * trains on the same rows as a serial one and differs only by the order of
+ * floating-point sums (about 1e-12 relative).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "blas.h"
+#include "fraud.h"
+#include "kinds.h"
+#include "model_cache.h"
+#include "options.h"
+
+#define LOGREG_BLOCK 512
+
+typedef enum ClassWeightMode
+{
+	CW_NONE = 0,
+	CW_BALANCED = 1,
+	CW_GIVEN = 2
+} ClassWeightMode;
+
+typedef struct LogregState
+{
+	int32		d;				/* feature count, 0 until the first row */
+	int64		n;				/* rows kept */
+	int64		npos;			/* rows labeled true */
+	int64		cap;			/* rows allocated */
+	double	   *x;				/* n * d, NaN marks an imputed NULL */
+	uint8	   *y;				/* n labels */
+	/* options */
+	double		lambda;			/* < 0: 1e-4 * n */
+	int32		cw_mode;
+	double		w_neg,
+				w_pos;
+	bool		intercept;
+	bool		impute_mean;
+	int32		max_iter;
+	double		tol;
+} LogregState;
+
+typedef struct LogregModel
+{
+	int32		d;
+	bool		intercept;
+	bool		impute_mean;
+	double		lambda;
+	double		w_neg,
+				w_pos;
+	int64		n;
+	int64		npos;
+	int32		iterations;
+	bool		converged;
+	double		log_loss;
+	double		train_auc;
+	double		grad_norm;
+	int32		n_constant;
+	double	   *mean;
+	double	   *std;			/* 0 for a constant feature */
+	double	   *coef;			/* on standardized features */
+	double		bias;
+	double	   *inv_std;		/* decoded: 1/std, 0 for constant features */
+} LogregModel;
+
+static const char *const logreg_options[] = {
+	"lambda", "class_weight", "fit_intercept", "max_iter", "tol", "impute", NULL
+};
+static const char *const impute_choices[] = {"error", "mean", NULL};
+
+/* State */
+
+static void
+logreg_reserve(LogregState *s, int64 extra, MemoryContext cxt)
+{
+	int64		need = s->n + extra;
+	int64		cap;
+
+	if (need <= s->cap)
+		return;
+	cap = Max(need, Max(s->cap * 2, 256));
+	if ((double) cap * s->d * sizeof(double) > (double) (SIZE_MAX / 2))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("logreg training state cannot hold " INT64_FORMAT " rows", need)));
+	if (s->x == NULL)
+	{
+		s->x = MemoryContextAllocHuge(cxt, cap * s->d * sizeof(double));
+		s->y = MemoryContextAllocHuge(cxt, cap);
+	}
+	else
+	{
+		s->x = repalloc_huge(s->x, cap * s->d * sizeof(double));
+		s->y = repalloc_huge(s->y, cap);
+	}
+	s->cap = cap;
+}
+
+static void
+logreg_write(const void *data, ByteWriter *w)
+{
+	const LogregState *s = data;
+
+	write_i32(w, s->d);
+	write_f64(w, s->lambda);
+	write_i32(w, s->cw_mode);
+	write_f64(w, s->w_neg);
+	write_f64(w, s->w_pos);
+	write_u8(w, s->intercept);
+	write_u8(w, s->impute_mean);
+	write_i32(w, s->max_iter);
+	write_f64(w, s->tol);
+	write_i64(w, s->npos);
+	write_i64(w, s->n);
+	write_f64_array(w, s->x, (Size) s->n * s->d);
+	write_bytes(w, s->y, s->n);
+}
+
+static void *
+logreg_read(ByteReader *r)
+{
+	LogregState *s = palloc0(sizeof(LogregState));
+	int64		n;
+
+	s->d = read_i32(r);
+	s->lambda = read_f64(r);
+	s->cw_mode = read_i32(r);
+	s->w_neg = read_f64(r);
+	s->w_pos = read_f64(r);
+	s->intercept = read_u8(r) != 0;
+	s->impute_mean = read_u8(r) != 0;
+	s->max_iter = read_i32(r);
+	s->tol = read_f64(r);
+	s->npos = read_i64(r);
+	if (s->d < 0 || s->d > FRAUD_MAX_FEATURES || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
+		!(s->w_neg > 0) || !(s->w_pos > 0) || !isfinite(s->w_neg) || !isfinite(s->w_pos) ||
+		s->max_iter < 1 || !(s->tol > 0) || isnan(s->lambda))
+		reader_corrupt(r, "The logreg state holds impossible values");
+	n = read_count(r, PG_INT64_MAX / 2, (Size) s->d * sizeof(double) + 1);
+	if ((s->d == 0 && n != 0) || s->npos < 0 || s->npos > n)
+		reader_corrupt(r, "The logreg state holds impossible counts");
+	if (n > 0)
+	{
+		logreg_reserve(s, n, CurrentMemoryContext);
+		read_bytes(r, s->x, (Size) n * s->d * sizeof(double));
+		read_bytes(r, s->y, n);
+	}
+	s->n = n;
+	return s;
+}
+
+static void
+check_same_d(int got, int expected)
+{
+	if (got != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("train_logreg features have %d elements, expected %d", got, expected),
+				 errdetail("Every row's feature array must have the length of the first one.")));
+}
+
+static void
+logreg_combine(void *into, const void *from)
+{
+	LogregState *a = into;
+	const LogregState *b = from;
+
+	if (b->n == 0)
+		return;
+	if (a->d == 0)
+		a->d = b->d;
+	check_same_d(b->d, a->d);
+	logreg_reserve(a, b->n, CurrentMemoryContext);
+	memcpy(a->x + (Size) a->n * a->d, b->x, (Size) b->n * b->d * sizeof(double));
+	memcpy(a->y + a->n, b->y, b->n);
+	a->n += b->n;
+	a->npos += b->npos;
+}
+
+const TrainStateOps logreg_state_ops = {
+	MODEL_LOGREG, logreg_write, logreg_read, logreg_combine
+};
+
+static void
+read_class_weight(Jsonb *opts, LogregState *s)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	s->cw_mode = CW_NONE;
+	s->w_neg = s->w_pos = 1.0;
+	if (opts == NULL)
+		return;
+	k.type = jbvString;
+	k.val.string.val = "class_weight";
+	k.val.string.len = strlen("class_weight");
+	v = findJsonbValueFromContainer(&opts->root, JB_FOBJECT, &k);
+	if (v == NULL || v->type == jbvNull)
+		return;
+	if (v->type == jbvString && v->val.string.len == 8 &&
+		strncmp(v->val.string.val, "balanced", 8) == 0)
+	{
+		s->cw_mode = CW_BALANCED;
+		return;
+	}
+	if (v->type == jbvNumeric)
+	{
+		s->w_pos = options_double(opts, "class_weight", 1, 1e-6, 1e6);
+		s->cw_mode = CW_GIVEN;
+		return;
+	}
+	if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data) &&
+		JsonContainerSize(v->val.binary.data) == 2)
+	{
+		double		w[2];
+
+		for (int i = 0; i < 2; i++)
+		{
+			JsonbValue *e = getIthJsonbValueFromContainer(v->val.binary.data, i);
+
+			if (e == NULL || e->type != jbvNumeric)
+				break;
+			w[i] = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+													  NumericGetDatum(e->val.numeric)));
+			if (!(w[i] >= 1e-6 && w[i] <= 1e6))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"class_weight\" is out of range: %g", w[i]),
+						 errdetail("Class weights must be between 1e-06 and 1e+06.")));
+			if (i == 1)
+			{
+				s->w_neg = w[0];
+				s->w_pos = w[1];
+				s->cw_mode = CW_GIVEN;
+				return;
+			}
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"class_weight\""),
+			 errdetail("It must be \"balanced\", the weight of the true class (a number), or [weight of false, weight of true].")));
+}
+
+/* train_logreg(state, features, label [, options]) */
+PG_FUNCTION_INFO_V1(train_logreg_transfn);
+Datum
+train_logreg_transfn(PG_FUNCTION_ARGS)
+{
+	TrainState *st = train_state_for_update(fcinfo, &logreg_state_ops);
+	LogregState *s = st->data;
+	const double *x;
+	int			d;
+
+	if (s == NULL)
+	{
+		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+
+		options_check_keys(opts, logreg_options);
+		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(LogregState));
+		s->lambda = options_double(opts, "lambda", -1, 0, 1e12);	/* -1: 1e-4 n */
+		read_class_weight(opts, s);
+		s->intercept = options_bool(opts, "fit_intercept", true);
+		s->max_iter = options_int(opts, "max_iter", 100, 1, 10000);
+		s->tol = options_double(opts, "tol", 1e-8, 1e-15, 1);
+		s->impute_mean = strcmp(options_choice(opts, "impute", "error", impute_choices), "mean") == 0;
+		st->data = s;
+	}
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_AGG_STATE(st);
+
+	x = fraud_read_features(PG_GETARG_ARRAYTYPE_P(1), s->d, s->impute_mean, NULL, &d, "train_logreg");
+	if (s->d == 0)
+		s->d = d;
+	logreg_reserve(s, 1, st->hdr.eoh_context);
+	memcpy(s->x + (Size) s->n * d, x, sizeof(double) * d);
+	s->y[s->n] = PG_GETARG_BOOL(2) ? 1 : 0;
+	s->npos += s->y[s->n];
+	s->n++;
+	PG_RETURN_AGG_STATE(st);
+}
+
+/* Training */
+
+typedef struct Fit
+{
+	const LogregState *s;
+	int			d;
+	int			p;				/* d + intercept */
+	double		lambda;
+	double		w_neg,
+				w_pos;
+	double	   *mean;
+	double	   *std;
+	double	   *inv_std;
+	bool	   *constant;
+	/* block buffers */
+	double	   *a;
+	double	   *eta;
+	double	   *r;
+	double	   *v;
+} Fit;
+
+static inline double
+log1pexp(double t)
+{
+	return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t));
+}
+
+static inline double
+sigmoid(double t)
+{
+	if (t >= 0)
+		return 1.0 / (1.0 + exp(-t));
+	else
+	{
+		double		e = exp(t);
+
+		return e / (1.0 + e);
+	}
+}
+
+/* Standardized rows start..start+b-1 into f->a (b x p), ones in column d. */
+static void
+fill_block(Fit *f, int64 start, int b)
+{
+	const double *x = f->s->x + (Size) start * f->d;
+
+	for (int i = 0; i < b; i++)
+	{
+		double	   *row = f->a + (Size) i * f->p;
+
+		for (int j = 0; j < f->d; j++)
+		{
+			double		val = x[(Size) i * f->d + j];
+
+			row[j] = isnan(val) ? 0.0 : (val - f->mean[j]) * f->inv_std[j];
+		}
+		if (f->p > f->d)
+			row[f->d] = 1.0;
+	}
+}
+
+/*
+ * Penalized objective at w; its gradient into g and Hessian (upper triangle,
+ * row-major) into h.
+ */
+static double
+logreg_pass(Fit *f, const double *w, double *g, double *h)
+{
+	const LogregState *s = f->s;
+	int			p = f->p;
+	double		obj = 0;
+
+	memset(g, 0, sizeof(double) * p);
+	memset(h, 0, sizeof(double) * p * p);
+	for (int64 start = 0; start < s->n; start += LOGREG_BLOCK)
+	{
+		int			b = (int) Min((int64) LOGREG_BLOCK, s->n - start);
+
+		CHECK_FOR_INTERRUPTS();
+		fill_block(f, start, b);
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
+		for (int i = 0; i < b; i++)
+		{
+			bool		y = s->y[start + i];
+			double		sw = y ? f->w_pos : f->w_neg;
+			double		e = f->eta[i];
+			double		prob = sigmoid(e);
+
+			obj += sw * (y ? log1pexp(-e) : log1pexp(e));
+			f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
+			f->v[i] = sqrt(sw * prob * (1.0 - prob));
+		}
+		cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
+		for (int i = 0; i < b; i++)
+			cblas_dscal(p, f->v[i], f->a + (Size) i * p, 1);
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
+	}
+	for (int j = 0; j < f->d; j++)
+	{
+		obj += 0.5 * f->lambda * w[j] * w[j];
+		g[j] += f->lambda * w[j];
+		h[(Size) j * p + j] += f->lambda;
+		if (f->constant[j] && f->lambda == 0)
+			h[(Size) j * p + j] += 1.0;	/* its column is zero: keep H definite */
+	}
+	return obj;
+}
+
+static double
+norm2(const double *v, int n)
+{
+	return cblas_dnrm2(n, v, 1);
+}
+
+PG_FUNCTION_INFO_V1(train_logreg_finalfn);
+Datum
+train_logreg_finalfn(PG_FUNCTION_ARGS)
+{
+	const LogregState *s = train_state_get_data(fcinfo, 0, &logreg_state_ops);
+	Fit			f;
+	int			d,
+				p;
+	int64		n;
+	double	   *w,
+			   *g,
+			   *h,
+			   *hc,
+			   *step,
+			   *wn,
+			   *gn,
+			   *hn;
+	double		obj,
+				wsum,
+				gnorm;
+	int			iter = 0;
+	bool		converged = false;
+	int			n_constant = 0;
+	ScoredLabel *sl;
+	double		logloss = 0;
+	ByteWriter	out;
+
+	if (s == NULL || s->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot train a logreg model on zero rows"),
+				 errdetail("Every feature array or label was NULL, or there were no rows.")));
+	if (s->npos == 0 || s->npos == s->n)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot train a logreg model on labels of one class"),
+				 errdetail("All " INT64_FORMAT " labeled rows are %s.", s->n,
+						   s->npos == 0 ? "false" : "true")));
+	blas_begin(0);
+	n = s->n;
+	d = s->d;
+	p = d + (s->intercept ? 1 : 0);
+	memset(&f, 0, sizeof(f));
+	f.s = s;
+	f.d = d;
+	f.p = p;
+	f.lambda = s->lambda >= 0 ? s->lambda : 1e-4 * n;
+	if (s->cw_mode == CW_BALANCED)
+	{
+		f.w_pos = (double) n / (2.0 * s->npos);
+		f.w_neg = (double) n / (2.0 * (n - s->npos));
+	}
+	else
+	{
+		f.w_pos = s->w_pos;
+		f.w_neg = s->w_neg;
+	}
+	wsum = f.w_pos * s->npos + f.w_neg * (n - s->npos);
+
+	/* standardization: mean and population std, NULLs (NaN) left out */
+	f.mean = palloc0(sizeof(double) * d);
+	f.std = palloc0(sizeof(double) * d);
+	f.inv_std = palloc0(sizeof(double) * d);
+	f.constant = palloc0(sizeof(bool) * d);
+	{
+		int64	   *cnt = palloc0(sizeof(int64) * d);
+
+		for (int64 i = 0; i < n; i++)
+		{
+			const double *row = s->x + (Size) i * d;
+
+			for (int j = 0; j < d; j++)
+				if (!isnan(row[j]))
+				{
+					double		delta;
+
+					cnt[j]++;
+					delta = row[j] - f.mean[j];
+					f.mean[j] += delta / cnt[j];
+					f.std[j] += delta * (row[j] - f.mean[j]);
+				}
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		for (int j = 0; j < d; j++)
+		{
+			double		sd = cnt[j] > 0 ? sqrt(f.std[j] / cnt[j]) : 0.0;
+
+			/* constant up to rounding of the mean counts as constant */
+			if (!(sd > 1e-12 * Max(1.0, fabs(f.mean[j]))))
+			{
+				sd = 0;
+				f.constant[j] = true;
+				n_constant++;
+				ereport(WARNING,
+						(errmsg("train_logreg feature %d is constant; its coefficient is 0", j + 1)));
+			}
+			f.std[j] = sd;
+			f.inv_std[j] = sd > 0 ? 1.0 / sd : 0.0;
+		}
+	}
+
+	f.a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * LOGREG_BLOCK * p);
+	f.eta = palloc(sizeof(double) * LOGREG_BLOCK);
+	f.r = palloc(sizeof(double) * LOGREG_BLOCK);
+	f.v = palloc(sizeof(double) * LOGREG_BLOCK);
+	w = palloc0(sizeof(double) * p);
+	wn = palloc0(sizeof(double) * p);
+	g = palloc(sizeof(double) * p);
+	gn = palloc(sizeof(double) * p);
+	step = palloc(sizeof(double) * p);
+	h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+	hn = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+	hc = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+
+	/* start from the intercept-only fit: the log-odds of the weighted classes */
+	if (s->intercept)
+		w[d] = log(f.w_pos * s->npos / (f.w_neg * (n - s->npos)));
+	obj = logreg_pass(&f, w, g, h);
+	for (;;)
+	{
+		double		slope,
+					t = 1.0,
+					objn = 0;
+		bool		accepted = false;
+
+		gnorm = norm2(g, p);
+		if (gnorm <= s->tol * wsum)
+		{
+			converged = true;
+			break;
+		}
+		if (iter >= s->max_iter)
+			break;
+		memcpy(hc, h, sizeof(double) * p * p);
+		for (int j = 0; j < p; j++)
+			step[j] = -g[j];
+		if (!blas_cholesky_solve(hc, step, p))
+		{
+			/* singular (no penalty, collinear features): a tiny ridge */
+			double		maxdiag = 0;
+
+			for (int j = 0; j < p; j++)
+				maxdiag = Max(maxdiag, h[(Size) j * p + j]);
+			memcpy(hc, h, sizeof(double) * p * p);
+			for (int j = 0; j < p; j++)
+			{
+				hc[(Size) j * p + j] += 1e-10 * Max(maxdiag, 1.0);
+				step[j] = -g[j];
+			}
+			if (!blas_cholesky_solve(hc, step, p))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("logreg Hessian is not positive definite"),
+						 errhint("Use a positive \"lambda\".")));
+		}
+		slope = cblas_ddot(p, g, 1, step, 1);
+		for (int ls = 0; ls < 40; ls++)
+		{
+			for (int j = 0; j < p; j++)
+				wn[j] = w[j] + t * step[j];
+			objn = logreg_pass(&f, wn, gn, hn);
+			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
+			{
+				accepted = true;
+				break;
+			}
+			t *= 0.5;
+		}
+		iter++;
+		if (!accepted)
+			break;				/* no decrease is representable: as good as it gets */
+		{
+			double	   *tmp;
+
+			tmp = w; w = wn; wn = tmp;
+			tmp = g; g = gn; gn = tmp;
+			tmp = h; h = hn; hn = tmp;
+		}
+		obj = objn;
+	}
+	if (!converged)
+		ereport(WARNING,
+				(errmsg("train_logreg did not converge in %d iterations", iter),
+				 errdetail("The gradient norm is %g, the tolerance %g.", gnorm, s->tol * wsum),
+				 errhint("Raise \"max_iter\" or \"lambda\".")));
+
+	/* training log-loss (unweighted mean) and AUC */
+	sl = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ScoredLabel) * n);
+	for (int64 start = 0; start < n; start += LOGREG_BLOCK)
+	{
+		int			b = (int) Min((int64) LOGREG_BLOCK, n - start);
+
+		CHECK_FOR_INTERRUPTS();
+		fill_block(&f, start, b);
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f.a, p, w, 1, 0.0, f.eta, 1);
+		for (int i = 0; i < b; i++)
+		{
+			bool		y = s->y[start + i];
+
+			logloss += y ? log1pexp(-f.eta[i]) : log1pexp(f.eta[i]);
+			sl[start + i].score = f.eta[i];
+			sl[start + i].label = y;
+		}
+	}
+	fraud_sort_scores(sl, n);
+
+	writer_init(&out, 256 + 24 * d);
+	write_i32(&out, d);
+	write_u8(&out, s->intercept);
+	write_u8(&out, s->impute_mean);
+	write_f64(&out, f.lambda);
+	write_f64(&out, f.w_neg);
+	write_f64(&out, f.w_pos);
+	write_i64(&out, n);
+	write_i64(&out, s->npos);
+	write_i32(&out, iter);
+	write_u8(&out, converged);
+	write_f64(&out, logloss / n);
+	write_f64(&out, fraud_roc_auc_sorted(sl, n));
+	write_f64(&out, gnorm);
+	write_i32(&out, n_constant);
+	write_f64_array(&out, f.mean, d);
+	write_f64_array(&out, f.std, d);
+	write_f64_array(&out, w, d);
+	write_f64(&out, s->intercept ? w[d] : 0.0);
+	PG_RETURN_BYTEA_P(model_build(MODEL_LOGREG, &out));
+}
+
+/* Model */
+
+void *
+logreg_decode(ByteReader *r)
+{
+	LogregModel *m = palloc0(sizeof(LogregModel));
+	bool		ok;
+
+	m->d = read_i32(r);
+	if (m->d < 1 || m->d > FRAUD_MAX_FEATURES)
+		reader_corrupt(r, "The logreg model's feature count is out of range");
+	m->intercept = read_u8(r) != 0;
+	m->impute_mean = read_u8(r) != 0;
+	m->lambda = read_f64(r);
+	m->w_neg = read_f64(r);
+	m->w_pos = read_f64(r);
+	m->n = read_i64(r);
+	m->npos = read_i64(r);
+	m->iterations = read_i32(r);
+	m->converged = read_u8(r) != 0;
+	m->log_loss = read_f64(r);
+	m->train_auc = read_f64(r);
+	m->grad_norm = read_f64(r);
+	m->n_constant = read_i32(r);
+	m->mean = read_f64_array(r, m->d);
+	m->std = read_f64_array(r, m->d);
+	m->coef = read_f64_array(r, m->d);
+	m->bias = read_f64(r);
+	ok = m->n > 0 && m->npos > 0 && m->npos < m->n && m->iterations >= 0 &&
+		m->lambda >= 0 && isfinite(m->bias) && m->n_constant >= 0 && m->n_constant <= m->d;
+	m->inv_std = palloc(sizeof(double) * m->d);
+	for (int j = 0; j < m->d && ok; j++)
+	{
+		ok = isfinite(m->mean[j]) && isfinite(m->coef[j]) && isfinite(m->std[j]) && m->std[j] >= 0;
+		m->inv_std[j] = m->std[j] > 0 ? 1.0 / m->std[j] : 0.0;
+	}
+	if (!ok)
+		reader_corrupt(r, "The logreg model holds impossible values");
+	return m;
+}
+
+static void
+json_append_array(StringInfo buf, const char *key, const double *v, int n)
+{
+	appendStringInfo(buf, ",\"%s\":[", key);
+	for (int j = 0; j < n; j++)
+	{
+		char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+		double_to_shortest_decimal_buf(v[j], num);
+		appendStringInfo(buf, "%s%s", j ? "," : "", num);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+void
+logreg_describe(const void *decoded, StringInfo buf)
+{
+	const LogregModel *m = decoded;
+	double	   *raw = palloc(sizeof(double) * m->d);
+	double		raw_bias = m->bias;
+	double		cw[2];
+
+	for (int j = 0; j < m->d; j++)
+	{
+		raw[j] = m->coef[j] * m->inv_std[j];
+		raw_bias -= raw[j] * m->mean[j];
+	}
+	cw[0] = m->w_neg;
+	cw[1] = m->w_pos;
+	json_append_int(buf, "features", m->d);
+	json_append_int(buf, "rows", m->n);
+	json_append_int(buf, "positives", m->npos);
+	json_append_double(buf, "lambda", m->lambda);
+	json_append_array(buf, "class_weight", cw, 2);
+	appendStringInfo(buf, ",\"fit_intercept\":%s", m->intercept ? "true" : "false");
+	json_append_text(buf, "impute", m->impute_mean ? "mean" : "error");
+	json_append_int(buf, "iterations", m->iterations);
+	appendStringInfo(buf, ",\"converged\":%s", m->converged ? "true" : "false");
+	json_append_double(buf, "gradient_norm", m->grad_norm);
+	json_append_double(buf, "log_loss", m->log_loss);
+	json_append_double(buf, "train_auc", m->train_auc);
+	json_append_int(buf, "constant_features", m->n_constant);
+	json_append_array(buf, "coef", m->coef, m->d);
+	json_append_double(buf, "intercept", m->bias);
+	json_append_array(buf, "coef_raw", raw, m->d);
+	json_append_double(buf, "intercept_raw", raw_bias);
+	json_append_array(buf, "feature_mean", m->mean, m->d);
+	json_append_array(buf, "feature_std", m->std, m->d);
+}
+
+int
+logreg_features(const void *model)
+{
+	return ((const LogregModel *) model)->d;
+}
+
+bool
+logreg_imputes(const void *model)
+{
+	return ((const LogregModel *) model)->impute_mean;
+}
+
+/* x may hold NaN for imputed NULLs: they sit at the mean, contributing 0 */
+int
+logreg_explain(const void *model, const double *x, int d, double *contrib)
+{
+	const LogregModel *m = model;
+
+	for (int j = 0; j < d; j++)
+		contrib[j] = isnan(x[j]) ? 0.0 : m->coef[j] * (x[j] - m->mean[j]) * m->inv_std[j];
+	return d;
+}
+
+double
+logreg_score(const void *model, const double *x, int d)
+{
+	const LogregModel *m = model;
+	double		eta = m->bias;
+
+	for (int j = 0; j < d; j++)
+		if (!isnan(x[j]))
+			eta += m->coef[j] * (x[j] - m->mean[j]) * m->inv_std[j];
+	return sigmoid(eta);
+}
