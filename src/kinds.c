@@ -13,10 +13,12 @@
 #include "utils/timestamp.h"
 
 #include "constant.h"
+#include "forecast.h"
 #include "kinds.h"
 
 static const ModelKindInfo kinds[] = {
 	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
+	{MODEL_FORECAST, "forecast", forecast_decode, forecast_describe, &forecast_state_ops},
 };
 
 const ModelKindInfo *
