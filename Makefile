@@ -6,7 +6,13 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is the concatenation of one SQL piece per concern, kept
 # next to its C file; types and the registry come first.
-SQL_PIECES = src/train_state.sql src/registry.sql src/model_cache.sql src/constant.sql src/fraud.sql
+SQL_PIECES = src/train_state.sql \
+             src/registry.sql \
+             src/model_cache.sql \
+             src/constant.sql \
+             src/fraud.sql \
+             src/forecast.sql \
+             src/inventory.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)

@@ -14,12 +14,14 @@
 
 #include "constant.h"
 #include "fraud.h"
+#include "forecast.h"
 #include "kinds.h"
 
 static const ModelKindInfo kinds[] = {
 	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
 	{MODEL_LOGREG, "logreg", logreg_decode, logreg_describe, &logreg_state_ops},
 	{MODEL_IFOREST, "iforest", iforest_decode, iforest_describe, &iforest_state_ops},
+	{MODEL_FORECAST, "forecast", forecast_decode, forecast_describe, &forecast_state_ops},
 };
 
 const ModelKindInfo *

@@ -1,0 +1,2067 @@
+/*
+ * forecast.c - ecomml.fit_forecast(period, value [, options]) and
+ * ecomml.forecast(model, horizon, levels)
+ *
+ * The transition state keeps the raw (period, value) pairs of one series;
+ * combine concatenates two partial series, so parallel partial aggregation
+ * of one group gives the serial answer.  The final function sorts by period,
+ * sums duplicates, puts the series on a regular grid (day, week, month,
+ * quarter or year in the session time zone), fills gaps and fits the method.
+ *
+ * ETS follows Hyndman, Koehler, Ord & Snyder (2008), "Forecasting with
+ * Exponential Smoothing: the State Space Approach": the error-correction
+ * recursions shared by additive and multiplicative errors, the concentrated
+ * Gaussian likelihood, Nelder-Mead over smoothing parameters and initial
+ * level/trend within the "usual" bounds, AICc model selection.  Theta is
+ * Hyndman & Billah (2003), croston/sba/tsb are Croston (1972), Syntetos &
+ * Boylan (2005) and Teunter, Syntetos & Babai (2011).  See doc/forecasting.md.
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <float.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "forecast.h"
+#include "kinds.h"
+#include "model_cache.h"
+#include "options.h"
+#include "rng.h"
+
+#define FC_MAX_PERIODS	10000000
+#define FC_MAX_HORIZON	10000
+#define FC_MAX_SEASON	366
+#define ETS_MAX_SEASON	24		/* seasonal ETS only up to this m (as R's ets) */
+
+static const char *const fit_options[] = {
+	"method", "model", "freq", "fill", "season_length", "strict", "seed", "nsim",
+	"zero_share", NULL
+};
+static const char *const method_names[] = {
+	"auto", "naive", "seasonal_naive", "mean", "ets", "theta", "croston", "sba", "tsb", NULL
+};
+static const char *const freq_names[] = {"day", "week", "month", "quarter", "year", NULL};
+static const char *const fill_names[] = {"zero", "interpolate", NULL};
+
+/* ------------------------------------------------------------------------
+ * Training state
+ * ------------------------------------------------------------------------ */
+
+typedef struct FcState
+{
+	int32		method;
+	int32		freq;			/* -1: infer */
+	int32		fill;			/* 0 zero, 1 interpolate */
+	int32		m;				/* 0: from freq */
+	int32		spec;			/* -1 auto, else e*100 + t*10 + s */
+	int32		strict;
+	int32		nsim;
+	int64		seed;
+	double		zero_share;
+	int64		null_periods;
+	int64		null_values;
+	int64		n;
+	int64		cap;
+	TimestampTz *ts;
+	double	   *val;
+} FcState;
+
+static void
+fc_state_write(const void *data, ByteWriter *w)
+{
+	const FcState *s = data;
+
+	write_i32(w, s->method);
+	write_i32(w, s->freq);
+	write_i32(w, s->fill);
+	write_i32(w, s->m);
+	write_i32(w, s->spec);
+	write_i32(w, s->strict);
+	write_i32(w, s->nsim);
+	write_i64(w, s->seed);
+	write_f64(w, s->zero_share);
+	write_i64(w, s->null_periods);
+	write_i64(w, s->null_values);
+	write_i64(w, s->n);
+	write_i64_array(w, (const int64 *) s->ts, s->n);
+	write_f64_array(w, s->val, s->n);
+}
+
+static void *
+fc_state_read(ByteReader *r)
+{
+	FcState    *s = palloc0(sizeof(FcState));
+
+	s->method = read_i32(r);
+	s->freq = read_i32(r);
+	s->fill = read_i32(r);
+	s->m = read_i32(r);
+	s->spec = read_i32(r);
+	s->strict = read_i32(r);
+	s->nsim = read_i32(r);
+	s->seed = read_i64(r);
+	s->zero_share = read_f64(r);
+	s->null_periods = read_i64(r);
+	s->null_values = read_i64(r);
+	s->n = read_count(r, PG_INT64_MAX / 16, 16);
+	if (s->method < FC_AUTO || s->method > FC_TSB || s->freq < -1 || s->freq > FREQ_YEAR ||
+		s->fill < 0 || s->fill > 1 || s->m < 0 || s->m > FC_MAX_SEASON ||
+		s->nsim < 10 || s->null_periods < 0 || s->null_values < 0 ||
+		!(s->zero_share >= 0 && s->zero_share <= 1))
+		reader_corrupt(r, "The forecast state holds impossible values");
+	s->cap = Max(s->n, 16);
+	s->ts = MemoryContextAllocHuge(CurrentMemoryContext, s->cap * sizeof(TimestampTz));
+	s->val = MemoryContextAllocHuge(CurrentMemoryContext, s->cap * sizeof(double));
+	for (int64 i = 0; i < s->n; i++)
+		s->ts[i] = read_i64(r);
+	for (int64 i = 0; i < s->n; i++)
+	{
+		s->val[i] = read_f64(r);
+		if (!isfinite(s->val[i]))
+			reader_corrupt(r, "The forecast state holds a non-finite value");
+	}
+	return s;
+}
+
+static void
+fc_state_reserve(FcState *s, int64 need)
+{
+	if (need <= s->cap)
+		return;
+	while (s->cap < need)
+		s->cap *= 2;
+	s->ts = repalloc_huge(s->ts, s->cap * sizeof(TimestampTz));
+	s->val = repalloc_huge(s->val, s->cap * sizeof(double));
+}
+
+static void
+fc_state_combine(void *into, const void *from)
+{
+	FcState    *a = into;
+	const FcState *b = from;
+
+	fc_state_reserve(a, a->n + b->n);
+	memcpy(a->ts + a->n, b->ts, b->n * sizeof(TimestampTz));
+	memcpy(a->val + a->n, b->val, b->n * sizeof(double));
+	a->n += b->n;
+	a->null_periods += b->null_periods;
+	a->null_values += b->null_values;
+}
+
+const TrainStateOps forecast_state_ops = {
+	MODEL_FORECAST, fc_state_write, fc_state_read, fc_state_combine
+};
+
+static int
+choice_index(const char *const *names, const char *v)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], v) == 0)
+			return i;
+	return -1;
+}
+
+/* "auto" -> -1; "AAdN" -> 1*100 + 2*10 + 0 */
+static int32
+parse_ets_spec(Jsonb *opts)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+	char		buf[8];
+	int			e,
+				t,
+				s,
+				pos = 0,
+				len;
+
+	if (opts == NULL)
+		return -1;
+	k.type = jbvString;
+	k.val.string.val = "model";
+	k.val.string.len = 5;
+	v = findJsonbValueFromContainer(&opts->root, JB_FOBJECT, &k);
+	if (v == NULL || v->type == jbvNull)
+		return -1;
+	if (v->type != jbvString || v->val.string.len < 3 || v->val.string.len > 4)
+		goto bad;
+	len = v->val.string.len;
+	memcpy(buf, v->val.string.val, len);
+	buf[len] = '\0';
+	if (strcmp(buf, "auto") == 0)
+		return -1;
+	if (buf[pos] == 'A')
+		e = ETS_A;
+	else if (buf[pos] == 'M')
+		e = ETS_M;
+	else
+		goto bad;
+	pos++;
+	if (buf[pos] == 'N')
+		t = ETS_N, pos++;
+	else if (buf[pos] == 'A' && buf[pos + 1] == 'd')
+		t = ETS_AD, pos += 2;
+	else if (buf[pos] == 'A')
+		t = ETS_A, pos++;
+	else
+		goto bad;
+	if (buf[pos] == 'N')
+		s = ETS_N;
+	else if (buf[pos] == 'A')
+		s = ETS_A;
+	else if (buf[pos] == 'M')
+		s = ETS_M;
+	else
+		goto bad;
+	if (pos + 1 != len)
+		goto bad;
+	if (e == ETS_A && s == ETS_M)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ets model \"%s\" is not admissible", buf),
+				 errdetail("Additive errors with a multiplicative season are numerically unstable."),
+				 errhint("Use \"M%s\".", buf + 1)));
+	return e * 100 + t * 10 + s;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"model\""),
+			 errdetail("It must be \"auto\" or error, trend and season letters: error A or M, "
+					   "trend N, A or Ad, season N, A or M, like \"AAdN\" or \"MAM\".")));
+	return -1;
+}
+
+/* fit_forecast(state, period, value [, options]) */
+PG_FUNCTION_INFO_V1(fit_forecast_transfn);
+Datum
+fit_forecast_transfn(PG_FUNCTION_ARGS)
+{
+	TrainState *st = train_state_for_update(fcinfo, &forecast_state_ops);
+	FcState    *s = st->data;
+
+	if (s == NULL)
+	{
+		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+		const char *c;
+
+		options_check_keys(opts, fit_options);
+		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(FcState));
+		s->method = choice_index(method_names, options_choice(opts, "method", "auto", method_names));
+		c = options_choice(opts, "freq", NULL, freq_names);
+		s->freq = c ? choice_index(freq_names, c) : -1;
+		s->fill = choice_index(fill_names, options_choice(opts, "fill", "zero", fill_names));
+		s->m = options_int(opts, "season_length", 0, 1, FC_MAX_SEASON);
+		s->spec = parse_ets_spec(opts);
+		s->strict = options_bool(opts, "strict", false);
+		s->seed = options_int64(opts, "seed", 42, 0, PG_INT64_MAX / 2);
+		s->nsim = options_int(opts, "nsim", 1000, 10, 100000);
+		s->zero_share = options_double(opts, "zero_share", 0.3, 0.0, 1.0);
+		s->cap = 64;
+		s->ts = MemoryContextAllocHuge(st->hdr.eoh_context, s->cap * sizeof(TimestampTz));
+		s->val = MemoryContextAllocHuge(st->hdr.eoh_context, s->cap * sizeof(double));
+		st->data = s;
+	}
+	if (PG_ARGISNULL(1))
+		s->null_periods++;
+	else if (PG_ARGISNULL(2))
+		s->null_values++;
+	else
+	{
+		TimestampTz t = PG_GETARG_TIMESTAMPTZ(1);
+		double		x = PG_GETARG_FLOAT8(2);
+
+		if (!isfinite(x))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("fit_forecast values must be finite, not %g", x)));
+		if (TIMESTAMP_NOT_FINITE(t))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("fit_forecast periods must be finite timestamps")));
+		fc_state_reserve(s, s->n + 1);
+		s->ts[s->n] = t;
+		s->val[s->n] = x;
+		s->n++;
+	}
+	PG_RETURN_AGG_STATE(st);
+}
+
+/* ------------------------------------------------------------------------
+ * Small numerical helpers
+ * ------------------------------------------------------------------------ */
+
+/* Wichura's AS241 (PPND16): the standard normal quantile, |rel err| < 1e-16 */
+double
+fc_qnorm(double p)
+{
+	double		q = p - 0.5,
+				r,
+				x;
+
+	if (p <= 0)
+		return -INFINITY;
+	if (p >= 1)
+		return INFINITY;
+	if (fabs(q) <= 0.425)
+	{
+		r = 0.180625 - q * q;
+		return q * (((((((r * 2509.0809287301226727 + 33430.575583588128105) * r +
+						 67265.770927008700853) * r + 45921.953931549871457) * r +
+					   13731.693765509461125) * r + 1971.5909503065514427) * r +
+					 133.14166789178437745) * r + 3.387132872796366608) /
+			(((((((r * 5226.495278852545925 + 28729.085735721942674) * r +
+				  39307.89580009271061) * r + 21213.794301586595867) * r +
+				5394.1960214247511077) * r + 687.1870074920579083) * r +
+			  42.313330701600911252) * r + 1.0);
+	}
+	r = q < 0 ? p : 1 - p;
+	r = sqrt(-log(r));
+	if (r <= 5)
+	{
+		r -= 1.6;
+		x = (((((((r * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r +
+				  0.24178072517745061177) * r + 1.27045825245236838258) * r +
+				3.64784832476320460504) * r + 5.7694972214606914055) * r +
+			  4.6303378461565452959) * r + 1.42343711074968357734) /
+			(((((((r * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r +
+				  0.0151986665636164571966) * r + 0.14810397642748007459) * r +
+				0.68976733498510000455) * r + 1.6763848301838038494) * r +
+			  2.05319162663775882187) * r + 1.0);
+	}
+	else
+	{
+		r -= 5;
+		x = (((((((r * 2.01033439929228813265e-7 + 2.71155556874348757815e-5) * r +
+				  0.0012426609473880784386) * r + 0.026532189526576123093) * r +
+				0.29656057182850489123) * r + 1.7848265399172913358) * r +
+			  5.4637849111641143699) * r + 6.6579046435011037772) /
+			(((((((r * 2.04426310338993978564e-15 + 1.4215117583164458887e-7) * r +
+				  1.8463183175100546818e-5) * r + 7.868691311456132591e-4) * r +
+				0.0148753612908506148525) * r + 0.13692988092273580531) * r +
+			  0.59983220655588793769) * r + 1.0);
+	}
+	return q < 0 ? -x : x;
+}
+
+double
+fc_pnorm(double x)
+{
+	return 0.5 * erfc(-x / M_SQRT2);
+}
+
+typedef double (*NmObjective) (const double *x, void *arg);
+
+/*
+ * Nelder-Mead simplex minimization (Nelder & Mead 1965, standard
+ * coefficients).  Bounds are enforced by the objective returning +inf.
+ * x holds the start (inside the feasible region) and receives the best
+ * point; step[] the initial simplex edge per coordinate.
+ */
+static double
+nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
+			int maxeval, double reltol)
+{
+	double		pts[12][11];
+	double		fv[12];
+	double		c[11],
+				xr[11],
+				xe[11];
+	int			evals = 0;
+
+	Assert(d <= 11);
+	for (int i = 0; i <= d; i++)
+	{
+		memcpy(pts[i], x, d * sizeof(double));
+		if (i > 0)
+		{
+			pts[i][i - 1] += step[i - 1];
+			fv[i] = f(pts[i], arg);
+			if (!isfinite(fv[i]))
+			{
+				pts[i][i - 1] -= 2 * step[i - 1];
+				fv[i] = f(pts[i], arg);
+			}
+		}
+		else
+			fv[i] = f(pts[i], arg);
+		evals++;
+	}
+	for (;;)
+	{
+		int			lo = 0,
+					hi = 0,
+					nh = 0;
+		double		fr;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 1; i <= d; i++)
+		{
+			if (fv[i] < fv[lo])
+				lo = i;
+			if (fv[i] > fv[hi])
+				hi = i;
+		}
+		nh = lo;
+		for (int i = 0; i <= d; i++)
+			if (i != hi && fv[i] > fv[nh])
+				nh = i;
+		if (evals >= maxeval ||
+			(isfinite(fv[hi]) &&
+			 fabs(fv[hi] - fv[lo]) <= reltol * (fabs(fv[lo]) + reltol)))
+		{
+			memcpy(x, pts[lo], d * sizeof(double));
+			return fv[lo];
+		}
+		for (int j = 0; j < d; j++)
+		{
+			c[j] = 0;
+			for (int i = 0; i <= d; i++)
+				if (i != hi)
+					c[j] += pts[i][j];
+			c[j] /= d;
+		}
+		for (int j = 0; j < d; j++)
+			xr[j] = c[j] + (c[j] - pts[hi][j]);
+		fr = f(xr, arg);
+		evals++;
+		if (fr < fv[lo])
+		{
+			double		fe;
+
+			for (int j = 0; j < d; j++)
+				xe[j] = c[j] + 2 * (c[j] - pts[hi][j]);
+			fe = f(xe, arg);
+			evals++;
+			if (fe < fr)
+			{
+				memcpy(pts[hi], xe, d * sizeof(double));
+				fv[hi] = fe;
+			}
+			else
+			{
+				memcpy(pts[hi], xr, d * sizeof(double));
+				fv[hi] = fr;
+			}
+		}
+		else if (fr < fv[nh])
+		{
+			memcpy(pts[hi], xr, d * sizeof(double));
+			fv[hi] = fr;
+		}
+		else
+		{
+			double		fc;
+			bool		outside = fr < fv[hi];
+
+			for (int j = 0; j < d; j++)
+				xe[j] = outside ? c[j] + 0.5 * (xr[j] - c[j]) : c[j] + 0.5 * (pts[hi][j] - c[j]);
+			fc = f(xe, arg);
+			evals++;
+			if (fc < (outside ? fr : fv[hi]))
+			{
+				memcpy(pts[hi], xe, d * sizeof(double));
+				fv[hi] = fc;
+			}
+			else
+			{
+				/* shrink towards the best point */
+				for (int i = 0; i <= d; i++)
+				{
+					if (i == lo)
+						continue;
+					for (int j = 0; j < d; j++)
+						pts[i][j] = pts[lo][j] + 0.5 * (pts[i][j] - pts[lo][j]);
+					fv[i] = f(pts[i], arg);
+					evals++;
+				}
+			}
+		}
+	}
+}
+
+/* slope and intercept (at t = 0) of y[0..n-1] on t = 0..n-1 */
+static void
+linear_fit(const double *y, int n, double *intercept, double *slope)
+{
+	double		tm = (n - 1) / 2.0,
+				ym = 0,
+				sxy = 0,
+				sxx = 0;
+
+	for (int i = 0; i < n; i++)
+		ym += y[i];
+	ym /= n;
+	for (int i = 0; i < n; i++)
+	{
+		sxy += (i - tm) * (y[i] - ym);
+		sxx += (i - tm) * (i - tm);
+	}
+	*slope = sxx > 0 ? sxy / sxx : 0;
+	*intercept = ym - *slope * tm;
+}
+
+/*
+ * Classical decomposition (centred moving average of order m, 2 x m when m
+ * is even) of y[0..n-1], n >= 2m: idx[j] is the seasonal index of positions
+ * j, j+m, ..., normalized to mean 0 (additive) or 1 (multiplicative).
+ */
+static void
+classical_season(const double *y, int n, int m, bool mult, double *idx)
+{
+	double	   *sum = palloc0(m * sizeof(double));
+	int		   *cnt = palloc0(m * sizeof(int));
+	int			half = m / 2;
+	double		mean = 0;
+
+	for (int t = half; t < n - half; t++)
+	{
+		double		ma = 0;
+
+		if (m % 2 == 0)
+		{
+			for (int k = -half; k <= half; k++)
+				ma += (k == -half || k == half ? 0.5 : 1.0) * y[t + k];
+		}
+		else
+			for (int k = -half; k <= half; k++)
+				ma += y[t + k];
+		ma /= m;
+		if (mult)
+		{
+			if (ma <= 0)
+				continue;
+			sum[t % m] += y[t] / ma;
+		}
+		else
+			sum[t % m] += y[t] - ma;
+		cnt[t % m]++;
+	}
+	for (int j = 0; j < m; j++)
+	{
+		idx[j] = cnt[j] ? sum[j] / cnt[j] : (mult ? 1 : 0);
+		mean += idx[j];
+	}
+	mean /= m;
+	for (int j = 0; j < m; j++)
+	{
+		if (mult)
+			idx[j] = mean > 0 ? idx[j] / mean : 1;
+		else
+			idx[j] -= mean;
+		if (mult && idx[j] < 1e-2)
+			idx[j] = 1e-2;
+	}
+	pfree(sum);
+	pfree(cnt);
+}
+
+/* ------------------------------------------------------------------------
+ * ETS
+ * ------------------------------------------------------------------------ */
+
+typedef struct EtsProblem
+{
+	const double *y;
+	int			n;
+	int			e,
+				t,
+				s,
+				m;
+	const double *season0;		/* initial ring: season0[j] applies to y[j] */
+	double	   *ring;			/* scratch, m */
+	/* parameter layout in the optimizer's vector */
+	int			i_beta,
+				i_gamma,
+				i_phi,
+				i_l0,
+				i_b0,
+				d;
+} EtsProblem;
+
+typedef struct EtsResult
+{
+	double		alpha,
+				beta,
+				gamma,
+				phi,
+				l0,
+				b0;
+	double		sse,
+				sumlog;
+	double		level,
+				trend;
+	double		loglik,
+				aicc,
+				sigma2;
+	int			k;				/* parameters incl. sigma */
+	double	   *season;			/* final seasonal states, season[m-1] next */
+	double	   *season0;		/* initial ring, season0[j] applies to y[j] */
+	bool		ok;
+} EtsResult;
+
+/*
+ * Run the ETS recursions over y.  ring (m values, ring[pos] = s_{t-m}) is
+ * updated in place; fitted[] (if not NULL) gets the one-step forecasts.
+ * Returns false if a multiplicative model leaves its domain.
+ */
+static bool
+ets_loop(const double *y, int n, int e, int t, int s, int m,
+		 double alpha, double beta, double gamma, double phi,
+		 double *l_io, double *b_io, double *ring, int *pos_io,
+		 double *fitted, double *sse_out, double *sumlog_out)
+{
+	double		l = *l_io,
+				b = *b_io,
+				sse = 0,
+				sumlog = 0;
+	int			pos = pos_io ? *pos_io : 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		double		phib = t == ETS_N ? 0 : (t == ETS_A ? b : phi * b);
+		double		q = l + phib;
+		double		so = s == ETS_N ? 0 : ring[pos];
+		double		yhat,
+					err,
+					p;
+
+		if (s == ETS_M)
+		{
+			if (so <= 0 || q <= 0)
+				return false;
+			yhat = q * so;
+			p = y[i] / so;
+		}
+		else
+		{
+			yhat = q + so;
+			p = y[i] - so;
+		}
+		if (fitted)
+			fitted[i] = yhat;
+		if (e == ETS_M)
+		{
+			if (yhat <= 0)
+				return false;
+			err = (y[i] - yhat) / yhat;
+			sumlog += log(yhat);
+		}
+		else
+			err = y[i] - yhat;
+		sse += err * err;
+		l = q + alpha * (p - q);
+		if (t != ETS_N)
+			b = phib + beta * (p - q);
+		if (s != ETS_N)
+		{
+			double		tt = s == ETS_A ? y[i] - q : y[i] / q;
+
+			ring[pos] = so + gamma * (tt - so);
+			pos = (pos + 1) % m;
+		}
+	}
+	*l_io = l;
+	*b_io = b;
+	if (pos_io)
+		*pos_io = pos;
+	*sse_out = sse;
+	*sumlog_out = sumlog;
+	return isfinite(sse);
+}
+
+static void
+ets_unpack(const EtsProblem *pb, const double *x, EtsResult *r)
+{
+	r->alpha = x[0];
+	r->beta = pb->i_beta >= 0 ? x[pb->i_beta] : 0;
+	r->gamma = pb->i_gamma >= 0 ? x[pb->i_gamma] : 0;
+	r->phi = pb->i_phi >= 0 ? x[pb->i_phi] : 1;
+	r->l0 = x[pb->i_l0];
+	r->b0 = pb->i_b0 >= 0 ? x[pb->i_b0] : 0;
+}
+
+/* -2 log-likelihood up to a constant: n log(SSE) (+ 2 sum log|yhat|) */
+static double
+ets_objective(const double *x, void *arg)
+{
+	const EtsProblem *pb = arg;
+	EtsResult	r;
+	double		l,
+				b,
+				sse,
+				sumlog;
+
+	ets_unpack(pb, x, &r);
+	if (r.alpha < 1e-4 || r.alpha > 0.9999)
+		return INFINITY;
+	if (pb->i_beta >= 0 && (r.beta < 1e-4 || r.beta > r.alpha))
+		return INFINITY;
+	if (pb->i_gamma >= 0 && (r.gamma < 1e-4 || r.gamma > 1 - r.alpha))
+		return INFINITY;
+	if (pb->i_phi >= 0 && (r.phi < 0.8 || r.phi > 0.98))
+		return INFINITY;
+	if (pb->s != ETS_N)
+		memcpy(pb->ring, pb->season0, pb->m * sizeof(double));
+	l = r.l0;
+	b = r.b0;
+	if (!ets_loop(pb->y, pb->n, pb->e, pb->t, pb->s, pb->m, r.alpha, r.beta, r.gamma, r.phi,
+				  &l, &b, pb->ring, NULL, NULL, &sse, &sumlog))
+		return INFINITY;
+	return pb->n * log(sse / pb->n + 1e-300) + 2 * sumlog;
+}
+
+static int
+ets_nparams(int t, int s, int m)
+{
+	return 1 + (t != ETS_N) + (s != ETS_N) + (t == ETS_AD) + 1 + (t != ETS_N) +
+		(s != ETS_N ? m - 1 : 0) + 1;
+}
+
+/*
+ * Initial states (Hyndman et al. 2008, sec. 2.6.1): seasonal indices from a
+ * classical decomposition of the first (up to) three seasons, level and
+ * slope from a regression on the first max(10, 2m) adjusted values.  The
+ * seasonal states stay fixed; level and slope are then optimized.
+ */
+static void
+ets_fit(const double *y, int n, int e, int t, int s, int m, EtsResult *res)
+{
+	EtsProblem	pb;
+	double		x[8],
+				step[8];
+	double	   *season0 = NULL;
+	double	   *ysa;
+	int			maxn,
+				d = 0;
+	double		l0,
+				b0,
+				obj;
+
+	memset(res, 0, sizeof(EtsResult));
+	res->k = ets_nparams(t, s, s == ETS_N ? 1 : m);
+	if (n - res->k - 1 <= 0)
+		return;
+	if (s == ETS_N)
+		m = 1;
+	ysa = palloc(n * sizeof(double));
+	if (s != ETS_N)
+	{
+		season0 = palloc(m * sizeof(double));
+		classical_season(y, Min(n, 3 * m), m, s == ETS_M, season0);
+		for (int i = 0; i < n; i++)
+			ysa[i] = s == ETS_A ? y[i] - season0[i % m] : y[i] / season0[i % m];
+	}
+	else
+		memcpy(ysa, y, n * sizeof(double));
+	maxn = Min(Max(10, 2 * m), n);
+	if (t == ETS_N)
+	{
+		l0 = 0;
+		for (int i = 0; i < maxn; i++)
+			l0 += ysa[i];
+		l0 /= maxn;
+		b0 = 0;
+	}
+	else
+		linear_fit(ysa, maxn, &l0, &b0);
+	if (e == ETS_M && l0 <= 0)
+		l0 = Max(ysa[0], 1e-3);
+
+	pb.y = y;
+	pb.n = n;
+	pb.e = e;
+	pb.t = t;
+	pb.s = s;
+	pb.m = m;
+	pb.season0 = season0;
+	pb.ring = s != ETS_N ? palloc(m * sizeof(double)) : NULL;
+	pb.i_beta = pb.i_gamma = pb.i_phi = pb.i_b0 = -1;
+	x[d] = s != ETS_N ? 0.1 : 0.2;
+	step[d++] = 0.1;
+	if (t != ETS_N)
+	{
+		pb.i_beta = d;
+		x[d] = 0.02;
+		step[d++] = 0.02;
+	}
+	if (s != ETS_N)
+	{
+		pb.i_gamma = d;
+		x[d] = 0.01;
+		step[d++] = 0.05;
+	}
+	if (t == ETS_AD)
+	{
+		pb.i_phi = d;
+		x[d] = 0.95;
+		step[d++] = 0.02;
+	}
+	{
+		double		scale = 0;
+
+		for (int i = 0; i < maxn; i++)
+			scale += fabs(ysa[i] - l0);
+		scale = Max(scale / maxn, 1e-3 * (fabs(l0) + 1));
+		pb.i_l0 = d;
+		x[d] = l0;
+		step[d++] = 0.5 * scale;
+		if (t != ETS_N)
+		{
+			pb.i_b0 = d;
+			x[d] = b0;
+			step[d++] = 0.1 * scale;
+		}
+	}
+	pb.d = d;
+	obj = nelder_mead(ets_objective, &pb, d, x, step, 400 * d, 1e-8);
+	/* one restart from the optimum escapes many premature stops */
+	for (int j = 0; j < d; j++)
+		step[j] *= 0.5;
+	obj = nelder_mead(ets_objective, &pb, d, x, step, 200 * d, 1e-10);
+	if (!isfinite(obj))
+	{
+		pfree(ysa);
+		return;
+	}
+	ets_unpack(&pb, x, res);
+	{
+		double		l = res->l0,
+					b = res->b0;
+		int			pos = 0;
+
+		if (s != ETS_N)
+			memcpy(pb.ring, season0, m * sizeof(double));
+		ets_loop(y, n, e, t, s, m, res->alpha, res->beta, res->gamma, res->phi,
+				 &l, &b, pb.ring, &pos, NULL, &res->sse, &res->sumlog);
+		res->level = l;
+		res->trend = b;
+		res->loglik = -0.5 * n * (log(2 * M_PI * (res->sse / n + 1e-300)) + 1) - res->sumlog;
+		res->aicc = -2 * res->loglik + 2.0 * res->k +
+			2.0 * res->k * (res->k + 1) / (n - res->k - 1);
+		res->sigma2 = res->sse / Max(1, n - (res->k - 1));
+		res->ok = true;
+		/* final seasonal states in canonical order: season[m-1] is next */
+		if (s != ETS_N)
+		{
+			double	   *canon = palloc(m * sizeof(double));
+
+			for (int j = 0; j < m; j++)
+				canon[m - 1 - j] = pb.ring[(pos + j) % m];
+			res->season = canon;
+		}
+	}
+	res->season0 = season0;
+	pfree(ysa);
+}
+
+/* ------------------------------------------------------------------------
+ * Theta (Hyndman & Billah 2003): SES with drift half the regression slope
+ * ------------------------------------------------------------------------ */
+
+typedef struct SesProblem
+{
+	const double *y;
+	int			n;
+} SesProblem;
+
+static double
+ses_objective(const double *x, void *arg)
+{
+	const SesProblem *pb = arg;
+	double		a = x[0],
+				l = x[1],
+				sse = 0;
+
+	if (a < 1e-4 || a > 0.9999)
+		return INFINITY;
+	for (int i = 0; i < pb->n; i++)
+	{
+		double		e = pb->y[i] - l;
+
+		sse += e * e;
+		l += a * e;
+	}
+	return sse;
+}
+
+/*
+ * The seasonality test of the M3/M4 Theta benchmarks: the lag-m
+ * autocorrelation is significant at 90% under Bartlett's variance.
+ */
+static bool
+seasonality_test(const double *y, int n, int m)
+{
+	double		mean = 0,
+				var = 0,
+				sum_r2 = 0,
+				rm = 0;
+
+	if (m <= 1 || n < 3 * m)
+		return false;
+	for (int i = 0; i < n; i++)
+		mean += y[i];
+	mean /= n;
+	for (int i = 0; i < n; i++)
+		var += (y[i] - mean) * (y[i] - mean);
+	if (var <= 0)
+		return false;
+	for (int k = 1; k <= m; k++)
+	{
+		double		c = 0;
+
+		for (int i = k; i < n; i++)
+			c += (y[i] - mean) * (y[i - k] - mean);
+		c /= var;
+		if (k < m)
+			sum_r2 += c * c;
+		else
+			rm = c;
+	}
+	return fabs(rm) > 1.645 * sqrt((1 + 2 * sum_r2) / n);
+}
+
+static void
+theta_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, double *fitted)
+{
+	double	   *idx = NULL;
+	double	   *ya = palloc(n * sizeof(double));
+	bool		seasonal = seasonality_test(y, n, m);
+	SesProblem	pb;
+	double		x[2],
+				step[2],
+				intercept,
+				slope,
+				l,
+				a,
+				sse = 0;
+	int			s = ETS_N;
+
+	if (seasonal)
+	{
+		s = positive ? ETS_M : ETS_A;
+		idx = palloc(m * sizeof(double));
+		classical_season(y, n, m, s == ETS_M, idx);
+		for (int i = 0; i < n; i++)
+			ya[i] = s == ETS_M ? y[i] / idx[i % m] : y[i] - idx[i % m];
+	}
+	else
+	{
+		m = 1;
+		memcpy(ya, y, n * sizeof(double));
+	}
+	pb.y = ya;
+	pb.n = n;
+	x[0] = 0.3;
+	x[1] = ya[0];
+	step[0] = 0.1;
+	step[1] = 0;
+	for (int i = 0; i < Min(n, 10); i++)
+		step[1] += fabs(ya[i] - ya[0]);
+	step[1] = Max(step[1] / Min(n, 10), 1e-3 * (fabs(ya[0]) + 1));
+	nelder_mead(ses_objective, &pb, 2, x, step, 400, 1e-10);
+	a = x[0];
+	linear_fit(ya, n, &intercept, &slope);
+	fm->drift = slope / 2;
+	l = x[1];
+	for (int i = 0; i < n; i++)
+	{
+		double		f = l + fm->drift * (1 - pow(1 - a, i)) / a;
+		double		e = ya[i] - f;
+
+		sse += e * e;
+		if (fitted)
+			fitted[i] = s == ETS_M ? f * idx[i % m] : (s == ETS_A ? f + idx[i % m] : f);
+		l += a * (ya[i] - l);
+	}
+	fm->alpha = a;
+	fm->level = l;
+	fm->stype = s;
+	fm->m = m;
+	fm->sigma2 = sse / Max(1, n - 3);
+	fm->season = palloc(m * sizeof(double));
+	for (int j = 0; j < m; j++)
+		fm->season[m - 1 - j] = s == ETS_N ? 0 : idx[(n + j) % m];
+	pfree(ya);
+}
+
+/* ------------------------------------------------------------------------
+ * Intermittent demand: Croston, SBA, TSB
+ * ------------------------------------------------------------------------ */
+
+static const double smooth_grid[] = {0.05, 0.1, 0.2, 0.3, 0.5};
+
+/* one pass of Croston's method; returns the in-sample MSE */
+static double
+croston_pass(const double *y, int n, double a, double debias, double *z_out,
+			 double *q_out, double *fitted)
+{
+	double		z = 0,
+				q = 0,
+				sse = 0;
+	int			last = -1,
+				cnt = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		double		f = q > 0 ? debias * z / q : 0;
+
+		if (fitted)
+			fitted[i] = last >= 0 ? f : NAN;
+		if (last >= 0)
+		{
+			sse += (y[i] - f) * (y[i] - f);
+			cnt++;
+		}
+		if (y[i] != 0)
+		{
+			if (last < 0)
+			{
+				z = y[i];
+				q = i + 1;
+			}
+			else
+			{
+				z += a * (y[i] - z);
+				q += a * ((i - last) - q);
+			}
+			last = i;
+		}
+	}
+	*z_out = z;
+	*q_out = q;
+	return cnt ? sse / cnt : INFINITY;
+}
+
+static double
+tsb_pass(const double *y, int n, double a, double b, double p0, double z0,
+		 double *p_out, double *z_out, double *fitted)
+{
+	double		p = p0,
+				z = z0,
+				sse = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		double		f = p * z;
+
+		if (fitted)
+			fitted[i] = f;
+		sse += (y[i] - f) * (y[i] - f);
+		if (y[i] != 0)
+		{
+			p += b * (1 - p);
+			z += a * (y[i] - z);
+		}
+		else
+			p += b * (0 - p);
+	}
+	*p_out = p;
+	*z_out = z;
+	return sse / n;
+}
+
+static void
+intermittent_fit(ForecastModel *fm, const double *y, int n, int method, double *fitted)
+{
+	double		sz = 0,
+				sz2 = 0,
+				best = INFINITY,
+				z,
+				q;
+	int			nz = 0;
+
+	for (int i = 0; i < n; i++)
+		if (y[i] != 0)
+		{
+			sz += y[i];
+			sz2 += y[i] * y[i];
+			nz++;
+		}
+	fm->size_sd = nz > 1 ? sqrt(Max(0, (sz2 - sz * sz / nz) / (nz - 1))) : 0;
+	fm->debias = 1;
+	if (nz == 0)
+	{
+		fm->size_mean = 0;
+		fm->prob = 0;
+		fm->alpha = 0.1;
+		if (fitted)
+			for (int i = 0; i < n; i++)
+				fitted[i] = 0;
+		return;
+	}
+	if (method == FC_TSB)
+	{
+		double		p0 = (double) nz / n,
+					z0 = sz / nz,
+					p;
+
+		for (int ia = 0; ia < (int) lengthof(smooth_grid); ia++)
+			for (int ib = 0; ib < (int) lengthof(smooth_grid); ib++)
+			{
+				double		mse = tsb_pass(y, n, smooth_grid[ia], smooth_grid[ib], p0, z0,
+										   &p, &z, NULL);
+
+				if (mse < best)
+				{
+					best = mse;
+					fm->alpha = smooth_grid[ia];
+					fm->beta = smooth_grid[ib];
+				}
+			}
+		tsb_pass(y, n, fm->alpha, fm->beta, p0, z0, &fm->prob, &fm->size_mean, fitted);
+		fm->sigma2 = best;
+	}
+	else
+	{
+		for (int ia = 0; ia < 4; ia++)
+		{
+			double		a = smooth_grid[ia];
+			double		mse = croston_pass(y, n, a, method == FC_SBA ? 1 - a / 2 : 1, &z, &q, NULL);
+
+			if (mse < best || ia == 0)
+			{
+				best = mse;
+				fm->alpha = a;
+			}
+		}
+		fm->debias = method == FC_SBA ? 1 - fm->alpha / 2 : 1;
+		croston_pass(y, n, fm->alpha, fm->debias, &z, &q, fitted);
+		fm->size_mean = z;
+		fm->prob = q > 0 ? Min(1.0, 1.0 / q) : 0;
+		fm->sigma2 = isfinite(best) ? best : 0;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Fitting driver
+ * ------------------------------------------------------------------------ */
+
+static void
+add_note(ForecastModel *fm, const char *fmt, const char *a, int64 b)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (fm->note && fm->note[0])
+		appendStringInfo(&buf, "%s; ", fm->note);
+	appendStringInfo(&buf, fmt, a, b);
+	fm->note = buf.data;
+}
+
+static void
+fallback(ForecastModel *fm, bool strict, const char *method, int64 need, int newmethod)
+{
+	if (strict)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("too few periods for method %s: " INT64_FORMAT, method, fm->n),
+				 errdetail("It needs at least " INT64_FORMAT " periods.", need),
+				 errhint("Drop option \"strict\" to fall back to a simpler method.")));
+	add_note(fm, "%s needs at least " INT64_FORMAT " periods", method, need);
+	fm->method = newmethod;
+}
+
+/* Fit an ETS model; spec -1 chooses by AICc. False if nothing fits. */
+static bool
+ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool positive,
+		   double *fitted)
+{
+	EtsResult	best,
+				r;
+	int			be = 0,
+				bt = 0,
+				bs = 0;
+
+	memset(&best, 0, sizeof(best));
+	for (int e = ETS_A; e <= ETS_M; e++)
+		for (int t = ETS_N; t <= ETS_AD; t++)
+			for (int s = ETS_N; s <= ETS_M; s++)
+			{
+				if (spec >= 0 && spec != e * 100 + t * 10 + s)
+					continue;
+				if (e == ETS_A && s == ETS_M)
+					continue;
+				if ((e == ETS_M || s == ETS_M) && !positive)
+					continue;
+				if (s != ETS_N && (m <= 1 || n < 2 * m || (spec < 0 && m > ETS_MAX_SEASON)))
+					continue;
+				ets_fit(y, n, e, t, s, m, &r);
+				if (r.ok && (!best.ok || r.aicc < best.aicc))
+				{
+					best = r;
+					be = e;
+					bt = t;
+					bs = s;
+				}
+			}
+	if (!best.ok)
+		return false;
+	fm->method = FC_ETS;
+	fm->etype = be;
+	fm->ttype = bt;
+	fm->stype = bs;
+	fm->m = bs == ETS_N ? 1 : m;
+	fm->alpha = best.alpha;
+	fm->beta = best.beta;
+	fm->gamma = best.gamma;
+	fm->phi = bt == ETS_AD ? best.phi : 1;
+	fm->level = best.level;
+	fm->trend = best.trend;
+	fm->sigma2 = best.sigma2;
+	fm->loglik = best.loglik;
+	fm->aicc = best.aicc;
+	fm->season = bs == ETS_N ? palloc0(sizeof(double)) : best.season;
+	if (fitted)
+	{
+		double		l = best.l0,
+					b = best.b0,
+					sse,
+					sumlog;
+
+		ets_loop(y, n, be, bt, bs, fm->m, best.alpha, best.beta, best.gamma, best.phi,
+				 &l, &b, best.season0, NULL, fitted, &sse, &sumlog);
+	}
+	return true;
+}
+
+/* mean absolute scaled error of one-step in-sample forecasts */
+static double
+insample_mase(const double *y, int n, int m, const double *fitted)
+{
+	int			lag = (m > 1 && n > m) ? m : 1;
+	double		num = 0,
+				den = 0;
+	int			cn = 0,
+				cd = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!isnan(fitted[i]))
+		{
+			num += fabs(y[i] - fitted[i]);
+			cn++;
+		}
+	for (int i = lag; i < n; i++)
+	{
+		den += fabs(y[i] - y[i - lag]);
+		cd++;
+	}
+	if (cn == 0 || cd == 0 || den == 0)
+		return NAN;
+	return (num / cn) / (den / cd);
+}
+
+static void
+fit_simple(ForecastModel *fm, const double *y, int n, int m, double *fitted)
+{
+	double		sse = 0;
+	int			cnt = 0;
+
+	fm->m = 1;
+	fm->season = palloc0(sizeof(double));
+	if (fm->method == FC_MEAN)
+	{
+		double		mean = 0;
+
+		for (int i = 0; i < n; i++)
+			mean += y[i];
+		mean /= n;
+		for (int i = 0; i < n; i++)
+		{
+			fitted[i] = mean;
+			sse += (y[i] - mean) * (y[i] - mean);
+		}
+		fm->level = mean;
+		fm->sigma2 = n > 1 ? sse / (n - 1) : 0;
+		return;
+	}
+	if (fm->method == FC_SNAIVE)
+	{
+		fm->m = m;
+		fm->season = palloc(m * sizeof(double));
+		for (int j = 0; j < m; j++)
+			fm->season[m - 1 - j] = y[n - m + j];
+	}
+	else
+		m = 1;
+	for (int i = 0; i < n; i++)
+	{
+		fitted[i] = i >= m ? y[i - m] : NAN;
+		if (i >= m)
+		{
+			sse += (y[i] - y[i - m]) * (y[i] - y[i - m]);
+			cnt++;
+		}
+	}
+	fm->level = y[n - 1];
+	fm->sigma2 = cnt ? sse / cnt : 0;
+}
+
+static void
+fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool strict)
+{
+	double	   *fitted = palloc(n * sizeof(double));
+	bool		positive = true;
+	int			zeros = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (y[i] <= 0)
+			positive = false;
+		if (y[i] == 0)
+			zeros++;
+	}
+	fm->zero_share = (double) zeros / n;
+	fm->loglik = fm->aicc = NAN;
+	fm->phi = 1;
+	fm->debias = 1;
+	fm->m = 1;
+	fm->season = palloc0(sizeof(double));
+	fm->method = fm->requested;
+	if (fm->method == FC_AUTO)
+	{
+		if (fm->zero_share >= fm->prob)	/* prob holds the threshold here */
+			fm->method = FC_TSB;
+		else if (n < 5)
+			fallback(fm, strict, "auto", 5, FC_NAIVE);
+	}
+	fm->prob = 0;
+	if (fm->method == FC_SNAIVE && (m <= 1 || n < m))
+		fallback(fm, strict, "seasonal_naive", Max(m, 2), FC_NAIVE);
+	if (fm->method == FC_THETA && n < 3)
+		fallback(fm, strict, "theta", 3, FC_NAIVE);
+
+	if (fm->method == FC_AUTO)
+	{
+		ForecastModel th = *fm;
+		double	   *fitted2 = palloc(n * sizeof(double));
+		double		mase_ets = NAN,
+					mase_theta;
+
+		if (ets_choose(fm, y, n, m, -1, positive, fitted))
+			mase_ets = insample_mase(y, n, fm->m, fitted);
+		theta_fit(&th, y, n, m, positive, fitted2);
+		th.method = FC_THETA;
+		mase_theta = insample_mase(y, n, th.m, fitted2);
+		if (isnan(mase_ets) || (!isnan(mase_theta) && mase_theta < mase_ets))
+		{
+			*fm = th;
+			memcpy(fitted, fitted2, n * sizeof(double));
+		}
+	}
+	else if (fm->method == FC_ETS)
+	{
+		if (spec >= 0 && (spec / 100 == ETS_M || spec % 10 == ETS_M) && !positive)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("ets model with multiplicative components needs positive values"),
+					 errhint("Use an additive model, or \"model\": \"auto\".")));
+		if (!ets_choose(fm, y, n, m, spec, positive, fitted))
+		{
+			int			t = spec >= 0 ? (spec / 10) % 10 : ETS_N;
+			int			s = spec >= 0 ? spec % 10 : ETS_N;
+			int			need = ets_nparams(t, s, s ? m : 1) + 2;
+
+			if (s != ETS_N && m <= 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("a seasonal ets model needs a season length above 1"),
+						 errhint("Set option \"season_length\".")));
+			if (s != ETS_N)
+				need = Max(need, 2 * m);
+			fallback(fm, strict, "ets", need, FC_NAIVE);
+			if (spec >= 0 && ets_choose(fm, y, n, m, -1, positive, fitted))
+				add_note(fm, "%s model chosen by AICc instead", "ets", 0);
+		}
+	}
+	else if (fm->method == FC_THETA)
+		theta_fit(fm, y, n, m, positive, fitted);
+	else if (fm->method == FC_CROSTON || fm->method == FC_SBA || fm->method == FC_TSB)
+		intermittent_fit(fm, y, n, fm->method, fitted);
+	if (fm->method == FC_NAIVE || fm->method == FC_SNAIVE || fm->method == FC_MEAN)
+		fit_simple(fm, y, n, m, fitted);
+	fm->mase = insample_mase(y, n, m, fitted);
+	if (fm->note == NULL)
+		fm->note = "";
+}
+
+/* ------------------------------------------------------------------------
+ * Regular grid
+ * ------------------------------------------------------------------------ */
+
+typedef struct PeriodKey
+{
+	TimestampTz ts;
+	double		v;
+	int64		day;			/* local Julian day */
+	int32		year,
+				mon;
+} PeriodKey;
+
+static int
+cmp_period(const void *a, const void *b)
+{
+	TimestampTz x = ((const PeriodKey *) a)->ts;
+	TimestampTz y = ((const PeriodKey *) b)->ts;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static int64
+period_bucket(const PeriodKey *k, const PeriodKey *first, int freq)
+{
+	switch (freq)
+	{
+		case FREQ_DAY:
+			return k->day - first->day;
+		case FREQ_WEEK:
+			return (k->day - first->day) / 7;
+		case FREQ_MONTH:
+			return (k->year * 12 + k->mon - 1) - (first->year * 12 + first->mon - 1);
+		case FREQ_QUARTER:
+			return (k->year * 4 + (k->mon - 1) / 3) - (first->year * 4 + (first->mon - 1) / 3);
+		default:
+			return k->year - first->year;
+	}
+}
+
+static int
+infer_freq(const PeriodKey *k, int64 n)
+{
+	int64		gap = PG_INT64_MAX;
+	bool		weekly = true;
+
+	for (int64 i = 1; i < n; i++)
+	{
+		int64		g = k[i].day - k[i - 1].day;
+
+		if (g > 0)
+		{
+			gap = Min(gap, g);
+			if (g % 7 != 0)
+				weekly = false;
+		}
+	}
+	if (gap == PG_INT64_MAX || gap == 1)
+		return FREQ_DAY;
+	if (gap % 7 == 0 && weekly && gap < 28)
+		return FREQ_WEEK;
+	if (gap >= 28 && gap <= 31)
+		return FREQ_MONTH;
+	if (gap >= 89 && gap <= 92)
+		return FREQ_QUARTER;
+	if (gap >= 365 && gap <= 366)
+		return FREQ_YEAR;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("cannot infer the frequency of the series: smallest gap is " INT64_FORMAT " days", gap),
+			 errhint("Pass option \"freq\": \"day\", \"week\", \"month\", \"quarter\" or \"year\".")));
+	return FREQ_DAY;
+}
+
+static const int default_season[] = {7, 52, 12, 4, 1};
+
+PG_FUNCTION_INFO_V1(fit_forecast_finalfn);
+Datum
+fit_forecast_finalfn(PG_FUNCTION_ARGS)
+{
+	const FcState *s = train_state_get_data(fcinfo, 0, &forecast_state_ops);
+	ForecastModel fm;
+	PeriodKey  *k;
+	double	   *y;
+	bool	   *present;
+	int64		n,
+				nd = 0;
+	int			m;
+	ByteWriter	w;
+
+	if (s == NULL || s->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot fit a forecast on zero rows"),
+				 errdetail("Every period or value was NULL, or there were no rows.")));
+	k = MemoryContextAllocHuge(CurrentMemoryContext, s->n * sizeof(PeriodKey));
+	for (int64 i = 0; i < s->n; i++)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int			tz;
+
+		if (timestamp2tm(s->ts[i], &tz, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		k[i].ts = s->ts[i];
+		k[i].v = s->val[i];
+		k[i].day = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday);
+		k[i].year = tm.tm_year;
+		k[i].mon = tm.tm_mon;
+	}
+	qsort(k, s->n, sizeof(PeriodKey), cmp_period);
+
+	memset(&fm, 0, sizeof(fm));
+	fm.freq = s->freq >= 0 ? s->freq : infer_freq(k, s->n);
+	m = s->m > 0 ? s->m : default_season[fm.freq];
+	n = period_bucket(&k[s->n - 1], &k[0], fm.freq) + 1;
+	if (n > FC_MAX_PERIODS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the series spans " INT64_FORMAT " periods, more than %d", n, FC_MAX_PERIODS),
+				 errhint("Check option \"freq\".")));
+	y = MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(double));
+	present = MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(bool));
+	memset(y, 0, n * sizeof(double));
+	memset(present, 0, n * sizeof(bool));
+	for (int64 i = 0; i < s->n; i++)
+	{
+		int64		b = period_bucket(&k[i], &k[0], fm.freq);
+
+		y[b] += k[i].v;
+		present[b] = true;
+	}
+	for (int64 i = 0; i < n; i++)
+		if (!present[i])
+		{
+			nd++;
+			if (s->fill == 1)
+			{
+				int64		j = i;
+
+				while (!present[j])
+					j++;		/* the last period is always present */
+				for (int64 t = i; t < j; t++)
+					y[t] = y[i - 1] + (y[j] - y[i - 1]) * (double) (t - i + 1) / (j - i + 1);
+				for (int64 t = i + 1; t < j; t++)
+				{
+					present[t] = true;
+					nd++;
+				}
+				present[i] = true;
+			}
+		}
+
+	fm.requested = s->method;
+	fm.n = n;
+	fm.rows = s->n;
+	fm.null_periods = s->null_periods;
+	fm.null_values = s->null_values;
+	fm.filled = nd;
+	fm.start = k[0].ts;
+	fm.seed = s->seed;
+	fm.nsim = s->nsim;
+	fm.prob = s->zero_share;	/* threshold, read by fit_series */
+	if (n > PG_INT32_MAX / 2)
+		elog(ERROR, "series too long");
+	fit_series(&fm, y, (int) n, m, s->spec, s->strict);
+
+	writer_init(&w, 256 + fm.m * 8);
+	write_i32(&w, fm.method);
+	write_i32(&w, fm.requested);
+	write_i32(&w, fm.freq);
+	write_i32(&w, fm.m);
+	write_i32(&w, fm.etype);
+	write_i32(&w, fm.ttype);
+	write_i32(&w, fm.stype);
+	write_i32(&w, fm.nsim);
+	write_i64(&w, fm.seed);
+	write_i64(&w, fm.n);
+	write_i64(&w, fm.rows);
+	write_i64(&w, fm.null_periods);
+	write_i64(&w, fm.null_values);
+	write_i64(&w, fm.filled);
+	write_i64(&w, fm.start);
+	write_f64(&w, fm.alpha);
+	write_f64(&w, fm.beta);
+	write_f64(&w, fm.gamma);
+	write_f64(&w, fm.phi);
+	write_f64(&w, fm.drift);
+	write_f64(&w, fm.size_mean);
+	write_f64(&w, fm.size_sd);
+	write_f64(&w, fm.prob);
+	write_f64(&w, fm.debias);
+	write_f64(&w, fm.level);
+	write_f64(&w, fm.trend);
+	write_f64(&w, fm.sigma2);
+	write_f64(&w, fm.loglik);
+	write_f64(&w, fm.aicc);
+	write_f64(&w, fm.mase);
+	write_f64(&w, fm.zero_share);
+	write_f64_array(&w, fm.season, fm.m);
+	write_text(&w, fm.note);
+	PG_RETURN_BYTEA_P(model_build(MODEL_FORECAST, &w));
+}
+
+/* ------------------------------------------------------------------------
+ * Model payload
+ * ------------------------------------------------------------------------ */
+
+void *
+forecast_decode(ByteReader *r)
+{
+	ForecastModel *fm = palloc0(sizeof(ForecastModel));
+
+	fm->method = read_i32(r);
+	fm->requested = read_i32(r);
+	fm->freq = read_i32(r);
+	fm->m = read_i32(r);
+	fm->etype = read_i32(r);
+	fm->ttype = read_i32(r);
+	fm->stype = read_i32(r);
+	fm->nsim = read_i32(r);
+	fm->seed = read_i64(r);
+	fm->n = read_i64(r);
+	fm->rows = read_i64(r);
+	fm->null_periods = read_i64(r);
+	fm->null_values = read_i64(r);
+	fm->filled = read_i64(r);
+	fm->start = read_i64(r);
+	fm->alpha = read_f64(r);
+	fm->beta = read_f64(r);
+	fm->gamma = read_f64(r);
+	fm->phi = read_f64(r);
+	fm->drift = read_f64(r);
+	fm->size_mean = read_f64(r);
+	fm->size_sd = read_f64(r);
+	fm->prob = read_f64(r);
+	fm->debias = read_f64(r);
+	fm->level = read_f64(r);
+	fm->trend = read_f64(r);
+	fm->sigma2 = read_f64(r);
+	fm->loglik = read_f64(r);
+	fm->aicc = read_f64(r);
+	fm->mase = read_f64(r);
+	fm->zero_share = read_f64(r);
+	if (fm->method < FC_NAIVE || fm->method > FC_TSB || fm->requested < FC_AUTO ||
+		fm->requested > FC_TSB || fm->freq < FREQ_DAY || fm->freq > FREQ_YEAR ||
+		fm->m < 1 || fm->m > FC_MAX_SEASON || fm->etype < 0 || fm->etype > 2 ||
+		fm->ttype < 0 || fm->ttype > 2 || fm->stype < 0 || fm->stype > 2 ||
+		fm->nsim < 10 || fm->n < 1 || fm->n > FC_MAX_PERIODS ||
+		!isfinite(fm->level) || !isfinite(fm->trend) || !(fm->sigma2 >= 0) ||
+		!isfinite(fm->sigma2) || !isfinite(fm->alpha) || !isfinite(fm->phi) ||
+		!isfinite(fm->drift) || !isfinite(fm->size_mean) || !isfinite(fm->prob) ||
+		!isfinite(fm->debias) || !isfinite(fm->size_sd))
+		reader_corrupt(r, "The forecast model holds impossible values");
+	fm->season = read_f64_array(r, fm->m);
+	for (int j = 0; j < fm->m; j++)
+		if (!isfinite(fm->season[j]))
+			reader_corrupt(r, "The forecast model holds a non-finite seasonal state");
+	fm->note = read_text(r);
+	return fm;
+}
+
+static void
+ets_name(const ForecastModel *fm, char *buf)
+{
+	snprintf(buf, 8, "%c%s%c", fm->etype == ETS_M ? 'M' : 'A',
+			 fm->ttype == ETS_N ? "N" : (fm->ttype == ETS_A ? "A" : "Ad"),
+			 fm->stype == ETS_N ? 'N' : (fm->stype == ETS_A ? 'A' : 'M'));
+}
+
+void
+forecast_describe(const void *decoded, StringInfo buf)
+{
+	const ForecastModel *fm = decoded;
+	char		name[8];
+
+	json_append_text(buf, "method", method_names[fm->method]);
+	json_append_text(buf, "requested", method_names[fm->requested]);
+	if (fm->method == FC_ETS)
+	{
+		ets_name(fm, name);
+		json_append_text(buf, "model", name);
+	}
+	json_append_text(buf, "freq", freq_names[fm->freq]);
+	json_append_int(buf, "season_length", fm->m);
+	json_append_int(buf, "periods", fm->n);
+	json_append_text(buf, "first_period", timestamptz_to_str(fm->start));
+	json_append_text(buf, "last_period", timestamptz_to_str(fc_period(fm, 0)));
+	json_append_int(buf, "rows", fm->rows);
+	json_append_int(buf, "null_periods", fm->null_periods);
+	json_append_int(buf, "null_values", fm->null_values);
+	json_append_int(buf, "filled_periods", fm->filled);
+	json_append_double(buf, "zero_share", fm->zero_share);
+	switch (fm->method)
+	{
+		case FC_ETS:
+			json_append_double(buf, "alpha", fm->alpha);
+			if (fm->ttype != ETS_N)
+				json_append_double(buf, "beta", fm->beta);
+			if (fm->stype != ETS_N)
+				json_append_double(buf, "gamma", fm->gamma);
+			if (fm->ttype == ETS_AD)
+				json_append_double(buf, "phi", fm->phi);
+			json_append_double(buf, "level", fm->level);
+			if (fm->ttype != ETS_N)
+				json_append_double(buf, "trend", fm->trend);
+			json_append_double(buf, "loglik", fm->loglik);
+			json_append_double(buf, "aicc", fm->aicc);
+			break;
+		case FC_THETA:
+			json_append_double(buf, "alpha", fm->alpha);
+			json_append_double(buf, "drift", fm->drift);
+			json_append_double(buf, "level", fm->level);
+			json_append_text(buf, "seasonal_adjustment",
+							 fm->stype == ETS_N ? "none" :
+							 (fm->stype == ETS_M ? "multiplicative" : "additive"));
+			break;
+		case FC_CROSTON:
+		case FC_SBA:
+		case FC_TSB:
+			json_append_double(buf, "alpha", fm->alpha);
+			if (fm->method == FC_TSB)
+				json_append_double(buf, "beta", fm->beta);
+			json_append_double(buf, "demand_size", fm->size_mean);
+			json_append_double(buf, "demand_probability", fm->prob);
+			break;
+		default:
+			json_append_double(buf, "level", fm->level);
+	}
+	json_append_double(buf, "sigma2", fm->sigma2);
+	json_append_double(buf, "mase", fm->mase);
+	if (fm->note[0])
+		json_append_text(buf, "note", fm->note);
+}
+
+/* ------------------------------------------------------------------------
+ * Forecasting
+ * ------------------------------------------------------------------------ */
+
+TimestampTz
+fc_period(const ForecastModel *fm, int64 step)
+{
+	Interval	iv;
+	int64		idx = fm->n - 1 + step;
+
+	memset(&iv, 0, sizeof(iv));
+	switch (fm->freq)
+	{
+		case FREQ_DAY:
+			iv.day = idx;
+			break;
+		case FREQ_WEEK:
+			iv.day = 7 * idx;
+			break;
+		case FREQ_MONTH:
+			iv.month = idx;
+			break;
+		case FREQ_QUARTER:
+			iv.month = 3 * idx;
+			break;
+		default:
+			iv.month = 12 * idx;
+	}
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+												   TimestampTzGetDatum(fm->start),
+												   PointerGetDatum(&iv)));
+}
+
+double
+fc_period_days(const ForecastModel *fm)
+{
+	static const double days[] = {1, 7, 30.436875, 91.310625, 365.2425};
+
+	return days[fm->freq];
+}
+
+static double
+season_at(const ForecastModel *fm, int h)
+{
+	return fm->season[fm->m - 1 - ((h - 1) % fm->m)];
+}
+
+void
+fc_point(const ForecastModel *fm, int h, double *mean)
+{
+	double		phih = 0;
+
+	for (int j = 1; j <= h; j++)
+	{
+		double		f;
+
+		switch (fm->method)
+		{
+			case FC_ETS:
+				phih += fm->ttype == ETS_AD ? pow(fm->phi, j) : 1;
+				f = fm->level + (fm->ttype == ETS_N ? 0 : phih * fm->trend);
+				if (fm->stype == ETS_A)
+					f += season_at(fm, j);
+				else if (fm->stype == ETS_M)
+					f *= season_at(fm, j);
+				break;
+			case FC_THETA:
+				f = fm->level + fm->drift * ((j - 1) + (1 - pow(1 - fm->alpha, fm->n)) / fm->alpha);
+				if (fm->stype == ETS_A)
+					f += season_at(fm, j);
+				else if (fm->stype == ETS_M)
+					f *= season_at(fm, j);
+				break;
+			case FC_SNAIVE:
+				f = season_at(fm, j);
+				break;
+			case FC_CROSTON:
+			case FC_SBA:
+			case FC_TSB:
+				f = fm->debias * fm->prob * fm->size_mean;
+				break;
+			default:
+				f = fm->level;
+		}
+		mean[j - 1] = f;
+	}
+}
+
+bool
+fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
+{
+	double		phij = 0;
+
+	if (fm->method == FC_ETS && (fm->etype == ETS_M || fm->stype == ETS_M))
+		return false;
+	if (fm->method == FC_CROSTON || fm->method == FC_SBA || fm->method == FC_TSB)
+		return false;
+	for (int j = 0; j < h; j++)
+	{
+		scale[j] = 1;
+		if (j == 0)
+		{
+			psi[j] = 1;
+			continue;
+		}
+		switch (fm->method)
+		{
+			case FC_ETS:
+				phij += fm->ttype == ETS_AD ? pow(fm->phi, j) : 1;
+				psi[j] = fm->alpha + (fm->ttype == ETS_N ? 0 : fm->beta * phij) +
+					(fm->stype != ETS_N && j % fm->m == 0 ? fm->gamma : 0);
+				break;
+			case FC_THETA:
+				psi[j] = fm->alpha;
+				break;
+			case FC_NAIVE:
+				psi[j] = 1;
+				break;
+			case FC_SNAIVE:
+				psi[j] = j % fm->m == 0 ? 1 : 0;
+				break;
+			default:
+				psi[j] = 0;
+		}
+	}
+	if (fm->method == FC_THETA && fm->stype == ETS_M)
+		for (int j = 0; j < h; j++)
+			scale[j] = season_at(fm, j + 1);
+	return true;
+}
+
+double *
+fc_simulate(const ForecastModel *fm, int h)
+{
+	double	   *out;
+	double	   *ring;
+	double		sd = sqrt(fm->sigma2);
+	Rng			rng;
+	int			m = fm->m;
+
+	if (fm->method != FC_ETS || (fm->etype != ETS_M && fm->stype != ETS_M))
+		return NULL;
+	out = MemoryContextAllocHuge(CurrentMemoryContext, (Size) fm->nsim * h * sizeof(double));
+	ring = palloc(m * sizeof(double));
+	rng_seed(&rng, (uint64) fm->seed);
+	for (int p = 0; p < fm->nsim; p++)
+	{
+		double		l = fm->level,
+					b = fm->trend;
+		int			pos = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		/* ring[pos + j] = season[m-1-j] */
+		for (int j = 0; j < m; j++)
+			ring[j] = fm->season[m - 1 - j];
+		for (int j = 0; j < h; j++)
+		{
+			double		phib = fm->ttype == ETS_N ? 0 : (fm->ttype == ETS_A ? b : fm->phi * b);
+			double		q = l + phib;
+			double		so = fm->stype == ETS_N ? 0 : ring[pos];
+			double		yhat = fm->stype == ETS_M ? q * so : q + so;
+			double		e = sd * rng_normal(&rng);
+			double		y = fm->etype == ETS_M ? yhat * (1 + e) : yhat + e;
+			double		pp;
+
+			out[(Size) p * h + j] = y;
+			if (fm->stype == ETS_M)
+				pp = so != 0 ? y / so : q;
+			else
+				pp = y - so;
+			l = q + fm->alpha * (pp - q);
+			if (fm->ttype != ETS_N)
+				b = phib + fm->beta * (pp - q);
+			if (fm->stype != ETS_N)
+			{
+				double		tt = fm->stype == ETS_A ? y - q : (q != 0 ? y / q : so);
+
+				ring[pos] = so + fm->gamma * (tt - so);
+				pos = (pos + 1) % m;
+			}
+		}
+	}
+	pfree(ring);
+	return out;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* quantile p of sorted v[0..n-1], linear interpolation */
+static double
+sorted_quantile(const double *v, int n, double p)
+{
+	double		pos = p * (n - 1);
+	int			i = (int) floor(pos);
+
+	if (i >= n - 1)
+		return v[n - 1];
+	return v[i] + (pos - i) * (v[i + 1] - v[i]);
+}
+
+/* quantile p of one period's demand under the Croston-family approximation */
+static double
+intermittent_quantile(const ForecastModel *fm, double p)
+{
+	double		pr = Min(1.0, Max(0.0, fm->prob));
+	double		q;
+
+	if (pr <= 0 || p <= 1 - pr)
+		return 0;
+	q = (p - (1 - pr)) / pr;
+	return Max(0.0, fm->debias * (fm->size_mean + fm->size_sd * fc_qnorm(q)));
+}
+
+/*
+ * ecomml.forecast(model, horizon, levels) -> (step, period, mean, lo[], hi[])
+ */
+PG_FUNCTION_INFO_V1(forecast_srf);
+Datum
+forecast_srf(PG_FUNCTION_ARGS)
+{
+	const ForecastModel *fm = model_cache_get(fcinfo, 0, MODEL_FORECAST, NULL);
+	int32		h = PG_GETARG_INT32(1);
+	ArrayType  *lv = PG_GETARG_ARRAYTYPE_P(2);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *ld;
+	bool	   *lnull;
+	int			nl;
+	double	   *levels,
+			   *mean,
+			   *psi,
+			   *scale,
+			   *sim,
+			   *col = NULL;
+	Datum	   *lo,
+			   *hi;
+	double		cum = 0;
+
+	if (h < 0 || h > FC_MAX_HORIZON)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must be between 0 and %d, not %d", FC_MAX_HORIZON, h)));
+	if (ARR_NDIM(lv) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("levels must be a one-dimensional array")));
+	deconstruct_array(lv, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ld, &lnull, &nl);
+	if (nl > 100)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at most 100 levels, not %d", nl)));
+	levels = palloc((nl + 1) * sizeof(double));
+	for (int i = 0; i < nl; i++)
+	{
+		if (lnull[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("levels must not contain NULL")));
+		levels[i] = DatumGetFloat8(ld[i]);
+		if (!(levels[i] > 0 && levels[i] < 100))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("prediction interval levels must be between 0 and 100 (exclusive), not %g",
+							levels[i]),
+					 errhint("Levels are percentages, like '{80,95}'.")));
+	}
+	InitMaterializedSRF(fcinfo, 0);
+	if (h == 0)
+		return (Datum) 0;
+	mean = palloc(h * sizeof(double));
+	psi = palloc(h * sizeof(double));
+	scale = palloc(h * sizeof(double));
+	fc_point(fm, h, mean);
+	sim = fc_simulate(fm, h);
+	if (sim == NULL && !fc_psi(fm, h, psi, scale))
+		psi = NULL;				/* intermittent */
+	if (sim)
+		col = palloc(fm->nsim * sizeof(double));
+	lo = palloc((nl + 1) * sizeof(Datum));
+	hi = palloc((nl + 1) * sizeof(Datum));
+	for (int j = 0; j < h; j++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		CHECK_FOR_INTERRUPTS();
+		if (sim)
+		{
+			for (int p = 0; p < fm->nsim; p++)
+				col[p] = sim[(Size) p * h + j];
+			qsort(col, fm->nsim, sizeof(double), cmp_double);
+		}
+		else if (psi)
+			cum += (j == 0 ? 1 : psi[j] * psi[j]);
+		for (int i = 0; i < nl; i++)
+		{
+			double		a = (1 - levels[i] / 100) / 2;
+			double		l,
+						u;
+
+			if (sim)
+			{
+				l = sorted_quantile(col, fm->nsim, a);
+				u = sorted_quantile(col, fm->nsim, 1 - a);
+			}
+			else if (psi)
+			{
+				double		sd = sqrt(fm->sigma2 * cum) * scale[j];
+				double		z = fc_qnorm(1 - a);
+
+				l = mean[j] - z * sd;
+				u = mean[j] + z * sd;
+			}
+			else
+			{
+				l = intermittent_quantile(fm, a);
+				u = intermittent_quantile(fm, 1 - a);
+			}
+			lo[i] = Float8GetDatum(l);
+			hi[i] = Float8GetDatum(u);
+		}
+		values[0] = Int32GetDatum(j + 1);
+		values[1] = TimestampTzGetDatum(fc_period(fm, j + 1));
+		values[2] = Float8GetDatum(mean[j]);
+		values[3] = PointerGetDatum(construct_array(lo, nl, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[4] = PointerGetDatum(construct_array(hi, nl, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

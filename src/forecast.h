@@ -1,0 +1,107 @@
+/*
+ * forecast.h - per-series demand forecasting (doc/forecasting.md)
+ *
+ * ecomml.fit_forecast() collects (period, value) pairs of one series,
+ * regularizes them to a fixed frequency and fits one of: naive,
+ * seasonal_naive, mean, ETS (Hyndman et al. 2008), Theta, Croston, SBA, TSB.
+ * The decoded ForecastModel is shared with the stock planning functions
+ * (src/inventory.c).
+ */
+#ifndef ECOMML_FORECAST_H
+#define ECOMML_FORECAST_H
+
+#include "lib/stringinfo.h"
+#include "train_state.h"
+
+typedef enum FcMethod
+{
+	FC_AUTO = 0,
+	FC_NAIVE = 1,
+	FC_SNAIVE = 2,
+	FC_MEAN = 3,
+	FC_ETS = 4,
+	FC_THETA = 5,
+	FC_CROSTON = 6,
+	FC_SBA = 7,
+	FC_TSB = 8
+} FcMethod;
+
+typedef enum FcFreq
+{
+	FREQ_DAY = 0,
+	FREQ_WEEK = 1,
+	FREQ_MONTH = 2,
+	FREQ_QUARTER = 3,
+	FREQ_YEAR = 4
+} FcFreq;
+
+/* ETS component codes */
+#define ETS_N 0
+#define ETS_A 1
+#define ETS_AD 2				/* damped additive trend */
+#define ETS_M 2					/* multiplicative error / season */
+
+typedef struct ForecastModel
+{
+	int32		method;			/* FcMethod actually fitted */
+	int32		requested;		/* FcMethod asked for */
+	int32		freq;
+	int32		m;				/* season length used (1 = none) */
+	int32		etype,
+				ttype,
+				stype;			/* ETS components */
+	int32		nsim;
+	int64		seed;
+	int64		n;				/* regular periods after filling */
+	int64		rows;			/* input rows used */
+	int64		null_periods;
+	int64		null_values;
+	int64		filled;			/* periods added by the fill rule */
+	TimestampTz start;			/* first period */
+	double		alpha,
+				beta,
+				gamma,
+				phi;
+	double		drift;			/* theta */
+	double		size_mean,
+				size_sd,
+				prob,			/* croston family: demand size, occurrence */
+				debias;			/* mean = debias * prob * size_mean */
+	double		level,
+				trend;
+	double	   *season;			/* m values; season[m-1] applies to step 1 */
+	double		sigma2;
+	double		loglik,
+				aicc,
+				mase;
+	double		zero_share;
+	char	   *note;			/* why a fallback happened, or "" */
+} ForecastModel;
+
+extern const TrainStateOps forecast_state_ops;
+extern void *forecast_decode(ByteReader *r);
+extern void forecast_describe(const void *decoded, StringInfo buf);
+
+/* point forecasts for steps 1..h */
+extern void fc_point(const ForecastModel *fm, int h, double *mean);
+
+/*
+ * Sample paths (nsim x h, row-major) of future demand for models without an
+ * analytic distribution; NULL for the linear ones, where fc_psi applies.
+ */
+extern double *fc_simulate(const ForecastModel *fm, int h);
+
+/*
+ * Linear models: y_{n+j} = mean_j + e_{n+j} + sum_{i<j} psi_{j-i} e_{n+i},
+ * times scale[j] (seasonal factor of Theta, else 1), e ~ N(0, sigma2).
+ * Fills psi[0..h-1] (psi[0] = 1) and scale[0..h-1]; false if not linear.
+ */
+extern bool fc_psi(const ForecastModel *fm, int h, double *psi, double *scale);
+
+/* period label of future step h (h = 0 is the last observed period) */
+extern TimestampTz fc_period(const ForecastModel *fm, int64 step);
+extern double fc_period_days(const ForecastModel *fm);
+extern double fc_qnorm(double p);
+extern double fc_pnorm(double x);
+
+#endif

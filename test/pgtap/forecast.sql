@@ -1,0 +1,161 @@
+-- Forecasting: statsmodels agreement, recovery of known structure, accuracy
+-- against the generating process's oracle, parallel plans, bad input.
+BEGIN;
+SELECT plan(40);
+SET LOCAL timezone = 'UTC';
+
+-- ETS against statsmodels 0.13.5 ETSModel (expected values printed by
+-- test/statsmodels/forecast_ets.py on the same deterministic series).
+-- Tolerances: log-likelihood 0.01, smoothing parameters 0.005, 5-step forecast 0.05.
+CREATE TEMP TABLE sm AS
+SELECT date '2025-01-01' + t AS day,
+       100 + 0.8 * t + sum(2.5 * sin(1.3 * t) + 1.5 * cos(2.1 * t * t)) OVER (ORDER BY t)
+           + 3 * cos(0.7 * t * t) AS y
+FROM generate_series(0, 79) t;
+CREATE TEMP TABLE sm_expected(model text, llf float8, alpha float8, beta float8, phi float8, f5 float8);
+INSERT INTO sm_expected VALUES
+    ('ANN',  -210.9119, 0.5636, NULL,   NULL,   156.9330),
+    ('AAdN', -204.6422, 0.2869, 0.0248, 0.9800, 159.3881),
+    ('MAdN', -205.3870, 0.3103, 0.0242, 0.9800, 159.3946);
+CREATE TEMP TABLE sm_fit AS
+SELECT e.*, ecomml.model_info(f) AS info, (SELECT mean FROM ecomml.forecast(f, 5) WHERE step = 5) AS mine_f5
+FROM sm_expected e,
+     LATERAL (SELECT ecomml.fit_forecast(day, y, jsonb_build_object('method', 'ets', 'model', e.model)) AS f FROM sm) x;
+SELECT ok(abs((info->>'loglik')::float8 - llf) < 0.01
+          AND abs((info->>'alpha')::float8 - alpha) < 0.005
+          AND (beta IS NULL OR abs((info->>'beta')::float8 - beta) < 0.005)
+          AND (phi IS NULL OR abs((info->>'phi')::float8 - phi) < 0.005)
+          AND abs(mine_f5 - f5) < 0.05,
+          format('ETS(%s) log-likelihood, parameters and forecast agree with statsmodels', model))
+FROM sm_fit ORDER BY model;
+
+-- known structure is recovered
+CREATE TEMP TABLE line AS
+SELECT date '2025-01-01' + i AS day, (3 + 2 * i)::float8 AS y FROM generate_series(0, 49) i;
+SELECT ok((SELECT max(abs(mean - (3 + 2 * (49 + step)))) FROM ecomml.forecast(
+              (SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"AAN"}') FROM line), 30)) < 1e-6,
+          'a pure trend is extrapolated exactly by ETS(A,A,N)');
+SELECT ok((SELECT bool_and(mean - 101 BETWEEN step * 1 - 1e-3 AND step * 2 + 1e-3) FROM ecomml.forecast(
+              (SELECT ecomml.fit_forecast(day, y, '{"method":"theta"}') FROM line), 10)),
+          'Theta extrapolates a pure trend at between half and the full slope');
+CREATE TEMP TABLE pure_season AS
+SELECT date '2025-01-01' + i AS day, (100 + (ARRAY[5,-3,0,8,-10,2,-2])[1 + i % 7])::float8 AS y
+FROM generate_series(0, 69) i;
+SELECT ok((SELECT max(abs(mean - (100 + (ARRAY[5,-3,0,8,-10,2,-2])[1 + (69 + step) % 7])))
+           FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"ANA"}') FROM pure_season), 14)) < 0.05,
+          'a pure weekly pattern is recovered by ETS(A,N,A) within 0.05');
+
+-- trend + weekly season + noise, 20 series: the automatic choice's sMAPE over
+-- 28 days is within 15% of the oracle (the noise-free generating formula) and
+-- its MASE below 1.2
+SELECT setseed(0.17);
+CREATE TEMP TABLE tsn AS
+SELECT s AS sku, date '2025-01-01' + i AS day, i,
+       50 + 2 * s + 0.1 * i + (5 + s % 4) * sin(2 * pi() * i / 7) AS truth,
+       50 + 2 * s + 0.1 * i + (5 + s % 4) * sin(2 * pi() * i / 7) + 3 * (random() + random() + random() - 1.5) AS y
+FROM generate_series(1, 20) s, generate_series(0, 391) i;
+CREATE TEMP TABLE tsn_fc AS
+SELECT t.sku, f.step, f.mean, f.lo, f.hi, m.info
+FROM (SELECT sku, ecomml.fit_forecast(day, y) AS model FROM tsn WHERE i < 364 GROUP BY sku) t,
+     LATERAL ecomml.forecast(t.model, 28) f,
+     LATERAL (SELECT ecomml.model_info(t.model) AS info) m;
+CREATE TEMP TABLE tsn_acc AS
+SELECT avg(200 * abs(f.mean - x.y) / (abs(f.mean) + abs(x.y))) AS smape,
+       avg(200 * abs(x.truth - x.y) / (abs(x.truth) + abs(x.y))) AS oracle_smape,
+       avg((x.y >= f.lo[2] AND x.y <= f.hi[2])::int) AS coverage95
+FROM tsn_fc f JOIN tsn x ON x.sku = f.sku AND x.i = 363 + f.step;
+SELECT cmp_ok((SELECT smape FROM tsn_acc), '<', (SELECT 1.15 * oracle_smape FROM tsn_acc),
+              'trend + season + noise: sMAPE within 15% of the oracle');
+SELECT ok((SELECT bool_and(info->>'method' IN ('ets', 'theta')) FROM tsn_fc),
+          'auto picks ETS or Theta for smooth series');
+SELECT ok((SELECT count(*) FILTER (WHERE info->>'model' ~ 'A$|M$' OR info->>'seasonal_adjustment' <> 'none') FROM tsn_fc) = (SELECT count(*) FROM tsn_fc),
+          'the weekly season is detected in every series');
+SELECT ok((SELECT coverage95 BETWEEN 0.85 AND 1.0 FROM tsn_acc), '95% intervals cover 85-100% of outcomes');
+
+-- intermittent Poisson-Bernoulli demand (p = 0.15, size 1 + Poisson(2)):
+-- auto picks TSB; the per-period mean is within 30% of the oracle 0.45
+SELECT setseed(0.5);
+CREATE TEMP TABLE pb AS
+SELECT s AS sku, date '2025-01-01' + i AS day,
+       CASE WHEN random() < 0.15
+            THEN 1 + (SELECT count(*) FROM generate_series(1, 20 + 0 * i) k WHERE random() < 0.1) ELSE 0 END::float8 AS y
+FROM generate_series(1, 10) s, generate_series(0, 364) i;
+CREATE TEMP TABLE pb_fit AS
+SELECT sku, ecomml.fit_forecast(day, y) AS model FROM pb GROUP BY sku;
+SELECT ok((SELECT bool_and(ecomml.model_info(model)->>'method' = 'tsb') FROM pb_fit), 'auto picks TSB for intermittent series');
+SELECT ok((SELECT abs(avg(f.mean) / 0.45 - 1) < 0.3 FROM pb_fit, LATERAL ecomml.forecast(model, 1) f),
+          'TSB mean demand within 30% of the oracle');
+SELECT ok((SELECT bool_and(f.lo[1] = 0 AND f.hi[2] >= f.hi[1] AND f.hi[2] > 0) FROM pb_fit, LATERAL ecomml.forecast(model, 3) f),
+          'intermittent intervals start at zero and nest');
+
+-- ETS model choice by AICc
+SELECT is((SELECT ecomml.model_info(ecomml.fit_forecast(day, y, '{"method":"ets"}'))->>'model' FROM sm), 'AAN',
+          'a trending series gets a trend model');
+SELECT ok((SELECT ecomml.model_info(ecomml.fit_forecast(day, y, '{"method":"ets"}'))->>'model' FROM tsn WHERE sku = 1) ~ '^[AM]A(d)?[AM]$',
+          'trend + season gets a trend and season model');
+SELECT ok((SELECT (ecomml.model_info(ecomml.fit_forecast(day, y, '{"method":"ets"}'))->>'aicc')::float8
+           FROM tsn WHERE sku = 1) <
+          (SELECT (ecomml.model_info(ecomml.fit_forecast(day, y, '{"method":"ets","model":"ANN"}'))->>'aicc')::float8
+           FROM tsn WHERE sku = 1), 'the chosen model has a lower AICc than ETS(A,N,N)');
+
+-- multiplicative models use simulated, seeded intervals
+SELECT is((SELECT array_agg(hi[1] ORDER BY step) FROM ecomml.forecast(
+              (SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"MAdN","seed":7}') FROM sm), 4)),
+          (SELECT array_agg(hi[1] ORDER BY step) FROM ecomml.forecast(
+              (SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"MAdN","seed":7}') FROM sm), 4)),
+          'the same seed gives the same simulated intervals');
+
+-- parallel: partial aggregation per SKU equals the serial fit
+CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; out text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP out := out || r || E'\n'; END LOOP;
+    RETURN out;
+END $$;
+SET LOCAL max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_fc AS
+SELECT sku, f.* FROM (SELECT sku, ecomml.fit_forecast(day, qty) AS m FROM public.fx_sales GROUP BY sku) x,
+     LATERAL ecomml.forecast(m, 7) f;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT matches(pg_temp.plan_text('SELECT sku, ecomml.fit_forecast(day, qty) FROM public.fx_sales GROUP BY sku'),
+    'Partial (Hash|Group)Aggregate', 'GROUP BY sku fits run partially in workers');
+SELECT is((WITH p AS (SELECT sku, f.* FROM (SELECT sku, ecomml.fit_forecast(day, qty) AS m
+                                           FROM public.fx_sales GROUP BY sku) x,
+                                     LATERAL ecomml.forecast(m, 7) f)
+           SELECT count(*) FROM p JOIN serial_fc s USING (sku, step)
+           WHERE s.mean = p.mean AND s.hi = p.hi), 24 * 7::bigint,
+          'parallel per-SKU models forecast exactly as serial ones');
+RESET max_parallel_workers_per_gather;
+
+-- bad input
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y) FROM line WHERE false$$, '22000', NULL, 'zero rows');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(NULL::date, y) FROM line$$, '22000', NULL, 'only NULL periods');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, 'NaN'::float8) FROM line$$, '22000', NULL, 'NaN value');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, 'Infinity'::float8) FROM line$$, '22000', NULL, 'infinite value');
+SELECT throws_ok($$SELECT ecomml.fit_forecast('infinity'::timestamptz, y) FROM line$$, '22008', NULL, 'infinite period');
+SELECT throws_ok($$SELECT * FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, y) FROM line), -1)$$, '22023', NULL, 'negative horizon');
+SELECT throws_ok($$SELECT * FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, y) FROM line), 10001)$$, '22023', NULL, 'horizon above 10000');
+SELECT throws_ok($$SELECT * FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, y) FROM line), 3, '{100}')$$, '22023', NULL, 'level 100');
+SELECT throws_ok($$SELECT * FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, y) FROM line), 3, '{80,NULL}')$$, '22004', NULL, 'NULL level');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"arima"}') FROM line$$, '22023', NULL, 'unknown method');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"AXN"}') FROM line$$, '22023', NULL, 'unknown ETS model');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"AAM"}') FROM line$$, '22023', NULL, 'inadmissible ETS model');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"freq":"hour"}') FROM line$$, '22023', NULL, 'unknown frequency');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"horizon":3}') FROM line$$, '22023', NULL, 'unknown option');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"season_length":0}') FROM line$$, '22023', NULL, 'season_length 0');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"ets","strict":true}') FROM (SELECT * FROM line LIMIT 3) s$$,
+                 '22000', NULL, 'strict: too few periods');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y - 3, '{"method":"ets","model":"MNN"}') FROM line$$, '22000', NULL,
+                 'multiplicative model on a series with zeros');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(d, 1.0) FROM unnest(ARRAY['2025-01-01', '2025-01-04', '2025-01-07']::date[]) d$$,
+                 '22023', NULL, 'frequency that cannot be inferred');
+SELECT throws_ok($$SELECT * FROM ecomml.forecast((SELECT ecomml.train_mean(1.0)), 3)$$, '22023', NULL, 'a model of another kind');
+SELECT is((SELECT count(*) FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, y) FROM line), 0)), 0::bigint, 'horizon 0 gives no rows');
+SELECT is((SELECT ecomml.model_info(ecomml.fit_forecast(day, y, '{"method":"ets"}'))->>'method' FROM (SELECT * FROM line LIMIT 3) s),
+          'naive', 'too few periods fall back to naive');
+
+SELECT * FROM finish();
+ROLLBACK;
