@@ -14,9 +14,13 @@
 
 #include "constant.h"
 #include "kinds.h"
+#include "recs.h"
 
 static const ModelKindInfo kinds[] = {
 	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
+	{MODEL_ALS, "als", als_decode, rec_describe, &als_state_ops},
+	{MODEL_ALS_IMPLICIT, "als_implicit", als_implicit_decode, rec_describe, &als_implicit_state_ops},
+	{MODEL_ITEM_KNN, "item_knn", item_knn_decode, rec_describe, &item_knn_state_ops},
 };
 
 const ModelKindInfo *
