@@ -148,7 +148,7 @@ rec_state_combine(void *into, const void *from)
 }
 
 static int
-cmp_triple(const void *pa, const void *pb)
+cmp_triple(const void *pa, const void *pb, void *arg)
 {
 	const Triple *a = pa;
 	const Triple *b = pb;
@@ -163,7 +163,7 @@ cmp_triple(const void *pa, const void *pb)
 }
 
 static int
-cmp_int64(const void *pa, const void *pb)
+cmp_int64(const void *pa, const void *pb, void *arg)
 {
 	int64		a = *(const int64 *) pa;
 	int64		b = *(const int64 *) pb;
@@ -205,7 +205,8 @@ interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 s
 	bool	   *is_valid;
 	int64	   *fill;
 
-	/* sort (user, item, value): duplicates become adjacent, order fixed */
+	/* sort (user, item, value): duplicates become adjacent, order fixed;
+	 * qsort_interruptible lets statement_timeout stop a long sort */
 	t = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(Triple));
 	for (int64 i = 0; i < n; i++)
 	{
@@ -213,8 +214,7 @@ interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 s
 		t[i].item = s->items[i];
 		t[i].value = s->values[i];
 	}
-	qsort(t, n, sizeof(Triple), cmp_triple);
-	CHECK_FOR_INTERRUPTS();
+	qsort_interruptible(t, n, sizeof(Triple), cmp_triple, NULL);
 
 	/* merge duplicates in place */
 	for (int64 i = 0; i < n;)
@@ -239,7 +239,7 @@ interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 s
 	itemids = MemoryContextAllocHuge(CurrentMemoryContext, Max(m, 1) * sizeof(int64));
 	for (int64 i = 0; i < m; i++)
 		itemids[i] = t[i].item;
-	qsort(itemids, m, sizeof(int64), cmp_int64);
+	qsort_interruptible(itemids, m, sizeof(int64), cmp_int64, NULL);
 	d->items = idmap_create(1024);
 	for (int64 i = 0; i < m; i++)
 		if (i == 0 || itemids[i] != itemids[i - 1])
