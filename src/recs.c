@@ -1447,6 +1447,7 @@ rec_recommend_all(PG_FUNCTION_ARGS)
 
 		MemoryContextSwitchTo(scratch);
 		sc = scorer_create(m, k);
+		blas_begin(0);
 		if (m->kind == MODEL_ITEM_KNN)
 		{
 			for (int32 u = 0; u < m->nu; u++)
