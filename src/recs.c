@@ -305,6 +305,10 @@ rec_model_read(ByteReader *r, int kind)
 	m->mu = read_f64(r);
 	m->r_max = read_f64(r);
 	if ((kind == MODEL_ITEM_KNN ? m->k != 0 : (m->k < 1 || m->k > MAX_FACTORS)) ||
+		m->opt.iterations < 0 || m->opt.cg_steps < 0 || m->opt.neighbors < 0 ||
+		m->opt.weighting < REC_WEIGHT_NONE || m->opt.weighting > REC_WEIGHT_BM25 ||
+		!isfinite(m->opt.lambda) || !isfinite(m->opt.alpha) || !isfinite(m->opt.validation) ||
+		!isfinite(m->opt.bm25_k1) || !isfinite(m->opt.bm25_b) ||
 		m->rows < 1 || m->skipped < 0 || m->n_valid < 0 || !isfinite(m->mu) || !isfinite(m->r_max))
 		reader_corrupt(r, "The recommender model holds impossible values");
 	m->users = idmap_read(r);

@@ -1,7 +1,7 @@
 -- Recommendations: quality on planted data, determinism, parallel training,
 -- serving functions, metrics and bad input.  Fixtures: test/fixtures/recs.sql
 BEGIN;
-SELECT plan(58);
+SELECT plan(60);
 SET client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -191,6 +191,25 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- ------------------------------------------------- statement_timeout stops training
+CREATE FUNCTION pg_temp.cancel_secs(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+    EXECUTE q;
+    RETURN -1;
+EXCEPTION WHEN query_canceled THEN
+    RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+-- (one timeout per statement: each training in its own statement)
+SET statement_timeout = '300ms';
+SELECT pg_temp.cancel_secs($$SELECT ecomml.train_als(user_id, item_id, rating, '{"factors": 128, "iterations": 10000}')
+                            FROM fx_recs_ratings$$) AS als_cancel \gset
+SELECT pg_temp.cancel_secs($$SELECT ecomml.train_als_implicit(user_id, item_id, abs(rating), '{"factors": 128, "iterations": 10000}')
+                            FROM fx_recs_ratings$$) AS imp_cancel \gset
+RESET statement_timeout;
+SELECT ok(:als_cancel BETWEEN 0 AND 1.3, 'statement_timeout stops explicit ALS training within a second');
+SELECT ok(:imp_cancel BETWEEN 0 AND 1.3, 'statement_timeout stops implicit ALS training within a second');
 
 -- ----------------------------------------------------------------------- metrics
 SELECT is(format('users=%s p=%s r=%s ndcg=%s map=%s hit=%s', m->>'users',
