@@ -12,7 +12,8 @@ SQL_PIECES = src/train_state.sql \
              src/constant.sql \
              src/fraud.sql \
              src/forecast.sql \
-             src/inventory.sql
+             src/inventory.sql \
+             src/recs.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)

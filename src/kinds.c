@@ -16,12 +16,16 @@
 #include "fraud.h"
 #include "forecast.h"
 #include "kinds.h"
+#include "recs.h"
 
 static const ModelKindInfo kinds[] = {
 	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
 	{MODEL_LOGREG, "logreg", logreg_decode, logreg_describe, &logreg_state_ops},
 	{MODEL_IFOREST, "iforest", iforest_decode, iforest_describe, &iforest_state_ops},
 	{MODEL_FORECAST, "forecast", forecast_decode, forecast_describe, &forecast_state_ops},
+	{MODEL_ALS, "als", als_decode, rec_describe, &als_state_ops},
+	{MODEL_ALS_IMPLICIT, "als_implicit", als_implicit_decode, rec_describe, &als_implicit_state_ops},
+	{MODEL_ITEM_KNN, "item_knn", item_knn_decode, rec_describe, &item_knn_state_ops},
 };
 
 const ModelKindInfo *
