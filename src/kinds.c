@@ -14,9 +14,11 @@
 
 #include "constant.h"
 #include "kinds.h"
+#include "routes.h"
 
 static const ModelKindInfo kinds[] = {
 	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
+	{MODEL_GRAPH, "graph", graph_decode, graph_describe, &graph_state_ops},
 };
 
 const ModelKindInfo *

@@ -1,0 +1,81 @@
+
+-- Road graphs (src/routes.c, src/tsp.c): graph models, shortest paths,
+-- cost matrices, travelling-salesman tours.
+
+CREATE FUNCTION ecomml.build_graph_transfn(ecomml.agg_state, bigint, bigint, float8, float8)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'build_graph_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.build_graph_transfn(ecomml.agg_state, bigint, bigint, float8, float8, jsonb)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'build_graph_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.build_graph_transfn(ecomml.agg_state, bigint, bigint, float8, float8,
+                                           float8, float8, float8, float8)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'build_graph_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.build_graph_transfn(ecomml.agg_state, bigint, bigint, float8, float8,
+                                           float8, float8, float8, float8, jsonb)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'build_graph_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.build_graph_finalfn(ecomml.agg_state)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'build_graph_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE ecomml.build_graph(source bigint, target bigint, cost float8, reverse_cost float8) (
+    SFUNC = ecomml.build_graph_transfn, STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.build_graph_finalfn, COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE);
+CREATE AGGREGATE ecomml.build_graph(source bigint, target bigint, cost float8, reverse_cost float8,
+                                    options jsonb) (
+    SFUNC = ecomml.build_graph_transfn, STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.build_graph_finalfn, COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE);
+CREATE AGGREGATE ecomml.build_graph(source bigint, target bigint, cost float8, reverse_cost float8,
+                                    x1 float8, y1 float8, x2 float8, y2 float8) (
+    SFUNC = ecomml.build_graph_transfn, STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.build_graph_finalfn, COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE);
+CREATE AGGREGATE ecomml.build_graph(source bigint, target bigint, cost float8, reverse_cost float8,
+                                    x1 float8, y1 float8, x2 float8, y2 float8, options jsonb) (
+    SFUNC = ecomml.build_graph_transfn, STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.build_graph_finalfn, COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE ecomml.build_graph(bigint, bigint, float8, float8) IS
+    'build a road-graph model from edges; a negative or null cost means no arc in that direction';
+COMMENT ON AGGREGATE ecomml.build_graph(bigint, bigint, float8, float8, jsonb) IS
+    'build a road-graph model from edges; options {"directed": true}';
+COMMENT ON AGGREGATE ecomml.build_graph(bigint, bigint, float8, float8, float8, float8, float8, float8) IS
+    'build a road-graph model from edges with end-point coordinates (enables A*)';
+COMMENT ON AGGREGATE ecomml.build_graph(bigint, bigint, float8, float8, float8, float8, float8, float8, jsonb) IS
+    'build a road-graph model from edges with end-point coordinates (enables A*); options {"directed": true}';
+
+CREATE FUNCTION ecomml.shortest_path(graph bytea, source bigint, target bigint,
+                                     options jsonb DEFAULT '{}')
+RETURNS TABLE(seq int, node bigint, edge_index bigint, cost float8, agg_cost float8)
+AS 'MODULE_PATHNAME', 'graph_shortest_path' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 50;
+COMMENT ON FUNCTION ecomml.shortest_path(bytea, bigint, bigint, jsonb) IS
+    'least-cost path between two nodes of a graph model; options {"algorithm": "bidirectional"|"dijkstra"|"astar"}; no rows if unreachable';
+
+CREATE FUNCTION ecomml.shortest_path_tree(graph bytea, source bigint,
+                                          max_cost float8 DEFAULT 'Infinity')
+RETURNS TABLE(node bigint, parent bigint, edge_index bigint, cost float8, agg_cost float8)
+AS 'MODULE_PATHNAME', 'graph_shortest_path_tree' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION ecomml.shortest_path_tree(bytea, bigint, float8) IS
+    'every node reachable from source within max_cost, with its parent in the shortest-path tree';
+
+CREATE FUNCTION ecomml.cost_matrix(graph bytea, nodes bigint[])
+RETURNS TABLE(from_node bigint, to_node bigint, cost float8)
+AS 'MODULE_PATHNAME', 'graph_cost_matrix_srf' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION ecomml.cost_matrix(bytea, bigint[]) IS
+    'least costs between every ordered pair of distinct nodes; unreachable pairs are left out';
+
+CREATE FUNCTION ecomml.solve_tsp(ids bigint[], x float8[], y float8[], options jsonb DEFAULT '{}')
+RETURNS TABLE(seq int, id bigint, cost float8, agg_cost float8)
+AS 'MODULE_PATHNAME', 'solve_tsp_points' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION ecomml.solve_tsp(bigint[], float8[], float8[], jsonb) IS
+    'closed Euclidean tour through the points; options {"start", "time_limit_ms", "max_kicks", "seed"}';
+
+CREATE FUNCTION ecomml.solve_tsp(graph bytea, stops bigint[], options jsonb DEFAULT '{}')
+RETURNS TABLE(seq int, id bigint, cost float8, agg_cost float8)
+AS 'MODULE_PATHNAME', 'solve_tsp_graph' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION ecomml.solve_tsp(bytea, bigint[], jsonb) IS
+    'closed tour through stops of a graph model by road cost (asymmetric allowed); options {"start", "time_limit_ms", "max_kicks", "seed"}';
