@@ -48,6 +48,22 @@ SELECT round((24 * sin(pi() / 12))::numeric, 4) AS optimum;
 -- TSP on the road graph
 SELECT seq, id, cost, agg_cost FROM ecomml.solve_tsp((SELECT m FROM g), ARRAY[1, 4, 13, 16, 7], '{"start": 16}');
 
+-- VRP: six orders, two vans; order 7 is too heavy, order 8's window is unreachable
+SELECT vehicle, seq, order_id, round(arrival::numeric, 2) AS arrival, round(departure::numeric, 2) AS departure,
+       load, round(distance::numeric, 2) AS distance
+FROM ecomml.solve_vrp(
+    '[{"id": 1, "x": 10, "y": 0, "demand": 4, "service": 2, "open": 0, "close": 30},
+      {"id": 2, "x": 10, "y": 10, "demand": 4, "service": 2},
+      {"id": 3, "x": 0, "y": 10, "demand": 4, "service": 2, "open": 40, "close": 60},
+      {"id": 4, "x": -10, "y": 0, "demand": 4, "service": 2},
+      {"id": 5, "x": -10, "y": -10, "demand": 4, "service": 2},
+      {"id": 6, "x": 0, "y": -10, "demand": 4, "service": 2},
+      {"id": 7, "x": 1, "y": 1, "demand": 50},
+      {"id": 8, "x": 100, "y": 100, "demand": 1, "close": 20}]',
+    '[{"id": 101, "capacity": 12, "shift_end": 100}, {"id": 102, "capacity": 12, "shift_end": 100}]',
+    '{"seed": 1, "max_iterations": 50}')
+ORDER BY vehicle NULLS LAST, seq, order_id;
+
 -- errors
 SELECT * FROM ecomml.shortest_path((SELECT m FROM g), 1, 999);
 SELECT * FROM ecomml.shortest_path((SELECT m FROM g), 1, 2, '{"algorithm": "astar"}');
@@ -60,3 +76,4 @@ SELECT * FROM ecomml.solve_tsp(ARRAY[1, 2, 1]::bigint[], ARRAY[0, 1, 2]::float8[
 SELECT * FROM ecomml.solve_tsp(ARRAY[]::bigint[], ARRAY[]::float8[], ARRAY[]::float8[]);
 SELECT * FROM ecomml.solve_tsp((SELECT m FROM g), ARRAY[1, 100]);
 SELECT * FROM ecomml.predict((SELECT m FROM g));
+SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0, "open": 10, "close": 5}]', '[{"capacity": 1}]');
