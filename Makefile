@@ -13,7 +13,8 @@ SQL_PIECES = src/train_state.sql \
              src/fraud.sql \
              src/forecast.sql \
              src/inventory.sql \
-             src/recs.sql
+             src/recs.sql \
+             src/routes.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)

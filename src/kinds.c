@@ -26,6 +26,8 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_ALS, "als", als_decode, rec_describe, &als_state_ops},
 	{MODEL_ALS_IMPLICIT, "als_implicit", als_implicit_decode, rec_describe, &als_implicit_state_ops},
 	{MODEL_ITEM_KNN, "item_knn", item_knn_decode, rec_describe, &item_knn_state_ops},
+#include "routes.h"
+	{MODEL_GRAPH, "graph", graph_decode, graph_describe, &graph_state_ops},
 };
 
 const ModelKindInfo *

@@ -1,0 +1,67 @@
+/*
+ * routes.h - road graphs as models (MODEL_GRAPH): shortest paths, cost
+ * matrices, and the travelling-salesman solver built on them
+ *
+ * A graph model stores the forward adjacency in CSR form (offsets, heads,
+ * costs, the canonical edge number of every arc) plus the sorted node ids
+ * and, optionally, node coordinates with an admissible A* scale.  Decoding
+ * also builds the reverse adjacency, used by bidirectional searches.
+ */
+#ifndef ECOMML_ROUTES_H
+#define ECOMML_ROUTES_H
+
+#include "lib/stringinfo.h"
+#include "heap.h"
+#include "idmap.h"
+#include "train_state.h"
+
+typedef struct GraphModel
+{
+	int32		n;				/* nodes */
+	int64		n_edges;		/* input edges kept (rows with a source and target) */
+	int64		m;				/* directed arcs */
+	bool		directed;
+	bool		has_coords;
+	IdMap	   *ids;			/* sorted node ids */
+	int64	   *fwd_off;		/* n + 1 */
+	int32	   *fwd_head;
+	int32	   *fwd_edge;		/* canonical edge number, 1-based */
+	double	   *fwd_cost;
+	int64	   *rev_off;		/* incoming arcs: rev_head is the tail */
+	int32	   *rev_head;
+	int32	   *rev_edge;
+	double	   *rev_cost;
+	double	   *x;				/* coordinates, if has_coords */
+	double	   *y;
+	double		scale;			/* min cost per unit distance over all arcs */
+} GraphModel;
+
+/* One-to-many search workspace, reusable across searches on one graph. */
+typedef struct SearchSpace
+{
+	int32		n;
+	double	   *dist;
+	int32	   *pred;			/* previous node (forward) or next node (backward), -1 */
+	int32	   *pred_edge;
+	double	   *pred_cost;
+	uint8	   *settled;
+	int32	   *touched;
+	int32		ntouched;
+	Heap	   *heap;
+} SearchSpace;
+
+extern const TrainStateOps graph_state_ops;
+extern void *graph_decode(ByteReader *r);
+extern void graph_describe(const void *decoded, StringInfo buf);
+
+extern SearchSpace *search_space_create(int32 n);
+extern void search_space_reset(SearchSpace *ss);
+/* node index of an id, or an error naming what (e.g. "source") */
+extern int32 graph_node(const GraphModel *g, int64 id, const char *what);
+/*
+ * Dense matrix of least costs between the given node indexes (row-major,
+ * k x k, Infinity when unreachable, 0 on the diagonal).
+ */
+extern double *graph_cost_matrix(const GraphModel *g, const int32 *nodes, int32 k);
+
+#endif

@@ -1,0 +1,832 @@
+/*
+ * tsp.c - ecomml.solve_tsp: Euclidean points or stops on a graph model
+ *
+ * Construction: nearest neighbour from the start, using K-nearest-neighbour
+ * candidate lists (grid search for points, partial sort for a cost matrix).
+ * Local search: 2-opt and Or-opt (segments of 1-3 stops, both orientations)
+ * over the candidate lists, driven by a queue of "active" stops (don't-look
+ * bits).  Asymmetric costs are handled exactly: reversing a segment is
+ * priced with prefix sums of the forward and backward arc costs.  Then
+ * iterated local search: a random segment-swap (double-bridge) kick, local
+ * search around its endpoints, keep if shorter, until time_limit_ms or
+ * max_kicks.  The start stop stays at position 0 throughout.
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <time.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "heap.h"
+#include "idmap.h"
+#include "model_cache.h"
+#include "options.h"
+#include "rng.h"
+#include "routes.h"
+
+#define TSP_MAX_STOPS 100000
+#define TSP_MAX_GRAPH_STOPS 10000	/* the graph form keeps an n x n matrix */
+#define TSP_K 8
+#define EPS 1e-9
+#define EXACT_MAX 9			/* up to this many stops: exhaustive search */
+
+typedef struct Tsp
+{
+	int32		n;
+	bool		symmetric;
+	const double *x;
+	const double *y;
+	const double *mat;			/* n x n, row-major, or NULL for points */
+	int32		k;				/* candidates per stop */
+	int32	   *nbr;			/* n * k */
+	int32	   *tour;			/* position -> stop */
+	int32	   *pos;			/* stop -> position */
+	double	   *pf;				/* asymmetric: prefix of forward arc costs */
+	double	   *pr;				/* asymmetric: prefix of backward arc costs */
+	int32	   *queue;
+	bool	   *queued;
+	int32		qhead;
+	int32		qlen;
+	double		deadline;		/* monotonic seconds */
+	bool		timed_out;
+	int64		moves;
+} Tsp;
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static inline double
+D(const Tsp *t, int32 a, int32 b)
+{
+	if (t->mat)
+		return t->mat[(Size) a * t->n + b];
+	return hypot(t->x[a] - t->x[b], t->y[a] - t->y[b]);
+}
+
+static inline int32
+at(const Tsp *t, int32 p)
+{
+	return t->tour[((p % t->n) + t->n) % t->n];
+}
+
+/* ---------------------------------------------------------------------------
+ * Candidate lists
+ */
+static void
+neighbours_matrix(Tsp *t)
+{
+	Heap	   *h = heap_create(t->k + 1);
+	HeapItem   *out = palloc((t->k + 1) * sizeof(HeapItem));
+
+	for (int32 i = 0; i < t->n; i++)
+	{
+		Size		got;
+
+		h->count = 0;
+		for (int32 j = 0; j < t->n; j++)
+			if (j != i)
+				heap_offer(h, t->k, -Min(D(t, i, j), D(t, j, i)), j);
+		got = heap_drain_descending(h, out);
+		for (int32 c = 0; c < t->k; c++)
+			t->nbr[(Size) i * t->k + c] = c < (int32) got ? (int32) out[c].value : -1;
+		if ((i & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* k nearest points by a uniform grid, ring by ring */
+static void
+neighbours_grid(Tsp *t)
+{
+	double		minx = INFINITY,
+				maxx = -INFINITY,
+				miny = INFINITY,
+				maxy = -INFINITY,
+				cw;
+	int32		g;
+	int32	   *cell_start,
+			   *cell_items,
+			   *fill;
+	Heap	   *h = heap_create(t->k + 1);
+	HeapItem   *out = palloc((t->k + 1) * sizeof(HeapItem));
+
+	for (int32 i = 0; i < t->n; i++)
+	{
+		minx = Min(minx, t->x[i]);
+		maxx = Max(maxx, t->x[i]);
+		miny = Min(miny, t->y[i]);
+		maxy = Max(maxy, t->y[i]);
+	}
+	g = Max(1, (int32) sqrt(t->n / 2.0));
+	cw = Max(maxx - minx, maxy - miny) / g;
+	if (!(cw > 0))
+		cw = 1;
+#define CELL(px, py) (Min(g - 1, (int32) (((px) - minx) / cw)) * g + Min(g - 1, (int32) (((py) - miny) / cw)))
+	cell_start = palloc0(((Size) g * g + 1) * sizeof(int32));
+	cell_items = palloc(t->n * sizeof(int32));
+	fill = palloc(((Size) g * g + 1) * sizeof(int32));
+	for (int32 i = 0; i < t->n; i++)
+		cell_start[CELL(t->x[i], t->y[i]) + 1]++;
+	for (int32 c = 0; c < g * g; c++)
+		cell_start[c + 1] += cell_start[c];
+	memcpy(fill, cell_start, ((Size) g * g + 1) * sizeof(int32));
+	for (int32 i = 0; i < t->n; i++)
+		cell_items[fill[CELL(t->x[i], t->y[i])]++] = i;
+
+	for (int32 i = 0; i < t->n; i++)
+	{
+		int32		ci = Min(g - 1, (int32) ((t->x[i] - minx) / cw));
+		int32		cj = Min(g - 1, (int32) ((t->y[i] - miny) / cw));
+		Size		got;
+
+		h->count = 0;
+		for (int32 r = 0; r <= g; r++)
+		{
+			for (int32 a = ci - r; a <= ci + r; a++)
+				for (int32 b = cj - r; b <= cj + r; b++)
+				{
+					if (a < 0 || b < 0 || a >= g || b >= g)
+						continue;
+					if (Max(Abs(a - ci), Abs(b - cj)) != r)
+						continue;	/* ring only */
+					for (int32 q = cell_start[a * g + b]; q < cell_start[a * g + b + 1]; q++)
+					{
+						int32		j = cell_items[q];
+
+						if (j != i)
+							heap_offer(h, t->k, -D(t, i, j), j);
+					}
+				}
+			/* everything outside rings 0..r is at least r cell widths away */
+			if ((int32) h->count == Min(t->k, t->n - 1) &&
+				(h->count == 0 || -h->items[0].key <= r * cw))
+				break;
+		}
+		got = heap_drain_descending(h, out);
+		for (int32 c = 0; c < t->k; c++)
+			t->nbr[(Size) i * t->k + c] = c < (int32) got ? (int32) out[c].value : -1;
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+#undef CELL
+}
+
+/* ---------------------------------------------------------------------------
+ * Tour bookkeeping
+ */
+static void
+refresh(Tsp *t, int32 from, int32 to)
+{
+	for (int32 p = from; p <= to; p++)
+		t->pos[t->tour[p]] = p;
+	if (!t->symmetric)
+	{
+		t->pf[0] = t->pr[0] = 0;
+		for (int32 p = 0; p < t->n; p++)
+		{
+			int32		a = t->tour[p],
+						b = at(t, p + 1);
+
+			t->pf[p + 1] = t->pf[p] + D(t, a, b);
+			t->pr[p + 1] = t->pr[p] + D(t, b, a);
+		}
+	}
+}
+
+static double
+tour_length(const Tsp *t, const int32 *tour)
+{
+	double		len = 0;
+
+	for (int32 p = 0; p < t->n; p++)
+		len += D(t, tour[p], tour[(p + 1) % t->n]);
+	return len;
+}
+
+static void
+activate(Tsp *t, int32 c)
+{
+	if (t->queued[c])
+		return;
+	t->queued[c] = true;
+	t->queue[(t->qhead + t->qlen) % t->n] = c;
+	t->qlen++;
+}
+
+/* internal cost of positions i..j (i <= j) forward / backward */
+static inline double
+seg_fwd(const Tsp *t, int32 i, int32 j)
+{
+	return t->pf[j] - t->pf[i];
+}
+
+static inline double
+seg_bwd(const Tsp *t, int32 i, int32 j)
+{
+	return t->pr[j] - t->pr[i];
+}
+
+/*
+ * 2-opt: reverse positions i+1..j (0 <= i, i+1 < j <= n-1).  Returns the gain
+ * (old - new length).
+ */
+static double
+two_opt_gain(const Tsp *t, int32 i, int32 j)
+{
+	int32		a = t->tour[i],
+				b = t->tour[i + 1],
+				c = t->tour[j],
+				d = at(t, j + 1);
+	double		gain = D(t, a, b) + D(t, c, d) - D(t, a, c) - D(t, b, d);
+
+	if (!t->symmetric)
+		gain += seg_fwd(t, i + 1, j) - seg_bwd(t, i + 1, j);
+	return gain;
+}
+
+static void
+two_opt_apply(Tsp *t, int32 i, int32 j)
+{
+	activate(t, t->tour[i]);
+	activate(t, t->tour[i + 1]);
+	activate(t, t->tour[j]);
+	activate(t, at(t, j + 1));
+	for (int32 l = i + 1, r = j; l < r; l++, r--)
+	{
+		int32		tmp = t->tour[l];
+
+		t->tour[l] = t->tour[r];
+		t->tour[r] = tmp;
+	}
+	refresh(t, i + 1, j);
+	t->moves++;
+}
+
+static bool
+try_two_opt(Tsp *t, int32 a)
+{
+	int32		p = t->pos[a];
+
+	for (int32 c = 0; c < t->k; c++)
+	{
+		int32		b = t->nbr[(Size) a * t->k + c];
+		int32		q,
+					i,
+					j;
+
+		if (b < 0)
+			break;
+		q = t->pos[b];
+		/* new arc between a and b, with their successors joined */
+		i = Min(p, q);
+		j = Max(p, q);
+		if (j > i + 1 && two_opt_gain(t, i, j) > EPS)
+		{
+			two_opt_apply(t, i, j);
+			return true;
+		}
+		/* new arc between a and b, with their predecessors joined */
+		if (p > 0 && q > 0)
+		{
+			i = Min(p, q) - 1;
+			j = Max(p, q) - 1;
+			if (j > i + 1 && two_opt_gain(t, i, j) > EPS)
+			{
+				two_opt_apply(t, i, j);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * Or-opt: move the segment at positions i..i+L-1 (1 <= i, i+L-1 <= n-1) to
+ * sit between the stop at position q and its successor, reversed or not.
+ */
+static void
+or_opt_apply(Tsp *t, int32 i, int32 L, int32 q, bool rev)
+{
+	int32		seg[3];
+
+	for (int32 k = 0; k < L; k++)
+		seg[k] = t->tour[i + (rev ? L - 1 - k : k)];
+	activate(t, at(t, i - 1));
+	activate(t, at(t, i + L));
+	activate(t, t->tour[q]);
+	activate(t, at(t, q + 1));
+	for (int32 k = 0; k < L; k++)
+		activate(t, seg[k]);
+	if (q > i)
+	{
+		memmove(t->tour + i, t->tour + i + L, (q - i - L + 1) * sizeof(int32));
+		memcpy(t->tour + q - L + 1, seg, L * sizeof(int32));
+		refresh(t, i, q);
+	}
+	else
+	{
+		memmove(t->tour + q + 1 + L, t->tour + q + 1, (i - q - 1) * sizeof(int32));
+		memcpy(t->tour + q + 1, seg, L * sizeof(int32));
+		refresh(t, q + 1, i + L - 1);
+	}
+	t->moves++;
+}
+
+static bool
+try_or_opt_segment(Tsp *t, int32 i, int32 L)
+{
+	int32		s1 = t->tour[i],
+				sL = t->tour[i + L - 1],
+				pv = t->tour[i - 1],
+				nx = at(t, i + L);
+	double		fwd = 0,
+				bwd = 0,
+				removal;
+
+	for (int32 k = i; k < i + L - 1; k++)
+	{
+		fwd += D(t, t->tour[k], t->tour[k + 1]);
+		bwd += D(t, t->tour[k + 1], t->tour[k]);
+	}
+	removal = D(t, pv, s1) + D(t, sL, nx) - D(t, pv, nx);
+	if (removal <= EPS)
+		return false;
+	for (int32 side = 0; side < 2; side++)
+	{
+		int32		end = side == 0 ? s1 : sL;
+
+		for (int32 c = 0; c < t->k; c++)
+		{
+			int32		x = t->nbr[(Size) end * t->k + c];
+
+			if (x < 0)
+				break;
+			/* insertion after x, and after x's predecessor */
+			for (int32 w = 0; w < 2; w++)
+			{
+				int32		q = w == 0 ? t->pos[x] : (t->pos[x] - 1 + t->n) % t->n;
+				int32		cc = t->tour[q],
+							e = at(t, q + 1);
+				double		add_f,
+							add_r;
+
+				if ((q >= i && q <= i + L - 1) || q == i - 1)
+					continue;
+				add_f = D(t, cc, s1) + fwd + D(t, sL, e) - D(t, cc, e);
+				add_r = D(t, cc, sL) + bwd + D(t, s1, e) - D(t, cc, e);
+				if (removal - (add_f - fwd) > EPS && add_f <= add_r)
+				{
+					or_opt_apply(t, i, L, q, false);
+					return true;
+				}
+				if (removal - (add_r - fwd) > EPS)
+				{
+					or_opt_apply(t, i, L, q, true);
+					return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+static bool
+try_or_opt(Tsp *t, int32 a)
+{
+	int32		p = t->pos[a];
+
+	for (int32 L = 1; L <= 3 && L < t->n - 2; L++)
+	{
+		/* segments starting or ending at a, never containing position 0 */
+		if (p >= 1 && p + L - 1 <= t->n - 1 && try_or_opt_segment(t, p, L))
+			return true;
+		if (L > 1 && p - L + 1 >= 1 && try_or_opt_segment(t, p - L + 1, L))
+			return true;
+	}
+	return false;
+}
+
+static void
+local_search(Tsp *t)
+{
+	int64		steps = 0;
+
+	while (t->qlen > 0)
+	{
+		int32		a = t->queue[t->qhead];
+
+		t->qhead = (t->qhead + 1) % t->n;
+		t->qlen--;
+		t->queued[a] = false;
+		if ((++steps & 63) == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (now_seconds() > t->deadline)
+			{
+				t->timed_out = true;
+				return;
+			}
+		}
+		while (try_two_opt(t, a) || try_or_opt(t, a))
+			;
+	}
+}
+
+/* nearest-neighbour tour from stop 'start' */
+static void
+construct(Tsp *t, int32 start)
+{
+	bool	   *used = palloc0(t->n * sizeof(bool));
+	int32		cur = start;
+
+	t->tour[0] = start;
+	used[start] = true;
+	for (int32 p = 1; p < t->n; p++)
+	{
+		int32		best = -1;
+		double		bd = INFINITY;
+
+		for (int32 c = 0; c < t->k; c++)
+		{
+			int32		x = t->nbr[(Size) cur * t->k + c];
+
+			if (x >= 0 && !used[x] && D(t, cur, x) < bd)
+			{
+				bd = D(t, cur, x);
+				best = x;
+			}
+		}
+		if (best < 0)
+			for (int32 x = 0; x < t->n; x++)
+				if (!used[x] && D(t, cur, x) < bd)
+				{
+					bd = D(t, cur, x);
+					best = x;
+				}
+		t->tour[p] = best;
+		used[best] = true;
+		cur = best;
+		if ((p & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(used);
+}
+
+/* exhaustive search for tiny instances: depth-first with bound */
+static void
+exact_rec(const Tsp *t, int32 *cur, bool *used, int32 depth, double len,
+		  int32 *best, double *best_len)
+{
+	if (len >= *best_len - EPS)
+		return;
+	if (depth == t->n)
+	{
+		double		total = len + D(t, cur[t->n - 1], cur[0]);
+
+		if (total < *best_len - EPS)
+		{
+			*best_len = total;
+			memcpy(best, cur, t->n * sizeof(int32));
+		}
+		return;
+	}
+	for (int32 c = 0; c < t->n; c++)
+		if (!used[c])
+		{
+			used[c] = true;
+			cur[depth] = c;
+			exact_rec(t, cur, used, depth + 1, len + D(t, cur[depth - 1], c), best, best_len);
+			used[c] = false;
+		}
+}
+
+static void
+exact(Tsp *t)
+{
+	int32		cur[EXACT_MAX];
+	bool		used[EXACT_MAX] = {0};
+	double		best_len = tour_length(t, t->tour) + EPS * 2;
+
+	cur[0] = t->tour[0];
+	used[cur[0]] = true;
+	exact_rec(t, cur, used, 1, 0, t->tour, &best_len);
+}
+
+/* solve in place; t->tour holds the result with the start at position 0 */
+static void
+tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 seed)
+{
+	int32	   *best;
+	double		best_len;
+	Rng			rng;
+	int32		n = t->n;
+
+	t->deadline = now_seconds() + time_limit_ms / 1000.0;
+	t->k = Min(TSP_K, n - 1);
+	t->tour = palloc(n * sizeof(int32));
+	t->pos = palloc(n * sizeof(int32));
+	if (n <= 2)
+	{
+		t->tour[0] = start;
+		if (n == 2)
+			t->tour[1] = 1 - start;
+		return;
+	}
+	t->nbr = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * t->k * sizeof(int32));
+	if (t->mat)
+		neighbours_matrix(t);
+	else
+		neighbours_grid(t);
+	t->pf = palloc((n + 1) * sizeof(double));
+	t->pr = palloc((n + 1) * sizeof(double));
+	t->queue = palloc(n * sizeof(int32));
+	t->queued = palloc0(n * sizeof(bool));
+	construct(t, start);
+	refresh(t, 0, n - 1);
+	for (int32 p = 0; p < n; p++)
+		activate(t, t->tour[p]);
+	local_search(t);
+
+	best = palloc(n * sizeof(int32));
+	memcpy(best, t->tour, n * sizeof(int32));
+	best_len = tour_length(t, best);
+	rng_seed(&rng, seed);
+	for (int64 kick = 0; kick < max_kicks && !t->timed_out && n >= 5; kick++)
+	{
+		int32		maxlen = Max(1, Min(30, (n - 1) / 3));
+		int32		l1 = 1 + (int32) rng_below(&rng, maxlen);
+		int32		l2 = 1 + (int32) rng_below(&rng, maxlen);
+		int32		a1 = 1 + (int32) rng_below(&rng, n - l1 - l2);
+		int32		a2 = a1 + l1;
+		int32	   *tmp = palloc(l1 * sizeof(int32));
+		double		len;
+
+		if (now_seconds() > t->deadline)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		/* double bridge: A B C D -> A C B D with B, C short */
+		memcpy(tmp, t->tour + a1, l1 * sizeof(int32));
+		memmove(t->tour + a1, t->tour + a2, l2 * sizeof(int32));
+		memcpy(t->tour + a1 + l2, tmp, l1 * sizeof(int32));
+		pfree(tmp);
+		refresh(t, a1, a1 + l1 + l2 - 1);
+		activate(t, t->tour[a1 - 1]);
+		activate(t, t->tour[a1]);
+		activate(t, t->tour[a1 + l2 - 1]);
+		activate(t, t->tour[a1 + l2]);
+		activate(t, t->tour[a1 + l1 + l2 - 1]);
+		activate(t, at(t, a1 + l1 + l2));
+		local_search(t);
+		len = tour_length(t, t->tour);
+		if (len < best_len - EPS)
+		{
+			best_len = len;
+			memcpy(best, t->tour, n * sizeof(int32));
+		}
+		else
+		{
+			memcpy(t->tour, best, n * sizeof(int32));
+			refresh(t, 0, n - 1);
+			/* drop pending work: the tour it referred to is gone */
+			while (t->qlen > 0)
+			{
+				t->queued[t->queue[t->qhead]] = false;
+				t->qhead = (t->qhead + 1) % n;
+				t->qlen--;
+			}
+		}
+	}
+	memcpy(t->tour, best, n * sizeof(int32));
+	if (n <= EXACT_MAX)
+		exact(t);
+}
+
+/* ---------------------------------------------------------------------------
+ * SQL wrappers
+ */
+static const char *const tsp_options[] = {"start", "time_limit_ms", "max_kicks", "seed", NULL};
+
+static double *
+float8_array(ArrayType *arr, int *count, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	double	   *out;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	out = palloc(Max(n, 1) * sizeof(double));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain nulls", what)));
+		out[i] = DatumGetFloat8(elems[i]);
+		if (isnan(out[i]) || isinf(out[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must be finite, not %g", what, out[i])));
+	}
+	*count = n;
+	return out;
+}
+
+static int64 *
+ids_array(ArrayType *arr, int *count, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int64	   *out;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("solve_tsp needs at least one stop")));
+	if (n > TSP_MAX_STOPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solve_tsp takes at most %d stops, not %d", TSP_MAX_STOPS, n)));
+	out = palloc(n * sizeof(int64));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain nulls", what)));
+		out[i] = DatumGetInt64(elems[i]);
+	}
+	*count = n;
+	return out;
+}
+
+/* distinct ids -> start index from options; errors on duplicates */
+static int32
+tsp_setup(const int64 *ids, int n, Jsonb *opts, double *time_limit_ms, int64 *max_kicks,
+		  uint64 *seed)
+{
+	IdMap	   *map = idmap_create(n);
+	int32		start = 0;
+
+	options_check_keys(opts, tsp_options);
+	for (int i = 0; i < n; i++)
+	{
+		int32		before = map->count;
+
+		idmap_insert(map, ids[i]);
+		if (map->count == before)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("stop " INT64_FORMAT " appears more than once", ids[i])));
+	}
+	{
+		int64		s = options_int64(opts, "start", ids[0], PG_INT64_MIN, PG_INT64_MAX);
+
+		start = idmap_lookup(map, s);
+		if (start < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("start stop " INT64_FORMAT " is not among the stops", s)));
+	}
+	*time_limit_ms = options_double(opts, "time_limit_ms", 1000, 0, 3600000);
+	*max_kicks = options_int64(opts, "max_kicks", 2000 + 50 * (int64) n, 0, PG_INT64_MAX);
+	*seed = (uint64) options_int64(opts, "seed", 0, 0, PG_INT64_MAX);
+	return start;
+}
+
+static void
+tsp_emit(FunctionCallInfo fcinfo, const Tsp *t, const int64 *ids)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	double		agg = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int32 p = 0; p <= t->n; p++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+		int32		c = t->tour[p % t->n];
+		double		cost = p == 0 ? 0 : D(t, t->tour[p - 1], c);
+
+		agg += cost;
+		values[0] = Int32GetDatum(p + 1);
+		values[1] = Int64GetDatum(ids[c]);
+		values[2] = Float8GetDatum(cost);
+		values[3] = Float8GetDatum(agg);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/* solve_tsp(ids bigint[], x float8[], y float8[], options jsonb) */
+PG_FUNCTION_INFO_V1(solve_tsp_points);
+Datum
+solve_tsp_points(PG_FUNCTION_ARGS)
+{
+	Tsp			t = {0};
+	int64	   *ids;
+	double	   *x,
+			   *y,
+				limit;
+	int			n,
+				nx,
+				ny;
+	int64		kicks;
+	uint64		seed;
+	int32		start;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	ids = ids_array(PG_GETARG_ARRAYTYPE_P(0), &n, "ids");
+	x = float8_array(PG_GETARG_ARRAYTYPE_P(1), &nx, "x");
+	y = float8_array(PG_GETARG_ARRAYTYPE_P(2), &ny, "y");
+	if (nx != n || ny != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("ids, x and y must have the same length"),
+				 errdetail("ids has %d elements, x %d, y %d.", n, nx, ny)));
+	start = tsp_setup(ids, n, PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), &limit, &kicks, &seed);
+	t.n = n;
+	t.symmetric = true;
+	t.x = x;
+	t.y = y;
+	tsp_solve(&t, start, limit, kicks, seed);
+	tsp_emit(fcinfo, &t, ids);
+	PG_RETURN_NULL();
+}
+
+/* solve_tsp(graph bytea, stops bigint[], options jsonb) */
+PG_FUNCTION_INFO_V1(solve_tsp_graph);
+Datum
+solve_tsp_graph(PG_FUNCTION_ARGS)
+{
+	Tsp			t = {0};
+	const GraphModel *g;
+	int64	   *ids;
+	int32	   *nodes;
+	double	   *mat,
+				limit;
+	int			n;
+	int64		kicks;
+	uint64		seed;
+	int32		start;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
+	ids = ids_array(PG_GETARG_ARRAYTYPE_P(1), &n, "stops");
+	if (n > TSP_MAX_GRAPH_STOPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solve_tsp on a graph takes at most %d stops, not %d",
+						TSP_MAX_GRAPH_STOPS, n)));
+	start = tsp_setup(ids, n, PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), &limit, &kicks, &seed);
+	nodes = palloc(n * sizeof(int32));
+	for (int i = 0; i < n; i++)
+		nodes[i] = graph_node(g, ids[i], "stop");
+	mat = graph_cost_matrix(g, nodes, n);
+	t.symmetric = true;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+		{
+			double		c = mat[(Size) i * n + j];
+
+			if (isinf(c))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("stop " INT64_FORMAT " cannot reach stop " INT64_FORMAT " in the graph",
+								ids[i], ids[j])));
+			if (c != mat[(Size) j * n + i])
+				t.symmetric = false;
+		}
+	t.n = n;
+	t.mat = mat;
+	tsp_solve(&t, start, limit, kicks, seed);
+	tsp_emit(fcinfo, &t, ids);
+	PG_RETURN_NULL();
+}

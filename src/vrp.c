@@ -1,0 +1,1034 @@
+/*
+ * vrp.c - ecomml.solve_vrp: capacitated vehicle routing with time windows
+ *
+ * Orders (index 1..n; 0 is the depot) have a demand, a service time and a
+ * window [open, close] for the start of service; vehicles have a capacity
+ * and a shift [start, end] (back at the depot by end).  Travel time equals
+ * travel cost (Euclidean distance, or road cost from a graph model).
+ *
+ * Constraints are kept hard: every route the solver holds is feasible.
+ *   1. Orders no vehicle can serve alone are unassigned.
+ *   2. Clarke-Wright savings (parallel version), merging two routes only if
+ *      the merged route is feasible for some vehicle; routes are then given
+ *      to vehicles, biggest load first; orders left over are inserted at
+ *      their cheapest feasible position, or stay unassigned.
+ *   3. Local search with candidate lists: relocate, swap, 2-opt* (tail
+ *      exchange between routes) and intra-route 2-opt, first improvement.
+ *   4. Ruin and recreate until time_limit_ms or max_iterations: remove an
+ *      order and its nearest neighbours, reinsert every removed or
+ *      unassigned order at its cheapest feasible position, local search,
+ *      keep the result if it serves more orders or drives less.
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <time.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "heap.h"
+#include "idmap.h"
+#include "model_cache.h"
+#include "options.h"
+#include "rng.h"
+#include "routes.h"
+
+#define VRP_MAX_ORDERS 10000
+#define VRP_MAX_VEHICLES 1000
+#define VRP_K 12
+#define VEPS 1e-9
+
+typedef struct Vrp
+{
+	int32		n;				/* orders; nodes are 0 (depot) .. n */
+	const double *x,
+			   *y;
+	const double *mat;			/* (n+1)^2 or NULL */
+	double	   *demand,
+			   *service,
+			   *open,
+			   *close;
+	int32		nv;
+	double	   *cap,
+			   *vstart,
+			   *vend;
+	int32	  **route;			/* route[v][0..len[v]-1], orders only */
+	int32	   *len;
+	double	   *rdist;			/* distance of each route */
+	int32	   *where;			/* order -> vehicle, -1 unassigned */
+	int32	   *nbr;			/* (n+1) * k */
+	int32		k;
+	int32	   *tmp1,
+			   *tmp2;
+	double		deadline;
+	bool		timed_out;
+} Vrp;
+
+static double
+vnow(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static inline double
+VD(const Vrp *p, int32 a, int32 b)
+{
+	if (p->mat)
+		return p->mat[(Size) a * (p->n + 1) + b];
+	return hypot(p->x[a] - p->x[b], p->y[a] - p->y[b]);
+}
+
+/* distance of route r on vehicle v, or -1 if infeasible */
+static double
+eval_route(const Vrp *p, int32 v, const int32 *r, int32 len)
+{
+	double		t = p->vstart[v],
+				load = 0,
+				dist = 0;
+	int32		prev = 0;
+
+	for (int32 i = 0; i < len; i++)
+	{
+		int32		c = r[i];
+		double		d = VD(p, prev, c);
+
+		if (isinf(d))
+			return -1;			/* unreachable on the graph */
+		dist += d;
+		t += d;
+		if (t > p->close[c] + VEPS)
+			return -1;
+		if (t < p->open[c])
+			t = p->open[c];
+		t += p->service[c];
+		load += p->demand[c];
+		if (load > p->cap[v] + VEPS)
+			return -1;
+		prev = c;
+	}
+	if (isinf(VD(p, prev, 0)))
+		return -1;
+	dist += VD(p, prev, 0);
+	t += VD(p, prev, 0);
+	if (t > p->vend[v] + VEPS)
+		return -1;
+	return dist;
+}
+
+/* some vehicle can drive r; returns its distance (same for all) or -1 */
+static double
+eval_any(const Vrp *p, const int32 *r, int32 len, int32 *which)
+{
+	for (int32 v = 0; v < p->nv; v++)
+	{
+		double		d = eval_route(p, v, r, len);
+
+		if (d >= 0)
+		{
+			if (which)
+				*which = v;
+			return d;
+		}
+	}
+	return -1;
+}
+
+static void
+set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist)
+{
+	if (r != p->route[v])
+		memmove(p->route[v], r, len * sizeof(int32));
+	p->len[v] = len;
+	p->rdist[v] = dist;
+	for (int32 i = 0; i < len; i++)
+		p->where[r[i]] = v;
+}
+
+/* ---------------------------------------------------------------------------
+ * Insertion
+ */
+
+/* cheapest feasible insertion of order c; true if inserted */
+static bool
+insert_cheapest(Vrp *p, int32 c)
+{
+	int32		best_v = -1,
+				best_pos = -1;
+	double		best_delta = INFINITY,
+				best_dist = 0;
+	bool		tried_empty = false;
+
+	for (int32 v = 0; v < p->nv; v++)
+	{
+		int32		L = p->len[v];
+
+		/* empty routes of the same vehicle profile are alike: try one */
+		if (L == 0)
+		{
+			if (tried_empty && p->vstart[v] == p->vstart[0] && p->vend[v] == p->vend[0] && p->cap[v] == p->cap[0])
+				continue;
+			tried_empty = true;
+		}
+		for (int32 pos = 0; pos <= L; pos++)
+		{
+			double		d;
+
+			memcpy(p->tmp1, p->route[v], pos * sizeof(int32));
+			p->tmp1[pos] = c;
+			memcpy(p->tmp1 + pos + 1, p->route[v] + pos, (L - pos) * sizeof(int32));
+			d = eval_route(p, v, p->tmp1, L + 1);
+			if (d >= 0 && d - p->rdist[v] < best_delta - VEPS)
+			{
+				best_delta = d - p->rdist[v];
+				best_v = v;
+				best_pos = pos;
+				best_dist = d;
+			}
+		}
+	}
+	if (best_v < 0)
+		return false;
+	{
+		int32		L = p->len[best_v];
+		int32	   *r = p->route[best_v];
+
+		memmove(r + best_pos + 1, r + best_pos, (L - best_pos) * sizeof(int32));
+		r[best_pos] = c;
+		set_route(p, best_v, r, L + 1, best_dist);
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Construction: Clarke-Wright savings
+ */
+typedef struct Saving
+{
+	double		s;
+	int32		i,
+				j;
+} Saving;
+
+static int
+cmp_saving(const void *a, const void *b)
+{
+	const Saving *x = a,
+			   *y = b;
+
+	if (x->s != y->s)
+		return x->s > y->s ? -1 : 1;
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return x->j < y->j ? -1 : (x->j > y->j ? 1 : 0);
+}
+
+/* copy the route whose first order is h (linked by nxt) into buf */
+static int32
+chain(const int32 *nxt, int32 h, int32 *buf)
+{
+	int32		len = 0;
+
+	for (int32 c = h; c > 0; c = nxt[c])
+		buf[len++] = c;
+	return len;
+}
+
+static void
+construct_savings(Vrp *p, bool *servable)
+{
+	int32		n = p->n;
+	int32	   *nxt = palloc0((n + 1) * sizeof(int32));	/* 0 ends a route */
+	int32	   *head = palloc((n + 1) * sizeof(int32));	/* order -> first order of its route */
+	int32	   *tail = palloc((n + 1) * sizeof(int32));	/* first order -> last order */
+	double	   *load = palloc((n + 1) * sizeof(double));	/* first order -> route load */
+	Saving	   *sv = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * Max(p->k, 1) * sizeof(Saving));
+	Size		ns = 0;
+	int32	   *order = palloc((n + 1) * sizeof(int32));
+	int32		nroutes = 0;
+	int32	   *buf = palloc((n + 1) * sizeof(int32));
+	bool	   *vused = palloc0(p->nv * sizeof(bool));
+	double		maxcap = 0;
+
+	for (int32 v = 0; v < p->nv; v++)
+		maxcap = Max(maxcap, p->cap[v]);
+	for (int32 i = 1; i <= n; i++)
+	{
+		head[i] = i;
+		tail[i] = i;
+		load[i] = p->demand[i];
+	}
+	for (int32 i = 1; i <= n; i++)
+		for (int32 c = 0; c < p->k; c++)
+		{
+			int32		j = p->nbr[(Size) i * p->k + c];
+
+			if (j <= 0 || !servable[i] || !servable[j])
+				continue;
+			sv[ns].s = VD(p, i, 0) + VD(p, 0, j) - VD(p, i, j);
+			sv[ns].i = i;
+			sv[ns].j = j;
+			ns++;
+		}
+	qsort(sv, ns, sizeof(Saving), cmp_saving);
+	for (Size q = 0; q < ns; q++)
+	{
+		int32		i = sv[q].i,
+					j = sv[q].j,
+					a = head[i],
+					b = head[j],
+					len;
+
+		if (!(sv[q].s > 0))
+			break;
+		if ((q & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		/* i must end one route and j start another */
+		if (a == b || tail[a] != i || b != j || load[a] + load[b] > maxcap + VEPS)
+			continue;
+		nxt[i] = j;
+		len = chain(nxt, a, buf);
+		if (eval_any(p, buf, len, NULL) < 0)
+		{
+			nxt[i] = 0;
+			continue;
+		}
+		for (int32 c = j; c > 0; c = nxt[c])
+			head[c] = a;
+		tail[a] = tail[b];
+		load[a] += load[b];
+	}
+
+	/* routes to vehicles: biggest load first, each to a free vehicle that can drive it */
+	for (int32 i = 1; i <= n; i++)
+		if (servable[i] && head[i] == i)
+			order[nroutes++] = i;
+	for (int32 a = 1; a < nroutes; a++)	/* insertion sort by load, descending, stable */
+	{
+		int32		x = order[a],
+					b = a - 1;
+
+		while (b >= 0 && load[order[b]] < load[x])
+		{
+			order[b + 1] = order[b];
+			b--;
+		}
+		order[b + 1] = x;
+	}
+	for (int32 q = 0; q < nroutes; q++)
+	{
+		int32		len = chain(nxt, order[q], buf);
+		bool		placed = false;
+
+		for (int32 v = 0; v < p->nv && !placed; v++)
+		{
+			double		d;
+
+			if (vused[v])
+				continue;
+			d = eval_route(p, v, buf, len);
+			if (d >= 0)
+			{
+				set_route(p, v, buf, len, d);
+				vused[v] = true;
+				placed = true;
+			}
+		}
+		if (!placed)
+			for (int32 t = 0; t < len; t++)
+				insert_cheapest(p, buf[t]);
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Local search
+ */
+static bool
+try_relocate(Vrp *p, int32 c)
+{
+	int32		r = p->where[c];
+	int32		L = p->len[r];
+	int32		pos = -1;
+	double		base_r,
+				dr;
+
+	for (int32 i = 0; i < L; i++)
+		if (p->route[r][i] == c)
+			pos = i;
+	/* route r without c */
+	memcpy(p->tmp2, p->route[r], pos * sizeof(int32));
+	memcpy(p->tmp2 + pos, p->route[r] + pos + 1, (L - pos - 1) * sizeof(int32));
+	dr = L == 1 ? 0 : eval_route(p, r, p->tmp2, L - 1);
+	if (dr < 0)
+		return false;			/* removal breaks nothing in theory; be safe */
+	base_r = p->rdist[r];
+	for (int32 k = 0; k < p->k; k++)
+	{
+		int32		nb = p->nbr[(Size) c * p->k + k];
+		int32		v,
+					at,
+					Lv;
+
+		if (nb < 0)
+			break;
+		if (nb == 0 || p->where[nb] < 0)
+			continue;
+		v = p->where[nb];
+		for (int32 side = 0; side < 2; side++)
+		{
+			const int32 *src = (v == r) ? p->tmp2 : p->route[v];
+			double		d,
+						gain;
+
+			Lv = (v == r) ? L - 1 : p->len[v];
+			at = -1;
+			for (int32 i = 0; i < Lv; i++)
+				if (src[i] == nb)
+					at = i;
+			at += side;			/* before nb, or after it */
+			memcpy(p->tmp1, src, at * sizeof(int32));
+			p->tmp1[at] = c;
+			memcpy(p->tmp1 + at + 1, src + at, (Lv - at) * sizeof(int32));
+			d = eval_route(p, v, p->tmp1, Lv + 1);
+			if (d < 0)
+				continue;
+			if (v == r)
+				gain = base_r - d;
+			else
+				gain = base_r + p->rdist[v] - dr - d;
+			if (gain > VEPS)
+			{
+				if (v != r)
+					set_route(p, r, p->tmp2, L - 1, dr);
+				set_route(p, v, p->tmp1, Lv + 1, d);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static bool
+try_swap(Vrp *p, int32 c)
+{
+	int32		r = p->where[c];
+
+	for (int32 k = 0; k < p->k; k++)
+	{
+		int32		o = p->nbr[(Size) c * p->k + k];
+		int32		v;
+		double		d1,
+					d2;
+
+		if (o < 0)
+			break;
+		if (o == 0 || p->where[o] < 0 || p->where[o] == r)
+			continue;
+		v = p->where[o];
+		memcpy(p->tmp1, p->route[r], p->len[r] * sizeof(int32));
+		memcpy(p->tmp2, p->route[v], p->len[v] * sizeof(int32));
+		for (int32 i = 0; i < p->len[r]; i++)
+			if (p->tmp1[i] == c)
+				p->tmp1[i] = o;
+		for (int32 i = 0; i < p->len[v]; i++)
+			if (p->tmp2[i] == o)
+				p->tmp2[i] = c;
+		d1 = eval_route(p, r, p->tmp1, p->len[r]);
+		if (d1 < 0)
+			continue;
+		d2 = eval_route(p, v, p->tmp2, p->len[v]);
+		if (d2 < 0)
+			continue;
+		if (p->rdist[r] + p->rdist[v] - d1 - d2 > VEPS)
+		{
+			set_route(p, r, p->tmp1, p->len[r], d1);
+			set_route(p, v, p->tmp2, p->len[v], d2);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* 2-opt* (c's route continues with o's tail) and intra-route 2-opt */
+static bool
+try_two_opt_star(Vrp *p, int32 c)
+{
+	int32		r = p->where[c];
+	int32		a = -1;
+
+	for (int32 i = 0; i < p->len[r]; i++)
+		if (p->route[r][i] == c)
+			a = i;
+	for (int32 k = 0; k < p->k; k++)
+	{
+		int32		o = p->nbr[(Size) c * p->k + k];
+		int32		v,
+					b = -1,
+					l1,
+					l2;
+		double		d1,
+					d2;
+
+		if (o < 0)
+			break;
+		if (o == 0 || p->where[o] < 0)
+			continue;
+		v = p->where[o];
+		for (int32 i = 0; i < p->len[v]; i++)
+			if (p->route[v][i] == o)
+				b = i;
+		if (v == r)
+		{
+			/* reverse a+1..b so that c is followed by o */
+			int32		lo = a + 1,
+						hi = b;
+
+			if (hi <= lo)
+				continue;
+			memcpy(p->tmp1, p->route[r], p->len[r] * sizeof(int32));
+			for (int32 s = lo, e = hi; s < e; s++, e--)
+			{
+				int32		t = p->tmp1[s];
+
+				p->tmp1[s] = p->tmp1[e];
+				p->tmp1[e] = t;
+			}
+			d1 = eval_route(p, r, p->tmp1, p->len[r]);
+			if (d1 >= 0 && p->rdist[r] - d1 > VEPS)
+			{
+				set_route(p, r, p->tmp1, p->len[r], d1);
+				return true;
+			}
+			continue;
+		}
+		/* r: head up to c, then o and v's tail; v: v's head before o, then r's tail after c */
+		l1 = a + 1 + (p->len[v] - b);
+		l2 = b + (p->len[r] - a - 1);
+		memcpy(p->tmp1, p->route[r], (a + 1) * sizeof(int32));
+		memcpy(p->tmp1 + a + 1, p->route[v] + b, (p->len[v] - b) * sizeof(int32));
+		memcpy(p->tmp2, p->route[v], b * sizeof(int32));
+		memcpy(p->tmp2 + b, p->route[r] + a + 1, (p->len[r] - a - 1) * sizeof(int32));
+		d1 = eval_route(p, r, p->tmp1, l1);
+		if (d1 < 0)
+			continue;
+		d2 = l2 == 0 ? 0 : eval_route(p, v, p->tmp2, l2);
+		if (d2 < 0)
+			continue;
+		if (p->rdist[r] + p->rdist[v] - d1 - d2 > VEPS)
+		{
+			set_route(p, r, p->tmp1, l1, d1);
+			set_route(p, v, p->tmp2, l2, d2);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+vrp_local_search(Vrp *p)
+{
+	bool		improved = true;
+	int64		steps = 0;
+
+	while (improved)
+	{
+		improved = false;
+		for (int32 c = 1; c <= p->n; c++)
+		{
+			if (p->where[c] < 0)
+				continue;
+			if ((++steps & 63) == 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				if (vnow() > p->deadline)
+				{
+					p->timed_out = true;
+					return;
+				}
+			}
+			if (try_relocate(p, c) || try_swap(p, c) || try_two_opt_star(p, c))
+				improved = true;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Solution bookkeeping
+ */
+typedef struct VrpSol
+{
+	int32	   *flat;			/* routes concatenated */
+	int32	   *len;
+	double		dist;
+	int32		unassigned;
+} VrpSol;
+
+static void
+sol_save(const Vrp *p, VrpSol *s)
+{
+	int32		off = 0;
+
+	s->dist = 0;
+	s->unassigned = 0;
+	for (int32 v = 0; v < p->nv; v++)
+	{
+		memcpy(s->flat + off, p->route[v], p->len[v] * sizeof(int32));
+		off += p->len[v];
+		s->len[v] = p->len[v];
+		s->dist += p->rdist[v];
+	}
+	for (int32 c = 1; c <= p->n; c++)
+		if (p->where[c] < 0)
+			s->unassigned++;
+}
+
+static void
+sol_load(Vrp *p, const VrpSol *s)
+{
+	int32		off = 0;
+
+	for (int32 c = 1; c <= p->n; c++)
+		p->where[c] = -1;
+	for (int32 v = 0; v < p->nv; v++)
+	{
+		set_route(p, v, s->flat + off, s->len[v], 0);
+		p->rdist[v] = s->len[v] == 0 ? 0 : eval_route(p, v, p->route[v], s->len[v]);
+		off += s->len[v];
+	}
+}
+
+static bool
+sol_better(const VrpSol *a, const VrpSol *b)
+{
+	if (a->unassigned != b->unassigned)
+		return a->unassigned < b->unassigned;
+	return a->dist < b->dist - VEPS;
+}
+
+static void
+vrp_neighbours(Vrp *p)
+{
+	int32		m = p->n + 1;
+	Heap	   *h = heap_create(p->k + 1);
+	HeapItem   *out = palloc((p->k + 1) * sizeof(HeapItem));
+
+	for (int32 i = 0; i < m; i++)
+	{
+		Size		got;
+
+		h->count = 0;
+		for (int32 j = 1; j < m; j++)
+			if (j != i)
+				heap_offer(h, p->k, -Min(VD(p, i, j), VD(p, j, i)), j);
+		got = heap_drain_descending(h, out);
+		for (int32 c = 0; c < p->k; c++)
+			p->nbr[(Size) i * p->k + c] = c < (int32) got ? (int32) out[c].value : -1;
+		if ((i & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static void
+vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
+{
+	int32		n = p->n;
+	bool	   *servable = palloc0((n + 1) * sizeof(bool));
+	VrpSol		best,
+				cur;
+	Rng			rng;
+	int32	   *removed = palloc((n + 1) * sizeof(int32));
+
+	p->deadline = vnow() + time_limit_ms / 1000.0;
+	p->k = Min(VRP_K, n);
+	p->nbr = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * Max(p->k, 1) * sizeof(int32));
+	p->route = palloc(p->nv * sizeof(int32 *));
+	for (int32 v = 0; v < p->nv; v++)
+		p->route[v] = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * sizeof(int32));
+	p->len = palloc0(p->nv * sizeof(int32));
+	p->rdist = palloc0(p->nv * sizeof(double));
+	p->where = palloc((n + 1) * sizeof(int32));
+	p->tmp1 = palloc((n + 2) * sizeof(int32));
+	p->tmp2 = palloc((n + 2) * sizeof(int32));
+	for (int32 c = 0; c <= n; c++)
+		p->where[c] = -1;
+	if (p->k > 0)
+		vrp_neighbours(p);
+
+	/* orders some vehicle can serve on its own */
+	for (int32 c = 1; c <= n; c++)
+		servable[c] = eval_any(p, &c, 1, NULL) >= 0;
+	construct_savings(p, servable);
+	vrp_local_search(p);
+
+	best.flat = palloc((n + 1) * sizeof(int32));
+	best.len = palloc(p->nv * sizeof(int32));
+	cur.flat = palloc((n + 1) * sizeof(int32));
+	cur.len = palloc(p->nv * sizeof(int32));
+	sol_save(p, &best);
+	rng_seed(&rng, seed);
+	for (int64 it = 0; it < max_iter && !p->timed_out && n >= 2; it++)
+	{
+		int32		nrem = 0,
+					seedc,
+					q;
+
+		if (vnow() > p->deadline)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		/* ruin: a random served order and its nearest served neighbours */
+		seedc = 1 + (int32) rng_below(&rng, n);
+		q = 1 + (int32) rng_below(&rng, Max(1, Min(p->k, n / 4 + 1)));
+		if (p->where[seedc] >= 0)
+			removed[nrem++] = seedc;
+		for (int32 k = 0; k < p->k && nrem < q + 1; k++)
+		{
+			int32		o = p->nbr[(Size) seedc * p->k + k];
+
+			if (o > 0 && p->where[o] >= 0)
+				removed[nrem++] = o;
+		}
+		for (int32 i = 0; i < nrem; i++)
+		{
+			int32		c = removed[i],
+						v = p->where[c],
+						L = p->len[v],
+						w = 0;
+
+			for (int32 j = 0; j < L; j++)
+				if (p->route[v][j] != c)
+					p->route[v][w++] = p->route[v][j];
+			p->where[c] = -1;
+			p->len[v] = w;
+			p->rdist[v] = w == 0 ? 0 : eval_route(p, v, p->route[v], w);
+		}
+		/* recreate: removed orders in random order, then the unassigned ones */
+		for (int32 i = nrem - 1; i > 0; i--)
+		{
+			int32		j = (int32) rng_below(&rng, i + 1),
+						t = removed[i];
+
+			removed[i] = removed[j];
+			removed[j] = t;
+		}
+		for (int32 i = 0; i < nrem; i++)
+			insert_cheapest(p, removed[i]);
+		for (int32 c = 1; c <= n; c++)
+			if (p->where[c] < 0 && servable[c])
+				insert_cheapest(p, c);
+		vrp_local_search(p);
+		sol_save(p, &cur);
+		if (sol_better(&cur, &best))
+		{
+			VrpSol		t = best;
+
+			best = cur;
+			cur = t;
+		}
+		else
+			sol_load(p, &best);
+	}
+	sol_load(p, &best);
+}
+
+/* ---------------------------------------------------------------------------
+ * SQL: ecomml.solve_vrp_internal(graph, order arrays, vehicle arrays, options)
+ */
+static double *
+f8_array_dflt(FunctionCallInfo fcinfo, int argno, int n, double dflt, const char *what,
+			  bool allow_inf)
+{
+	double	   *out = palloc((n + 1) * sizeof(double));
+	Datum	   *elems;
+	bool	   *nulls;
+	int			cnt;
+
+	for (int i = 0; i <= n; i++)
+		out[i] = dflt;
+	if (PG_ARGISNULL(argno))
+		return out;
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &cnt);
+	if (cnt != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s has %d elements, expected %d", what, cnt, n)));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			continue;
+		out[i] = DatumGetFloat8(elems[i]);
+		if (isnan(out[i]) || (!allow_inf && isinf(out[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must be finite, not %g", what, out[i])));
+	}
+	return out;
+}
+
+static int64 *
+i8_array(FunctionCallInfo fcinfo, int argno, int *n, bool nulls_ok, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int64	   *out;
+
+	if (PG_ARGISNULL(argno))
+	{
+		*n = 0;
+		return NULL;
+	}
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, n);
+	out = palloc((*n + 1) * sizeof(int64));
+	for (int i = 0; i < *n; i++)
+	{
+		if (nulls[i] && !nulls_ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("every %s must be given", what)));
+		out[i] = nulls[i] ? PG_INT64_MIN : DatumGetInt64(elems[i]);
+	}
+	return out;
+}
+
+static const char *const vrp_options[] = {"depot_x", "depot_y", "depot", "time_limit_ms",
+"max_iterations", "seed", NULL};
+
+/*
+ * args: 0 graph bytea, 1 ids bigint[], 2 x, 3 y, 4 node bigint[], 5 demand,
+ * 6 service, 7 open, 8 close, 9 vehicle ids bigint[], 10 capacity,
+ * 11 shift_start, 12 shift_end, 13 options
+ */
+PG_FUNCTION_INFO_V1(solve_vrp_internal);
+Datum
+solve_vrp_internal(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Vrp			p = {0};
+	Jsonb	   *opts = PG_ARGISNULL(13) ? NULL : PG_GETARG_JSONB_P(13);
+	const GraphModel *g = NULL;
+	int64	   *ids,
+			   *vids;
+	int			n,
+				nv;
+	IdMap	   *seen;
+	double	   *ox,
+			   *oy,
+				limit;
+	int64		max_iter;
+	uint64		seed;
+
+	options_check_keys(opts, vrp_options);
+	if (!PG_ARGISNULL(0))
+		g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
+	ids = i8_array(fcinfo, 1, &n, false, "order id");
+	vids = i8_array(fcinfo, 9, &nv, true, "vehicle id");
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("solve_vrp needs at least one order")));
+	if (nv == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("solve_vrp needs at least one vehicle")));
+	if (n > VRP_MAX_ORDERS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solve_vrp takes at most %d orders, not %d", VRP_MAX_ORDERS, n)));
+	if (nv > VRP_MAX_VEHICLES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solve_vrp takes at most %d vehicles, not %d", VRP_MAX_VEHICLES, nv)));
+	seen = idmap_create(n);
+	for (int i = 0; i < n; i++)
+	{
+		int32		before = seen->count;
+
+		idmap_insert(seen, ids[i]);
+		if (seen->count == before)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("order " INT64_FORMAT " appears more than once", ids[i])));
+	}
+	limit = options_double(opts, "time_limit_ms", 1000, 0, 3600000);
+	max_iter = options_int64(opts, "max_iterations", 1000 + 20 * (int64) n, 0, PG_INT64_MAX);
+	seed = (uint64) options_int64(opts, "seed", 0, 0, PG_INT64_MAX);
+
+	/* orders: index 0 is the depot, so shift the arrays by one */
+	p.n = n;
+	{
+		double	   *dem = f8_array_dflt(fcinfo, 5, n, 0, "demand", false);
+		double	   *svc = f8_array_dflt(fcinfo, 6, n, 0, "service", false);
+		double	   *opn = f8_array_dflt(fcinfo, 7, n, 0, "open", false);
+		double	   *cls = f8_array_dflt(fcinfo, 8, n, INFINITY, "close", true);
+
+		p.demand = palloc((n + 1) * sizeof(double));
+		p.service = palloc((n + 1) * sizeof(double));
+		p.open = palloc((n + 1) * sizeof(double));
+		p.close = palloc((n + 1) * sizeof(double));
+		p.demand[0] = p.service[0] = p.open[0] = 0;
+		p.close[0] = INFINITY;
+		for (int i = 0; i < n; i++)
+		{
+			if (dem[i] < 0 || svc[i] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("order " INT64_FORMAT " has a negative demand or service time", ids[i])));
+			if (opn[i] > cls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("order " INT64_FORMAT " has a time window that opens after it closes", ids[i]),
+						 errdetail("open %g, close %g.", opn[i], cls[i])));
+			if (isinf(cls[i]) && cls[i] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("order " INT64_FORMAT " has a time window closing at -Infinity", ids[i])));
+			p.demand[i + 1] = dem[i];
+			p.service[i + 1] = svc[i];
+			p.open[i + 1] = opn[i];
+			p.close[i + 1] = cls[i];
+		}
+	}
+	/* vehicles */
+	p.nv = nv;
+	p.cap = f8_array_dflt(fcinfo, 10, nv, INFINITY, "capacity", true);
+	p.vstart = f8_array_dflt(fcinfo, 11, nv, 0, "shift_start", false);
+	p.vend = f8_array_dflt(fcinfo, 12, nv, INFINITY, "shift_end", true);
+	for (int v = 0; v < nv; v++)
+		if (p.cap[v] < 0 || p.vend[v] < p.vstart[v])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("vehicle %d has a negative capacity or a shift that ends before it starts", v + 1)));
+
+	/* costs */
+	if (g == NULL)
+	{
+		ox = f8_array_dflt(fcinfo, 2, n, NAN, "x", false);
+		oy = f8_array_dflt(fcinfo, 3, n, NAN, "y", false);
+		p.x = palloc((n + 1) * sizeof(double));
+		p.y = palloc((n + 1) * sizeof(double));
+		((double *) p.x)[0] = options_double(opts, "depot_x", 0, -1e300, 1e300);
+		((double *) p.y)[0] = options_double(opts, "depot_y", 0, -1e300, 1e300);
+		for (int i = 0; i < n; i++)
+		{
+			if (isnan(ox[i]) || isnan(oy[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("order " INT64_FORMAT " has no x/y coordinates", ids[i])));
+			((double *) p.x)[i + 1] = ox[i];
+			((double *) p.y)[i + 1] = oy[i];
+		}
+	}
+	else
+	{
+		int			nn;
+		int64	   *nodes = i8_array(fcinfo, 4, &nn, true, "order node");
+		int32	   *idx = palloc((n + 1) * sizeof(int32));
+		double	   *mat;
+
+		if (nn != n)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("every order needs a node")));
+		if (n + 1 > 5000)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("solve_vrp on a graph takes at most 4999 orders, not %d", n)));
+		if (options_int64(opts, "depot", PG_INT64_MIN, PG_INT64_MIN, PG_INT64_MAX) == PG_INT64_MIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("solve_vrp on a graph needs the depot node in option \"depot\"")));
+		idx[0] = graph_node(g, options_int64(opts, "depot", 0, PG_INT64_MIN, PG_INT64_MAX), "depot");
+		for (int i = 0; i < n; i++)
+		{
+			if (nodes[i] == PG_INT64_MIN)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("order " INT64_FORMAT " has no node", ids[i])));
+			idx[i + 1] = graph_node(g, nodes[i], "order");
+		}
+		mat = graph_cost_matrix(g, idx, n + 1);
+		p.mat = mat;			/* Infinity where unreachable: such orders are unassigned */
+	}
+
+	vrp_solve(&p, limit, max_iter, seed);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int32 v = 0; v < p.nv; v++)
+	{
+		double		t = p.vstart[v],
+					load = 0,
+					dist = 0;
+		int32		prev = 0;
+		int32		vid = vids[v] == PG_INT64_MIN ? v + 1 : (int32) vids[v];
+
+		if (p.len[v] == 0)
+			continue;
+		for (int32 i = 0; i <= p.len[v] + 1; i++)
+		{
+			Datum		values[7];
+			bool		nulls[7] = {false, false, false, false, false, false, false};
+			double		arrival,
+						departure;
+
+			if (i == 0)
+			{
+				arrival = t;
+				departure = t;
+				nulls[2] = true;
+				values[2] = (Datum) 0;
+			}
+			else
+			{
+				int32		c = i <= p.len[v] ? p.route[v][i - 1] : 0;
+				double		d = VD(&p, prev, c);
+
+				dist += d;
+				t += d;
+				arrival = t;
+				if (c == 0)
+				{
+					departure = t;
+					nulls[2] = true;
+					values[2] = (Datum) 0;
+				}
+				else
+				{
+					t = Max(t, p.open[c]) + p.service[c];
+					departure = t;
+					load += p.demand[c];
+					values[2] = Int64GetDatum(ids[c - 1]);
+				}
+				prev = c;
+			}
+			values[0] = Int32GetDatum(vid);
+			values[1] = Int32GetDatum(i);
+			values[3] = Float8GetDatum(arrival);
+			values[4] = Float8GetDatum(departure);
+			values[5] = Float8GetDatum(load);
+			values[6] = Float8GetDatum(dist);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	for (int32 c = 1; c <= p.n; c++)
+		if (p.where[c] < 0)
+		{
+			Datum		values[7] = {0};
+			bool		nulls[7] = {true, true, false, true, true, true, true};
+
+			values[2] = Int64GetDatum(ids[c - 1]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	PG_RETURN_NULL();
+}
