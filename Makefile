@@ -6,7 +6,7 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is the concatenation of one SQL piece per concern, kept
 # next to its C file; types and the registry come first.
-SQL_PIECES = src/train_state.sql src/registry.sql src/model_cache.sql src/constant.sql
+SQL_PIECES = src/train_state.sql src/registry.sql src/model_cache.sql src/constant.sql src/customers.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)

@@ -13,10 +13,12 @@
 #include "utils/timestamp.h"
 
 #include "constant.h"
+#include "customers.h"
 #include "kinds.h"
 
 static const ModelKindInfo kinds[] = {
 	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
+	{MODEL_KMEANS, "kmeans", kmeans_decode, kmeans_describe, &kmeans_state_ops},
 };
 
 const ModelKindInfo *
