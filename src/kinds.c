@@ -15,6 +15,7 @@
 #include "constant.h"
 #include "fraud.h"
 #include "forecast.h"
+#include "customers.h"
 #include "kinds.h"
 #include "recs.h"
 
@@ -28,6 +29,7 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_ITEM_KNN, "item_knn", item_knn_decode, rec_describe, &item_knn_state_ops},
 #include "routes.h"
 	{MODEL_GRAPH, "graph", graph_decode, graph_describe, &graph_state_ops},
+	{MODEL_KMEANS, "kmeans", kmeans_decode, kmeans_describe, &kmeans_state_ops},
 };
 
 const ModelKindInfo *

@@ -1,0 +1,99 @@
+-- Customer analytics: k-means quality against scikit-learn and planted
+-- clusters, RFM rules, elasticity, bad input, parallel plans.
+-- fx_kmeans is a committed fixture from test/customers_expected.py.
+BEGIN;
+SELECT plan(27);
+
+CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; out text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP out := out || r || E'\n'; END LOOP;
+    RETURN out;
+END $$;
+
+-- adjusted Rand index of the model's clusters against the planted ones
+CREATE FUNCTION pg_temp.ari(model bytea) RETURNS float8 LANGUAGE sql AS $$
+WITH lab AS (SELECT truth AS t, ecomml.assign_cluster(model, x) AS c FROM public.fx_kmeans),
+     ct AS (SELECT t, c, count(*)::numeric AS nij FROM lab GROUP BY t, c),
+     a AS (SELECT sum(s * (s - 1) / 2) AS v FROM (SELECT sum(nij) AS s FROM ct GROUP BY t) q),
+     b AS (SELECT sum(s * (s - 1) / 2) AS v FROM (SELECT sum(nij) AS s FROM ct GROUP BY c) q),
+     ij AS (SELECT sum(nij * (nij - 1) / 2) AS v FROM ct),
+     n AS (SELECT count(*)::numeric AS n FROM lab)
+SELECT ((ij.v - a.v * b.v / (n.n * (n.n - 1) / 2))
+        / ((a.v + b.v) / 2 - a.v * b.v / (n.n * (n.n - 1) / 2)))::float8
+FROM ij, a, b, n
+$$;
+
+CREATE FUNCTION pg_temp.inertia(opts jsonb) RETURNS float8 LANGUAGE sql AS $$
+SELECT (ecomml.model_info(ecomml.train_kmeans(x, opts))->>'inertia')::float8 FROM public.fx_kmeans
+$$;
+
+-- k-means against scikit-learn 1.2.1 (KMeans n_init=10), test/customers_expected.py:
+-- kmeans raw k=3 n_init=10 inertia 84154.5101338890 ari 0.671972
+-- kmeans raw k=4 n_init=10 inertia 45691.4762185157 ari 0.887820
+-- kmeans raw k=6 n_init=10 inertia 25963.5946404797 ari 0.739543
+-- kmeans standardized k=3 n_init=10 inertia 473.0352720879 ari 0.700519
+-- kmeans standardized k=4 n_init=10 inertia 155.9647162531 ari 0.991126
+-- kmeans standardized k=6 n_init=10 inertia 122.2784899086 ari 0.814586
+SELECT cmp_ok(abs(pg_temp.inertia('{"k": 3, "n_init": 10}') / 84154.5101338890 - 1), '<=', 0.01::float8,
+    'k=3 inertia within 1% of scikit-learn');
+SELECT cmp_ok(abs(pg_temp.inertia('{"k": 4, "n_init": 10}') / 45691.4762185157 - 1), '<=', 0.01::float8,
+    'k=4 inertia within 1% of scikit-learn');
+SELECT cmp_ok(abs(pg_temp.inertia('{"k": 6, "n_init": 10}') / 25963.5946404797 - 1), '<=', 0.01::float8,
+    'k=6 inertia within 1% of scikit-learn');
+SELECT cmp_ok(abs(pg_temp.inertia('{"k": 4, "n_init": 10, "standardize": true}') / 155.9647162531 - 1), '<=', 0.01::float8,
+    'standardized k=4 inertia within 1% of scikit-learn');
+SELECT cmp_ok(abs(pg_temp.inertia('{"k": 6, "n_init": 10, "standardize": true}') / 122.2784899086 - 1), '<=', 0.01::float8,
+    'standardized k=6 inertia within 1% of scikit-learn');
+
+SELECT ecomml.train_kmeans(x, '{"k": 4, "standardize": true, "seed": 3}') AS km FROM public.fx_kmeans \gset
+SELECT cmp_ok(pg_temp.ari(:'km'), '>=', 0.98::float8, 'planted clusters recovered: adjusted Rand index >= 0.98');
+SELECT is((SELECT sum(size) FROM ecomml.cluster_centers(:'km')), 600::numeric, 'cluster sizes add up to the rows');
+SELECT is((SELECT array_agg(size ORDER BY cluster) FROM ecomml.cluster_centers(:'km'))
+        = (SELECT array_agg(size ORDER BY size DESC) FROM ecomml.cluster_centers(:'km')), true,
+    'clusters are numbered by size, largest first');
+SELECT is((SELECT count(*) FROM ecomml.cluster_centers(:'km') c
+            WHERE ecomml.assign_cluster(:'km', c.center) <> c.cluster), 0::bigint,
+    'each center is assigned to its own cluster');
+SELECT is((SELECT count(*) FROM public.fx_kmeans GROUP BY ecomml.assign_cluster(:'km', x) ORDER BY 1 DESC LIMIT 1),
+          (SELECT size FROM ecomml.cluster_centers(:'km') WHERE cluster = 0),
+    'assign_cluster reproduces the training sizes');
+SELECT is((SELECT array_agg(center ORDER BY cluster) FROM ecomml.cluster_centers(
+              (SELECT ecomml.train_kmeans(x, '{"k": 5, "seed": 9}') FROM (SELECT x FROM public.fx_kmeans ORDER BY id DESC) q))),
+          (SELECT array_agg(center ORDER BY cluster) FROM ecomml.cluster_centers(
+              (SELECT ecomml.train_kmeans(x, '{"k": 5, "seed": 9}') FROM (SELECT x FROM public.fx_kmeans ORDER BY id) q))),
+    'the model does not depend on row order');
+
+-- bad input
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x) FROM public.fx_kmeans WHERE false$$, '22000', NULL, 'zero rows');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x, '{"k": 700}') FROM public.fx_kmeans$$, '22000', NULL, 'k above the row count');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x, '{"k": 0}') FROM public.fx_kmeans$$, '22023', NULL, 'k = 0');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x, '{"kk": 3}') FROM public.fx_kmeans$$, '22023', NULL, 'unknown option');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x, '{"standardize": "yes"}') FROM public.fx_kmeans$$, '22023', NULL, 'option of the wrong type');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x) FROM (VALUES ('{1,2}'::float8[]), ('{1}')) v(x)$$, '2202E', NULL, 'ragged feature arrays');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x) FROM (VALUES ('{}'::float8[])) v(x)$$, '2202E', NULL, 'empty feature array');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x) FROM (VALUES ('{{1,2},{3,4}}'::float8[])) v(x)$$, '2202E', NULL, 'two-dimensional features');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x) FROM (VALUES ('{1,NULL}'::float8[])) v(x)$$, '22004', NULL, 'NULL feature element');
+SELECT throws_ok($$SELECT ecomml.train_kmeans(x) FROM (VALUES ('{1,Infinity}'::float8[])) v(x)$$, '22000', NULL, 'infinite feature');
+SELECT throws_ok(format('SELECT ecomml.assign_cluster(%L, ''{1,2}'')', :'km'), '2202E', NULL, 'assign_cluster with the wrong length');
+SELECT throws_ok($$SELECT ecomml.assign_cluster(ecomml.train_mean(1), '{1,2,3}')$$, '22023', NULL, 'assign_cluster with a constant model');
+SELECT throws_ok($$SELECT * FROM ecomml.cluster_centers('\x00'::bytea)$$, 'XX001', NULL, 'cluster_centers of garbage');
+
+-- parallel plans: same model as a serial run
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT ecomml.train_kmeans(x, '{"k": 4, "n_init": 3}') AS km_serial FROM public.fx_kmeans \gset
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT matches(pg_temp.plan_text($$SELECT ecomml.train_kmeans(x, '{"k": 4, "n_init": 3}') FROM public.fx_kmeans$$),
+    'Partial Aggregate', 'workers run partial train_kmeans aggregates');
+SELECT ecomml.train_kmeans(x, '{"k": 4, "n_init": 3}') AS km_parallel FROM public.fx_kmeans \gset
+SELECT is((SELECT array_agg(center ORDER BY cluster) FROM ecomml.cluster_centers(:'km_parallel')),
+          (SELECT array_agg(center ORDER BY cluster) FROM ecomml.cluster_centers(:'km_serial')),
+    'parallel k-means model equals the serial one');
+SELECT is(ecomml.model_info(:'km_parallel')->'inertia', ecomml.model_info(:'km_serial')->'inertia',
+    'parallel inertia equals the serial one');
+
+SELECT * FROM finish();
+ROLLBACK;
