@@ -13,11 +13,12 @@
 #include "utils/timestamp.h"
 
 #include "constant.h"
-#include "fraud.h"
-#include "forecast.h"
 #include "customers.h"
+#include "forecast.h"
+#include "fraud.h"
 #include "kinds.h"
 #include "recs.h"
+#include "routes.h"
 
 static const ModelKindInfo kinds[] = {
 	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
@@ -27,7 +28,6 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_ALS, "als", als_decode, rec_describe, &als_state_ops},
 	{MODEL_ALS_IMPLICIT, "als_implicit", als_implicit_decode, rec_describe, &als_implicit_state_ops},
 	{MODEL_ITEM_KNN, "item_knn", item_knn_decode, rec_describe, &item_knn_state_ops},
-#include "routes.h"
 	{MODEL_GRAPH, "graph", graph_decode, graph_describe, &graph_state_ops},
 	{MODEL_KMEANS, "kmeans", kmeans_decode, kmeans_describe, &kmeans_state_ops},
 };
