@@ -27,7 +27,9 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 PG_CPPFLAGS = -Isrc -I/usr/include/x86_64-linux-gnu/openblas-pthread
 # -Wno-unused-parameter: PostgreSQL's own headers (ilist.h, bufpage.h) trip it
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter
-SHLIB_LINK  = -lopenblas -lm
+# -Bsymbolic: calls inside ecomml.so bind to its own functions even where the
+# server exports a function of the same name (heap_create, for one)
+SHLIB_LINK  = -lopenblas -lm -Wl,-Bsymbolic
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

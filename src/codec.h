@@ -94,6 +94,7 @@ extern void reader_expect_end(ByteReader *r);
 pg_attribute_noreturn() extern void reader_corrupt(ByteReader *r, const char *detail);
 
 /* Models */
+extern bool ecomml_ignore_checksum_failure;
 extern const char *model_kind_name(int kind);
 extern bytea *model_build(ModelKind kind, ByteWriter *payload);
 extern void model_parse_header(const char *data, Size len, ModelHeader *hdr);

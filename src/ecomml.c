@@ -7,6 +7,7 @@
 #include "utils/guc.h"
 
 #include "blas.h"
+#include "codec.h"
 #include "model_cache.h"
 
 PG_MODULE_MAGIC;
@@ -28,5 +29,11 @@ _PG_init(void)
 							&ecomml_model_cache_size,
 							16, 1, 256,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("ecomml.ignore_checksum_failure",
+							 "Decode models whose payload checksum does not match, with a warning.",
+							 "For testing the decoders against damaged models; a damaged model is still checked field by field.",
+							 &ecomml_ignore_checksum_failure,
+							 false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ecomml");
 }

@@ -22,11 +22,6 @@ typedef struct Heap
 	Size		cap;
 } Heap;
 
-/*
- * The server exports its own heap_create (catalog/heap.c), which would win
- * the dynamic-symbol lookup from inside ecomml.so; keep ours under another name.
- */
-#define heap_create ecomml_heap_create
 extern Heap *heap_create(Size initial);
 extern void heap_push(Heap *h, double key, int64 value);
 extern HeapItem heap_pop(Heap *h);	/* smallest key; heap must be non-empty */

@@ -182,25 +182,14 @@ argument_key(Datum datum, ModelHeader *hdr, bool *have_hdr)
 	return NULL;
 }
 
-const void *
-model_cache_get(FunctionCallInfo fcinfo, int argno, int kind, int *kind_out)
+/* Resolve datum through site: its last model, the LRU, or a decode. */
+static const void *
+site_get(CallSite *site, MemoryContext site_cxt, Datum datum, int kind, int *kind_out)
 {
-	FmgrInfo   *flinfo = fcinfo->flinfo;
-	CallSite   *site = flinfo->fn_extra;
-	Datum		datum = PG_GETARG_DATUM(argno);
 	ModelHeader hdr;
 	bool		have_hdr;
 	struct varlena *key;
 	CacheEntry *e;
-
-	if (site == NULL)
-	{
-		site = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(CallSite));
-		site->unpin.func = callsite_unpin;
-		site->unpin.arg = site;
-		MemoryContextRegisterResetCallback(flinfo->fn_mcxt, &site->unpin);
-		flinfo->fn_extra = site;
-	}
 
 	key = argument_key(datum, &hdr, &have_hdr);
 	if (key && site->entry && site->last_key &&
@@ -244,7 +233,7 @@ model_cache_get(FunctionCallInfo fcinfo, int argno, int kind, int *kind_out)
 		site->last_key = NULL;
 		if (key)
 		{
-			site->last_key = MemoryContextAlloc(flinfo->fn_mcxt, VARSIZE_ANY(key));
+			site->last_key = MemoryContextAlloc(site_cxt, VARSIZE_ANY(key));
 			memcpy(site->last_key, key, VARSIZE_ANY(key));
 		}
 	}
@@ -258,6 +247,35 @@ model_cache_get(FunctionCallInfo fcinfo, int argno, int kind, int *kind_out)
 	if (kind_out)
 		*kind_out = e->kind;
 	return e->decoded;
+}
+
+/* A call site living in cxt, unpinned when cxt is reset or deleted. */
+static CallSite *
+site_create(MemoryContext cxt)
+{
+	CallSite   *site = MemoryContextAllocZero(cxt, sizeof(CallSite));
+
+	site->unpin.func = callsite_unpin;
+	site->unpin.arg = site;
+	MemoryContextRegisterResetCallback(cxt, &site->unpin);
+	return site;
+}
+
+const void *
+model_cache_get(FunctionCallInfo fcinfo, int argno, int kind, int *kind_out)
+{
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+
+	if (flinfo->fn_extra == NULL)
+		flinfo->fn_extra = site_create(flinfo->fn_mcxt);
+	return site_get(flinfo->fn_extra, flinfo->fn_mcxt, PG_GETARG_DATUM(argno), kind, kind_out);
+}
+
+const void *
+model_cache_get_pinned(FunctionCallInfo fcinfo, int argno, int kind, int *kind_out,
+					   MemoryContext owner)
+{
+	return site_get(site_create(owner), owner, PG_GETARG_DATUM(argno), kind, kind_out);
 }
 
 /* ecomml.model_cache_stats(): what the cache holds and how it has been used */

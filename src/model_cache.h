@@ -22,6 +22,14 @@
 extern const void *model_cache_get(FunctionCallInfo fcinfo, int argno, int kind,
 								   int *kind_out);
 
+/*
+ * The same for a value-per-call set-returning function, whose fn_extra
+ * belongs to the SRF machinery: the model stays pinned until owner (the
+ * multi-call memory context) goes away.
+ */
+extern const void *model_cache_get_pinned(FunctionCallInfo fcinfo, int argno, int kind,
+										  int *kind_out, MemoryContext owner);
+
 extern int	ecomml_model_cache_size;
 
 #endif

@@ -462,21 +462,6 @@ rec_describe(const void *decoded, StringInfo buf)
  * Training
  * ------------------------------------------------------------------------ */
 
-/*
- * An empty top-k heap.  Not heap_create(): the server exports a function of
- * that name (catalog/heap.c) and the dynamic linker binds our calls to it.
- */
-static Heap *
-topk_heap(Size k)
-{
-	Heap	   *h = palloc(sizeof(Heap));
-
-	h->cap = Max(k, 16);
-	h->items = MemoryContextAllocHuge(CurrentMemoryContext, h->cap * sizeof(HeapItem));
-	h->count = 0;
-	return h;
-}
-
 static double *
 alloc_doubles(Size n)
 {
@@ -811,7 +796,7 @@ fit_item_knn(RecModel *m, const RecData *d)
 	bool	   *flag = palloc0(Max(ni, 1) * sizeof(bool));
 	int32	   *touched = palloc(Max(ni, 1) * sizeof(int32));
 	int			kk = Min(m->opt.neighbors, Max(ni - 1, 1));
-	Heap	   *h = topk_heap(kk);
+	Heap	   *h = heap_create(kk);
 	HeapItem   *out = palloc(kk * sizeof(HeapItem));
 	int64		cap = Max((int64) ni * Min(kk, 16), 16),
 				nn = 0;
@@ -1014,31 +999,15 @@ get_model(FunctionCallInfo fcinfo)
 	return m;
 }
 
-/*
- * In a set-returning function fn_extra belongs to the SRF machinery, so the
- * model is fetched through a copy of the FmgrInfo whose call-site memory is
- * the multi-call context: the cache entry stays pinned until the SRF ends,
- * and repeated calls (LATERAL) hit the backend's decoded-model cache.
- */
+/* In a value-per-call SRF: pinned until the SRF's multi-call context ends. */
 static const RecModel *
 get_model_srf(FunctionCallInfo fcinfo, FuncCallContext *funcctx)
 {
-	FmgrInfo	shim = *fcinfo->flinfo;
-	FmgrInfo   *saved = fcinfo->flinfo;
-	const RecModel *m;
+	int			kind;
+	const RecModel *m = model_cache_get_pinned(fcinfo, 0, MODEL_ANY, &kind,
+											   funcctx->multi_call_memory_ctx);
 
-	shim.fn_extra = NULL;
-	shim.fn_mcxt = funcctx->multi_call_memory_ctx;
-	fcinfo->flinfo = &shim;
-	PG_TRY();
-	{
-		m = get_model(fcinfo);
-	}
-	PG_FINALLY();
-	{
-		fcinfo->flinfo = saved;
-	}
-	PG_END_TRY();
+	check_rec_kind(kind);
 	return m;
 }
 
@@ -1153,7 +1122,7 @@ scorer_create(const RecModel *m, int32 k)
 		sc->flag = palloc0(Max(m->ni, 1) * sizeof(bool));
 		sc->touched = MemoryContextAllocHuge(CurrentMemoryContext, Max(m->ni, 1) * sizeof(int32));
 	}
-	sc->heap = topk_heap(sc->k);
+	sc->heap = heap_create(sc->k);
 	sc->top = palloc(sc->k * sizeof(HeapItem));
 	return sc;
 }
