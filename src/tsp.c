@@ -443,8 +443,22 @@ local_search(Tsp *t)
 				return;
 			}
 		}
+		/*
+		 * Check here too: with huge costs rounding can make a move and its
+		 * undo both look improving, and only the deadline ends that cycle.
+		 */
 		while (try_two_opt(t, a) || try_or_opt(t, a))
-			;
+		{
+			if ((t->moves & 63) == 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				if (now_seconds() > t->deadline)
+				{
+					t->timed_out = true;
+					return;
+				}
+			}
+		}
 	}
 }
 
