@@ -31,7 +31,8 @@ FROM (SELECT DISTINCT customer_id FROM purchases) c,
 SELECT customer_id, count(*) AS recs, bool_and(item_id % 4 = customer_id % 4) AS own_segment
 FROM customer_recs WHERE customer_id <= 6 GROUP BY customer_id ORDER BY customer_id;
 
--- Item kNN output is exact (no floating-point BLAS), so it is shown in full.
+-- Item kNN output is exact (no floating-point BLAS), so it is shown in full;
+-- kNN returns fewer than k rows when fewer unseen items are reachable.
 SELECT item_id, round(score::numeric, 4) AS score, rank
 FROM ecomml.recommend(ecomml.model('shop_knn'), 1, 3);
 SELECT item_id, round(score::numeric, 4) AS score, rank

@@ -120,7 +120,7 @@ rec_state_read(ByteReader *r)
 	s->n = read_count(r, PG_INT64_MAX / 64, 3 * sizeof(int64));
 	if (s->skipped < 0)
 		reader_corrupt(r, "The interaction store holds impossible values");
-	s->cap = Max(s->n, 1);
+	s->cap = s->n;				/* the arrays hold exactly n entries */
 	s->users = read_i64_array(r, s->n);
 	s->items = read_i64_array(r, s->n);
 	s->values = read_f64_array(r, s->n);
@@ -199,7 +199,6 @@ interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 s
 				ntrain = 0,
 				nvalid = 0;
 	int64	   *itemids;
-	int64		nitems = 0;
 	int32	   *pair_user;
 	int32	   *pair_item;
 	bool	   *is_valid;
@@ -243,10 +242,7 @@ interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 s
 	d->items = idmap_create(1024);
 	for (int64 i = 0; i < m; i++)
 		if (i == 0 || itemids[i] != itemids[i - 1])
-		{
 			idmap_insert(d->items, itemids[i]);
-			nitems++;
-		}
 	pfree(itemids);
 	d->n_users = d->users->count;
 	d->n_items = d->items->count;
@@ -329,6 +325,5 @@ interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 s
 	pfree(pair_item);
 	pfree(is_valid);
 	pfree(t);
-	(void) nitems;
 	return d;
 }

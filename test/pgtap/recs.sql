@@ -1,7 +1,7 @@
 -- Recommendations: quality on planted data, determinism, parallel training,
 -- serving functions, metrics and bad input.  Fixtures: test/fixtures/recs.sql
 BEGIN;
-SELECT plan(60);
+SELECT plan(63);
 SET client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -240,6 +240,10 @@ SELECT throws_ok($$SELECT ecomml.train_als(u, i, r) FROM (VALUES (NULL::bigint, 
 SELECT throws_ok($$WITH c AS (SELECT ecomml.train_mean(1) AS m) SELECT r.* FROM c, ecomml.recommend(c.m, 1) r$$, '22023',
                  'expected an als, als_implicit or item_knn model, got a constant model', 'model of another kind');
 SELECT throws_ok($$SELECT * FROM ecomml.recommend((SELECT m FROM als), 1, 0)$$, '22023', NULL, 'k < 1');
+SELECT throws_ok($$SELECT * FROM ecomml.recommend_for_items((SELECT m FROM als), ARRAY[[1, 2], [3, 4]]::bigint[])$$,
+                 '2202E', NULL, 'two-dimensional basket');
+SELECT throws_ok($$SELECT ecomml.rmse(1, 'NaN'::float8)$$, '22000', NULL, 'NaN in rmse');
+SELECT throws_ok($$SELECT * FROM ecomml.recommend_all((SELECT m FROM knn), -1)$$, '22023', NULL, 'recommend_all k < 1');
 SELECT throws_ok($$SELECT ecomml.ranking_metrics(a, a, k) FROM (VALUES (ARRAY[1]::bigint[], 1), (ARRAY[1]::bigint[], 2)) v(a, k)$$,
                  '22023', NULL, 'ranking_metrics with changing k');
 
