@@ -35,7 +35,7 @@
 #include "routes.h"
 
 #define TSP_MAX_STOPS 100000
-#define TSP_MAX_GRAPH_STOPS 10000	/* the graph form keeps an n x n matrix */
+#define TSP_MAX_GRAPH_STOPS 5000	/* the graph form keeps an n x n matrix */
 #define TSP_K 8
 #define EPS 1e-9
 #define EXACT_MAX 9			/* up to this many stops: exhaustive search */

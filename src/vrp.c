@@ -168,18 +168,18 @@ insert_cheapest(Vrp *p, int32 c)
 				best_pos = -1;
 	double		best_delta = INFINITY,
 				best_dist = 0;
-	bool		tried_empty = false;
+	int32		te = -1;		/* last empty vehicle tried */
 
 	for (int32 v = 0; v < p->nv; v++)
 	{
 		int32		L = p->len[v];
 
-		/* empty routes of the same vehicle profile are alike: try one */
+		/* empty vehicles with the same capacity and shift are alike: try one */
 		if (L == 0)
 		{
-			if (tried_empty && p->vstart[v] == p->vstart[0] && p->vend[v] == p->vend[0] && p->cap[v] == p->cap[0])
+			if (te >= 0 && p->vstart[v] == p->vstart[te] && p->vend[v] == p->vend[te] && p->cap[v] == p->cap[te])
 				continue;
-			tried_empty = true;
+			te = v;
 		}
 		for (int32 pos = 0; pos <= L; pos++)
 		{
