@@ -566,6 +566,8 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 	best = palloc(n * sizeof(int32));
 	memcpy(best, t->tour, n * sizeof(int32));
 	best_len = tour_length(t, best);
+	elog(DEBUG1, "solve_tsp: %d stops, local optimum %.1f after %lld moves, %.0f ms left",
+		 n, best_len, (long long) t->moves, (t->deadline - now_seconds()) * 1000);
 	rng_seed(&rng, seed);
 	for (int64 kick = 0; kick < max_kicks && !t->timed_out && n >= 5; kick++)
 	{
@@ -613,6 +615,7 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 		}
 	}
 	memcpy(t->tour, best, n * sizeof(int32));
+	elog(DEBUG1, "solve_tsp: best %.1f after %lld moves", best_len, (long long) t->moves);
 	if (n <= EXACT_MAX)
 		exact(t);
 }
