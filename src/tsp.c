@@ -1,8 +1,9 @@
 /*
  * tsp.c - ecomml.solve_tsp: Euclidean points or stops on a graph model
  *
- * Construction: greedy edge (symmetric) or nearest neighbour (asymmetric), using K-nearest-neighbour
- * candidate lists (grid search for points, partial sort for a cost matrix).
+ * Construction: greedy edge (symmetric costs) or nearest neighbour from the
+ * start (asymmetric), over K-nearest-neighbour candidate lists (grid search
+ * for points, partial sort for a cost matrix).
  * Local search: 2-opt and Or-opt (segments of 1-3 stops, both orientations)
  * over the candidate lists, driven by a queue of "active" stops (don't-look
  * bits).  Asymmetric costs are handled exactly: reversing a segment is
