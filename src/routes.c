@@ -912,48 +912,63 @@ graph_shortest_path_tree(PG_FUNCTION_ARGS)
  * Many-to-many: one Dijkstra per source, stopping once every target is
  * settled.  Row-major k x k result.
  */
+static int32 *
+cost_targets(const GraphModel *g, const int32 *nodes, int32 k, int32 *nwant)
+{
+	int32	   *want = palloc_extended((Size) g->n * sizeof(int32), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+
+	*nwant = 0;
+	for (int32 j = 0; j < k; j++)
+		if (want[nodes[j]]++ == 0)
+			(*nwant)++;
+	return want;
+}
+
+/* least costs from src to every nodes[j] into row[j] (Infinity: unreachable) */
+static void
+cost_row(const GraphModel *g, SearchSpace *ss, const int32 *want, int32 nwant,
+		 int32 src, const int32 *nodes, int32 k, double *row)
+{
+	int32		left = nwant;
+	int64		steps = 0;
+
+	search_space_reset(ss);
+	ss_label(ss, src, 0, -1, -1, 0, 0);
+	for (;;)
+	{
+		int32		u = ss_pop(ss);
+		double		du;
+
+		if (u < 0)
+			break;
+		if (want[u] && --left == 0)
+			break;
+		if ((++steps & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		du = ss->dist[u];
+		for (int64 p = g->fwd_off[u]; p < g->fwd_off[u + 1]; p++)
+		{
+			int32		v = g->fwd_head[p];
+			double		nd = du + g->fwd_cost[p];
+
+			if (nd < ss->dist[v])
+				ss_label(ss, v, nd, u, g->fwd_edge[p], g->fwd_cost[p], nd);
+		}
+	}
+	for (int32 j = 0; j < k; j++)
+		row[j] = nodes[j] == src ? 0 : ss->dist[nodes[j]];
+}
+
 double *
 graph_cost_matrix(const GraphModel *g, const int32 *nodes, int32 k)
 {
 	double	   *mat = MemoryContextAllocHuge(CurrentMemoryContext, (Size) k * k * sizeof(double));
 	SearchSpace *ss = search_space_create(g->n);
-	int32	   *want = palloc_extended((Size) g->n * sizeof(int32), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	int32		nwant = 0;
+	int32		nwant;
+	int32	   *want = cost_targets(g, nodes, k, &nwant);
 
-	for (int32 j = 0; j < k; j++)
-		if (want[nodes[j]]++ == 0)
-			nwant++;
 	for (int32 i = 0; i < k; i++)
-	{
-		int32		left = nwant;
-		int64		steps = 0;
-
-		search_space_reset(ss);
-		ss_label(ss, nodes[i], 0, -1, -1, 0, 0);
-		for (;;)
-		{
-			int32		u = ss_pop(ss);
-			double		du;
-
-			if (u < 0)
-				break;
-			if (want[u] && --left == 0)
-				break;
-			if ((++steps & 1023) == 0)
-				CHECK_FOR_INTERRUPTS();
-			du = ss->dist[u];
-			for (int64 p = g->fwd_off[u]; p < g->fwd_off[u + 1]; p++)
-			{
-				int32		v = g->fwd_head[p];
-				double		nd = du + g->fwd_cost[p];
-
-				if (nd < ss->dist[v])
-					ss_label(ss, v, nd, u, g->fwd_edge[p], g->fwd_cost[p], nd);
-			}
-		}
-		for (int32 j = 0; j < k; j++)
-			mat[(Size) i * k + j] = (i == j) ? 0 : ss->dist[nodes[j]];
-	}
+		cost_row(g, ss, want, nwant, nodes[i], nodes, k, mat + (Size) i * k);
 	pfree(want);
 	return mat;
 }
@@ -996,8 +1011,11 @@ graph_cost_matrix_srf(PG_FUNCTION_ARGS)
 	int			n;
 	int32	   *nodes;
 	int32		k = 0;
-	double	   *mat;
+	double	   *row;
 	IdMap	   *seen;
+	SearchSpace *ss;
+	int32	   *want;
+	int32		nwant;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
@@ -1023,20 +1041,25 @@ graph_cost_matrix_srf(PG_FUNCTION_ARGS)
 			nodes[k++] = graph_node(g, ids[i], "cost_matrix");
 	}
 	InitMaterializedSRF(fcinfo, 0);
-	mat = graph_cost_matrix(g, nodes, k);
+	/* one row of the matrix at a time: k can be large */
+	ss = search_space_create(g->n);
+	want = cost_targets(g, nodes, k, &nwant);
+	row = palloc_extended((Size) k * sizeof(double), MCXT_ALLOC_HUGE);
 	for (int32 i = 0; i < k; i++)
+	{
+		cost_row(g, ss, want, nwant, nodes[i], nodes, k, row);
 		for (int32 j = 0; j < k; j++)
 		{
 			Datum		values[3];
 			bool		nulls[3] = {false, false, false};
-			double		c = mat[(Size) i * k + j];
 
-			if (i == j || isinf(c))
+			if (i == j || isinf(row[j]))
 				continue;
 			values[0] = Int64GetDatum(g->ids->ids[nodes[i]]);
 			values[1] = Int64GetDatum(g->ids->ids[nodes[j]]);
-			values[2] = Float8GetDatum(c);
+			values[2] = Float8GetDatum(row[j]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
+	}
 	PG_RETURN_NULL();
 }

@@ -1,8 +1,9 @@
 /*
  * tsp.c - ecomml.solve_tsp: Euclidean points or stops on a graph model
  *
- * Construction: nearest neighbour from the start, using K-nearest-neighbour
- * candidate lists (grid search for points, partial sort for a cost matrix).
+ * Construction: greedy edge (symmetric costs) or nearest neighbour from the
+ * start (asymmetric), over K-nearest-neighbour candidate lists (grid search
+ * for points, partial sort for a cost matrix).
  * Local search: 2-opt and Or-opt (segments of 1-3 stops, both orientations)
  * over the candidate lists, driven by a queue of "active" stops (don't-look
  * bits).  Asymmetric costs are handled exactly: reversing a segment is
@@ -35,7 +36,7 @@
 #include "routes.h"
 
 #define TSP_MAX_STOPS 100000
-#define TSP_MAX_GRAPH_STOPS 10000	/* the graph form keeps an n x n matrix */
+#define TSP_MAX_GRAPH_STOPS 5000	/* the graph form keeps an n x n matrix */
 #define TSP_K 8
 #define EPS 1e-9
 #define EXACT_MAX 9			/* up to this many stops: exhaustive search */
@@ -462,6 +463,178 @@ local_search(Tsp *t)
 	}
 }
 
+typedef struct CandEdge
+{
+	double		d;
+	int32		a,
+				b;
+} CandEdge;
+
+static int
+cmp_cand(const void *x, const void *y)
+{
+	const CandEdge *p = x,
+			   *q = y;
+
+	if (p->d != q->d)
+		return p->d < q->d ? -1 : 1;
+	if (p->a != q->a)
+		return p->a < q->a ? -1 : 1;
+	return p->b < q->b ? -1 : (p->b > q->b ? 1 : 0);
+}
+
+static int32
+uf_find(int32 *parent, int32 x)
+{
+	while (parent[x] != x)
+	{
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+/*
+ * Greedy-edge tour (symmetric costs): take candidate edges shortest first
+ * while no stop gets degree 3 and no cycle closes, then chain the fragments,
+ * each time jumping to the nearest free fragment end; rotate to the start.
+ */
+static void
+construct_greedy(Tsp *t, int32 start)
+{
+	int32		n = t->n;
+	CandEdge   *ce = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * t->k * sizeof(CandEdge));
+	Size		nce = 0;
+	int32	   *adj = palloc(2 * (Size) n * sizeof(int32));
+	int32	   *deg = palloc0(n * sizeof(int32));
+	int32	   *parent = palloc(n * sizeof(int32));
+	bool	   *used = palloc0(n * sizeof(bool));
+	int32	   *ends = palloc(n * sizeof(int32));
+	int32		nends = 0;
+	int32	   *order = palloc(n * sizeof(int32));
+	int32		len = 0,
+				cur,
+				s0 = 0;
+
+	for (int32 i = 0; i < n; i++)
+	{
+		parent[i] = i;
+		for (int32 c = 0; c < t->k; c++)
+		{
+			int32		j = t->nbr[(Size) i * t->k + c];
+
+			if (j > i)
+				ce[nce++] = (CandEdge) {D(t, i, j), i, j};
+			else if (j >= 0 && j < i)
+			{
+				/* keep (j, i) once: only if i is not in j's list */
+				bool		dup = false;
+
+				for (int32 c2 = 0; c2 < t->k; c2++)
+					if (t->nbr[(Size) j * t->k + c2] == i)
+						dup = true;
+				if (!dup)
+					ce[nce++] = (CandEdge) {D(t, i, j), j, i};
+			}
+		}
+	}
+	qsort(ce, nce, sizeof(CandEdge), cmp_cand);
+	for (Size e = 0; e < nce; e++)
+	{
+		int32		a = ce[e].a,
+					b = ce[e].b,
+					ra,
+					rb;
+
+		if (deg[a] >= 2 || deg[b] >= 2)
+			continue;
+		ra = uf_find(parent, a);
+		rb = uf_find(parent, b);
+		if (ra == rb)
+			continue;
+		parent[ra] = rb;
+		adj[2 * a + deg[a]++] = b;
+		adj[2 * b + deg[b]++] = a;
+	}
+	pfree(ce);
+	for (int32 i = 0; i < n; i++)
+		if (deg[i] < 2)
+			ends[nends++] = i;
+
+	/* walk fragments: from an end, to the other end, then the nearest free end */
+	cur = ends[0];
+	for (;;)
+	{
+		int32		prev = -1,
+					v = cur,
+					best = -1;
+		double		bd = INFINITY;
+
+		/* traverse the fragment starting at end 'cur' */
+		for (;;)
+		{
+			int32		nx = -1;
+
+			used[v] = true;
+			order[len++] = v;
+			for (int32 d = 0; d < deg[v]; d++)
+				if (adj[2 * v + d] != prev && !used[adj[2 * v + d]])
+					nx = adj[2 * v + d];
+			if (nx < 0)
+				break;
+			prev = v;
+			v = nx;
+		}
+		if (len == n)
+			break;
+		/* nearest free fragment end from v: candidates first, then a scan */
+		for (int32 c = 0; c < t->k; c++)
+		{
+			int32		x = t->nbr[(Size) v * t->k + c];
+
+			if (x >= 0 && !used[x] && deg[x] < 2 && D(t, v, x) < bd)
+			{
+				bd = D(t, v, x);
+				best = x;
+			}
+		}
+		if (best < 0)
+		{
+			int32		w = 0;
+
+			/* compact the list of free ends while scanning it */
+			for (int32 q = 0; q < nends; q++)
+			{
+				int32		x = ends[q];
+
+				if (used[x])
+					continue;
+				ends[w++] = x;
+				if (D(t, v, x) < bd)
+				{
+					bd = D(t, v, x);
+					best = x;
+				}
+			}
+			nends = w;
+		}
+		cur = best;
+		if ((len & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (int32 p = 0; p < n; p++)
+		if (order[p] == start)
+			s0 = p;
+	for (int32 p = 0; p < n; p++)
+		t->tour[p] = order[(s0 + p) % n];
+	pfree(order);
+	pfree(adj);
+	pfree(deg);
+	pfree(parent);
+	pfree(used);
+	pfree(ends);
+}
+
 /* nearest-neighbour tour from stop 'start' */
 static void
 construct(Tsp *t, int32 start)
@@ -571,7 +744,10 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 	t->pr = palloc((n + 1) * sizeof(double));
 	t->queue = palloc(n * sizeof(int32));
 	t->queued = palloc0(n * sizeof(bool));
-	construct(t, start);
+	if (t->symmetric)
+		construct_greedy(t, start);
+	else
+		construct(t, start);
 	refresh(t, 0, n - 1);
 	for (int32 p = 0; p < n; p++)
 		activate(t, t->tour[p]);
@@ -580,6 +756,8 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 	best = palloc(n * sizeof(int32));
 	memcpy(best, t->tour, n * sizeof(int32));
 	best_len = tour_length(t, best);
+	elog(DEBUG1, "solve_tsp: %d stops, local optimum %.1f after %lld moves, %.0f ms left",
+		 n, best_len, (long long) t->moves, (t->deadline - now_seconds()) * 1000);
 	rng_seed(&rng, seed);
 	for (int64 kick = 0; kick < max_kicks && !t->timed_out && n >= 5; kick++)
 	{
@@ -627,6 +805,7 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 		}
 	}
 	memcpy(t->tour, best, n * sizeof(int32));
+	elog(DEBUG1, "solve_tsp: best %.1f after %lld moves", best_len, (long long) t->moves);
 	if (n <= EXACT_MAX)
 		exact(t);
 }

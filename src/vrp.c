@@ -13,7 +13,8 @@
  *      to vehicles, biggest load first; orders left over are inserted at
  *      their cheapest feasible position, or stay unassigned.
  *   3. Local search with candidate lists: relocate, swap, 2-opt* (tail
- *      exchange between routes) and intra-route 2-opt, first improvement.
+ *      exchange between routes), cross-exchange (segments of up to three
+ *      orders) and intra-route 2-opt, first improvement.
  *   4. Ruin and recreate until time_limit_ms or max_iterations: remove an
  *      order and its nearest neighbours, reinsert every removed or
  *      unassigned order at its cheapest feasible position, local search,
@@ -168,18 +169,18 @@ insert_cheapest(Vrp *p, int32 c)
 				best_pos = -1;
 	double		best_delta = INFINITY,
 				best_dist = 0;
-	bool		tried_empty = false;
+	int32		te = -1;		/* last empty vehicle tried */
 
 	for (int32 v = 0; v < p->nv; v++)
 	{
 		int32		L = p->len[v];
 
-		/* empty routes of the same vehicle profile are alike: try one */
+		/* empty vehicles with the same capacity and shift are alike: try one */
 		if (L == 0)
 		{
-			if (tried_empty && p->vstart[v] == p->vstart[0] && p->vend[v] == p->vend[0] && p->cap[v] == p->cap[0])
+			if (te >= 0 && p->vstart[v] == p->vstart[te] && p->vend[v] == p->vend[te] && p->cap[v] == p->cap[te])
 				continue;
-			tried_empty = true;
+			te = v;
 		}
 		for (int32 pos = 0; pos <= L; pos++)
 		{
@@ -535,6 +536,73 @@ try_two_opt_star(Vrp *p, int32 c)
 	return false;
 }
 
+/*
+ * Cross-exchange: the segment after c (1-3 orders, or none) and a segment of
+ * o's route starting at o (1-3 orders, or none) trade places, so that c is
+ * followed by o.
+ */
+static bool
+try_cross(Vrp *p, int32 c)
+{
+	int32		r = p->where[c];
+	int32		a = -1;
+
+	for (int32 i = 0; i < p->len[r]; i++)
+		if (p->route[r][i] == c)
+			a = i;
+	for (int32 k = 0; k < p->k; k++)
+	{
+		int32		o = p->nbr[(Size) c * p->k + k];
+		int32		v,
+					b = -1;
+
+		if (o < 0)
+			break;
+		if (o == 0 || p->where[o] < 0 || p->where[o] == r)
+			continue;
+		v = p->where[o];
+		for (int32 i = 0; i < p->len[v]; i++)
+			if (p->route[v][i] == o)
+				b = i;
+		for (int32 l1 = 0; l1 <= 3; l1++)
+			for (int32 l2 = 1; l2 <= 3; l2++)
+			{
+				int32		Lr = p->len[r],
+							Lv = p->len[v],
+							n1,
+							n2;
+				double		d1,
+							d2;
+
+				if (a + 1 + l1 > Lr || b + l2 > Lv || (l1 <= 1 && l2 <= 1))
+					continue;	/* single orders: swap and relocate cover them */
+				/* r: head up to c, o's segment, rest of r */
+				memcpy(p->tmp1, p->route[r], (a + 1) * sizeof(int32));
+				memcpy(p->tmp1 + a + 1, p->route[v] + b, l2 * sizeof(int32));
+				memcpy(p->tmp1 + a + 1 + l2, p->route[r] + a + 1 + l1, (Lr - a - 1 - l1) * sizeof(int32));
+				n1 = Lr - l1 + l2;
+				/* v: head before o, c's segment, rest of v */
+				memcpy(p->tmp2, p->route[v], b * sizeof(int32));
+				memcpy(p->tmp2 + b, p->route[r] + a + 1, l1 * sizeof(int32));
+				memcpy(p->tmp2 + b + l1, p->route[v] + b + l2, (Lv - b - l2) * sizeof(int32));
+				n2 = Lv - l2 + l1;
+				d1 = eval_route(p, r, p->tmp1, n1);
+				if (d1 < 0)
+					continue;
+				d2 = n2 == 0 ? 0 : eval_route(p, v, p->tmp2, n2);
+				if (d2 < 0)
+					continue;
+				if (p->rdist[r] + p->rdist[v] - d1 - d2 > VEPS)
+				{
+					set_route(p, r, p->tmp1, n1, d1);
+					set_route(p, v, p->tmp2, n2, d2);
+					return true;
+				}
+			}
+	}
+	return false;
+}
+
 static void
 vrp_local_search(Vrp *p)
 {
@@ -557,7 +625,7 @@ vrp_local_search(Vrp *p)
 					return;
 				}
 			}
-			if (try_relocate(p, c) || try_swap(p, c) || try_two_opt_star(p, c))
+			if (try_relocate(p, c) || try_swap(p, c) || try_two_opt_star(p, c) || try_cross(p, c))
 				improved = true;
 		}
 	}

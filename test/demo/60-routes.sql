@@ -27,3 +27,24 @@ ORDER BY from_node, to_node;
 SELECT seq, id AS node, round(cost::numeric, 2) AS minutes, round(agg_cost::numeric, 2) AS total
 FROM ecomml.solve_tsp(ecomml.model('roads'), ARRAY[1, 19, 57, 88, 126, 145, 203, 233, 260, 311, 355, 388, 397],
                       '{"start": 1, "seed": 1}');
+
+\echo '== Dispatch: 40 deliveries for today (customers at road crossings, time windows), 4 vans of 60 units, 8-hour shifts'
+CREATE TEMP TABLE todays_orders AS
+SELECT c.customer_id AS order_id, 1 + (c.customer_id * 37) % 400 AS node,
+       1 + c.customer_id % 9 AS demand, 4 AS service,
+       CASE WHEN c.customer_id % 24 = 0 THEN 120 ELSE 0 END AS open,
+       CASE WHEN c.customer_id % 24 = 0 THEN 240 ELSE 480 END AS close
+FROM shop.customers c WHERE c.customer_id % 12 = 0 LIMIT 40;
+CREATE TEMP TABLE routes AS
+SELECT * FROM ecomml.solve_vrp(ecomml.model('roads'),
+    (SELECT jsonb_agg(jsonb_build_object('id', order_id, 'node', node, 'demand', demand, 'service', service,
+                                         'open', open, 'close', close) ORDER BY order_id) FROM todays_orders),
+    (SELECT jsonb_agg(jsonb_build_object('id', v, 'capacity', 60, 'shift_end', 480)) FROM generate_series(1, 4) v),
+    '{"depot": 1, "seed": 1, "time_limit_ms": 1000}');
+SELECT vehicle AS van, count(order_id) AS stops, max(load) AS load,
+       round(max(distance)::numeric, 1) AS drive_minutes, round(max(arrival)::numeric, 1) AS back_at_minute
+FROM routes WHERE vehicle IS NOT NULL GROUP BY vehicle ORDER BY vehicle;
+SELECT count(*) AS unassigned_orders FROM routes WHERE vehicle IS NULL;
+\echo '-- van 1, stop by stop'
+SELECT seq, order_id, round(arrival::numeric, 1) AS arrive, round(departure::numeric, 1) AS leave, load
+FROM routes WHERE vehicle = 1 ORDER BY seq;

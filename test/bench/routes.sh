@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# test/bench/routes.sh - ecomml routing against pgRouting, same server, same data.
+# Run by `test/run bench` (or `make bench`); needs Debian's postgresql-15-pgrouting.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+for p in postgresql-15-pgrouting postgresql-15-postgis-3; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        echo "== installing $p"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
+    fi
+done
+echo "== routes: ecomml vs pgRouting"
+psql -X -q -v ON_ERROR_STOP=1 -d ecomml -f test/bench/routes.sql
