@@ -26,3 +26,29 @@ SELECT ecomml.train_kmeans(x) FROM (VALUES ('{1,2}'::float8[]), ('{1,2,3}')) v(x
 SELECT ecomml.train_kmeans(x) FROM (VALUES ('{1,NaN}'::float8[])) v(x);
 SELECT ecomml.assign_cluster(:'km_model', '{1}');
 SELECT ecomml.assign_cluster(ecomml.train_mean(1), '{1,2}');
+
+-- RFM: ten customers; ties share a score, 1 + floor(5 * lower / n): the
+-- frequencies 1,1,1,2,2,2,3,3,3,4 score 1,1,1,2,2,2,4,4,4,5
+CREATE TABLE orders (customer_id bigint, ordered_at timestamptz, amount float8);
+INSERT INTO orders
+SELECT c, timestamptz '2026-10-01 00:00+00' - (c * d) * interval '1 day', 10.0 * c
+FROM generate_series(1, 10) c, generate_series(1, (c + 2) / 3) d;
+INSERT INTO orders VALUES (1, '2026-10-05 00:00+00', 1000),  -- after as_of: ignored
+                          (11, NULL, 5), (NULL, '2026-09-01', 5), (12, '2026-09-01', NULL);  -- skipped
+SELECT r.* FROM unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-10-01 00:00+00')
+                        FROM orders)) r;
+-- the same scores from window functions
+SELECT customer_id,
+       1 + 5 * (rank() OVER (ORDER BY recency_days DESC) - 1) / count(*) OVER () AS r,
+       1 + 5 * (rank() OVER (ORDER BY frequency) - 1) / count(*) OVER () AS f,
+       1 + 5 * (rank() OVER (ORDER BY monetary) - 1) / count(*) OVER () AS m
+FROM unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-10-01 00:00+00') FROM orders)) r
+ORDER BY customer_id;
+-- segment counts, one RFM run per group
+SELECT customer_id % 2 AS grp, array_length(ecomml.rfm(customer_id, ordered_at, amount, '2026-10-01 00:00+00'), 1) AS customers
+FROM orders WHERE customer_id IS NOT NULL GROUP BY 1 ORDER BY 1;
+SELECT ecomml.rfm(customer_id, ordered_at, amount, now()) FROM orders WHERE false;
+SELECT ecomml.rfm(customer_id, ordered_at, amount, NULL) FROM orders;
+SELECT ecomml.rfm(customer_id, ordered_at, amount, ordered_at) FROM orders WHERE ordered_at IS NOT NULL;
+SELECT ecomml.rfm(1, 'infinity', 1, now());
+SELECT ecomml.rfm(1, now(), 'NaN', now());

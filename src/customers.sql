@@ -40,3 +40,47 @@ RETURNS TABLE(cluster int, center float8[], size bigint)
 AS 'MODULE_PATHNAME', 'cluster_centers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8;
 COMMENT ON FUNCTION ecomml.cluster_centers(bytea) IS
     'the centers of a k-means model in input units, with their training-row counts';
+
+-- RFM scores
+CREATE TYPE ecomml.rfm_score AS (
+    customer_id bigint,
+    recency_days float8,
+    frequency bigint,
+    monetary float8,
+    r_score int,
+    f_score int,
+    m_score int,
+    rfm text
+);
+COMMENT ON TYPE ecomml.rfm_score IS
+    'one customer''s recency (days since the last order), frequency, monetary value and 1-5 scores';
+
+CREATE FUNCTION ecomml.rfm_transfn(internal, bigint, timestamptz, float8, timestamptz)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'rfm_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.rfm_combinefn(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'rfm_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.rfm_serialfn(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'rfm_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ecomml.rfm_deserialfn(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'rfm_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ecomml.rfm_finalfn(internal, bigint, timestamptz, float8, timestamptz)
+RETURNS ecomml.rfm_score[]
+AS 'MODULE_PATHNAME', 'rfm_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE ecomml.rfm(customer_id bigint, order_time timestamptz, amount float8,
+                            as_of timestamptz) (
+    SFUNC = ecomml.rfm_transfn,
+    STYPE = internal,
+    FINALFUNC = ecomml.rfm_finalfn,
+    FINALFUNC_EXTRA,
+    COMBINEFUNC = ecomml.rfm_combinefn,
+    SERIALFUNC = ecomml.rfm_serialfn,
+    DESERIALFUNC = ecomml.rfm_deserialfn,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ecomml.rfm(bigint, timestamptz, float8, timestamptz) IS
+    'RFM per customer as of a time: an ecomml.rfm_score[] ordered by customer_id (unnest it)';

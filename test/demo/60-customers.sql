@@ -23,3 +23,20 @@ FROM ecomml.cluster_centers(ecomml.model('segments')) ORDER BY cluster;
 \echo '-- segment of the first five customers'
 SELECT customer_id, ecomml.assign_cluster((SELECT ecomml.model('segments')), x) AS segment
 FROM cust_features ORDER BY customer_id LIMIT 5;
+
+\echo '== RFM as of 2026-11-01 (transactions spread over 2026 by id for the demo)'
+\set QUIET on
+CREATE TEMP TABLE demo_orders AS
+SELECT customer_id, timestamptz '2026-01-01 00:00+00' + (tx_id * 7919 % 7300) * interval '1 hour' AS ordered_at,
+       amount
+FROM shop.transactions WHERE tx_id % 7 <> 0 OR customer_id % 3 = 0;
+CREATE TEMP TABLE demo_rfm AS
+SELECT r.* FROM unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-11-01 00:00+00')
+                        FROM demo_orders)) r;
+\set QUIET off
+SELECT customer_id, round(recency_days::numeric, 1) AS recency_days, frequency,
+       round(monetary::numeric, 2) AS monetary, rfm
+FROM demo_rfm ORDER BY rfm DESC, customer_id LIMIT 5;
+\echo '-- customers per R score'
+SELECT r_score, count(*) AS customers, round(avg(monetary)::numeric, 2) AS avg_monetary
+FROM demo_rfm GROUP BY r_score ORDER BY r_score;

@@ -2,7 +2,7 @@
 -- clusters, RFM rules, elasticity, bad input, parallel plans.
 -- fx_kmeans is a committed fixture from test/customers_expected.py.
 BEGIN;
-SELECT plan(27);
+SELECT plan(39);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -79,6 +79,35 @@ SELECT throws_ok(format('SELECT ecomml.assign_cluster(%L, ''{1,2}'')', :'km'), '
 SELECT throws_ok($$SELECT ecomml.assign_cluster(ecomml.train_mean(1), '{1,2,3}')$$, '22023', NULL, 'assign_cluster with a constant model');
 SELECT throws_ok($$SELECT * FROM ecomml.cluster_centers('\x00'::bytea)$$, 'XX001', NULL, 'cluster_centers of garbage');
 
+-- RFM: the documented rule equals SQL window functions over the same sums
+CREATE TEMP TABLE rfm_out AS
+SELECT r.* FROM unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-11-01 00:00+00')
+                        FROM public.fx_orders)) r;
+SELECT is((SELECT count(*) FROM rfm_out), 137::bigint, 'one rfm row per customer');
+SELECT is((WITH base AS (
+              SELECT customer_id, extract(epoch FROM timestamptz '2026-11-01 00:00+00' - max(ordered_at)) / 86400 AS rec,
+                     count(*) AS f, sum(amount) AS m
+              FROM public.fx_orders WHERE ordered_at <= '2026-11-01 00:00+00' GROUP BY customer_id),
+           s AS (
+              SELECT customer_id, rec, f, m,
+                     1 + 5 * (rank() OVER (ORDER BY rec DESC) - 1) / count(*) OVER () AS rs,
+                     1 + 5 * (rank() OVER (ORDER BY f) - 1) / count(*) OVER () AS fs,
+                     1 + 5 * (rank() OVER (ORDER BY m) - 1) / count(*) OVER () AS ms
+              FROM base)
+           SELECT count(*) FROM s JOIN rfm_out r USING (customer_id)
+           WHERE r.r_score <> s.rs OR r.f_score <> s.fs OR r.m_score <> s.ms OR r.frequency <> s.f
+              OR abs(r.recency_days - s.rec) > 1e-9 OR abs(r.monetary - s.m) > 1e-9 * abs(s.m)), 0::bigint,
+    'rfm values and scores equal the window-function definition');
+SELECT is((SELECT array_agg(DISTINCT r_score ORDER BY r_score) FROM rfm_out), '{1,2,3,4,5}'::int[], 'all five recency scores occur');
+SELECT is((SELECT bool_and(rfm = r_score::text || f_score || m_score) FROM rfm_out), true, 'rfm cell is r, f, m digits');
+SELECT is((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-01-01 00:00+00') FROM public.fx_orders WHERE false),
+          '{}'::ecomml.rfm_score[], 'no rows: an empty array');
+SELECT throws_ok($$SELECT ecomml.rfm(customer_id, ordered_at, amount, NULL) FROM public.fx_orders$$, '22004', NULL, 'rfm with a NULL as_of');
+SELECT throws_ok($$SELECT ecomml.rfm(customer_id, ordered_at, amount, ordered_at) FROM public.fx_orders$$, '22023', NULL, 'rfm with a varying as_of');
+SELECT throws_ok($$SELECT ecomml.rfm(1, now(), 'Infinity', now())$$, '22000', NULL, 'rfm with an infinite amount');
+SELECT throws_ok($$SELECT ecomml.rfm(1, '-infinity', 1, now())$$, '22008', NULL, 'rfm with an infinite order time');
+SELECT throws_ok($$SELECT ecomml.rfm(1, now(), 1, 'infinity')$$, '22008', NULL, 'rfm with an infinite as_of');
+
 -- parallel plans: same model as a serial run
 SET LOCAL max_parallel_workers_per_gather = 0;
 SELECT ecomml.train_kmeans(x, '{"k": 4, "n_init": 3}') AS km_serial FROM public.fx_kmeans \gset
@@ -94,6 +123,14 @@ SELECT is((SELECT array_agg(center ORDER BY cluster) FROM ecomml.cluster_centers
     'parallel k-means model equals the serial one');
 SELECT is(ecomml.model_info(:'km_parallel')->'inertia', ecomml.model_info(:'km_serial')->'inertia',
     'parallel inertia equals the serial one');
+SELECT matches(pg_temp.plan_text($$SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-11-01 00:00+00') FROM public.fx_orders$$),
+    'Partial Aggregate', 'workers run partial rfm aggregates');
+SELECT is((SELECT count(*) FROM rfm_out o
+           JOIN unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-11-01 00:00+00') FROM public.fx_orders)) p
+             USING (customer_id)
+           WHERE (o.recency_days, o.frequency, o.rfm) IS DISTINCT FROM (p.recency_days, p.frequency, p.rfm)
+              OR abs(o.monetary - p.monetary) > 1e-9 * abs(o.monetary)), 0::bigint,
+    'parallel rfm equals the serial one');
 
 SELECT * FROM finish();
 ROLLBACK;
