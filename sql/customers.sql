@@ -52,3 +52,27 @@ SELECT ecomml.rfm(customer_id, ordered_at, amount, NULL) FROM orders;
 SELECT ecomml.rfm(customer_id, ordered_at, amount, ordered_at) FROM orders WHERE ordered_at IS NOT NULL;
 SELECT ecomml.rfm(1, 'infinity', 1, now());
 SELECT ecomml.rfm(1, now(), 'NaN', now());
+
+-- price elasticity: demand q = 500 p^-2 with a deterministic +-2% wobble
+CREATE TABLE sales AS
+SELECT p::float8 AS price, 500 * p ^ -2 * (1 + 0.02 * sin(7 * p)) AS qty, (p % 2)::float8 AS promo
+FROM generate_series(5, 40) p;
+SELECT ecomml.train_elasticity(price, qty) AS el_model FROM sales \gset
+SELECT term, round(estimate::numeric, 4) AS estimate, round(std_error::numeric, 4) AS std_error,
+       round(ci_low::numeric, 4) AS ci_low, round(ci_high::numeric, 4) AS ci_high
+FROM ecomml.elasticity_coefficients(:'el_model');
+SELECT i->>'kind' AS kind, i->'rows' AS rows, i->'skipped_rows' AS skipped, i->'features' AS features,
+       round((i->>'elasticity')::numeric, 4) AS elasticity, round((i->>'r2')::numeric, 4) AS r2,
+       i->'price_min' AS price_min, i->'price_max' AS price_max
+FROM (SELECT ecomml.model_info(:'el_model') AS i) q;
+-- profit-maximizing price for unit cost 4: c b / (1 + b) = 8, within bounds
+SELECT round(ecomml.optimal_price(:'el_model', 4, 1, 100)::numeric, 2) AS best_price,
+       round(ecomml.optimal_price(:'el_model', 4, 10, 100)::numeric, 2) AS best_price_at_least_10,
+       round(ecomml.predict_demand(:'el_model', 8)::numeric, 3) AS demand_at_8;
+-- with a feature; predict_demand uses the training mean when features are omitted
+SELECT round(ecomml.predict_demand(m, 10)::numeric, 3) AS at_mean,
+       round(ecomml.predict_demand(m, 10, '{1}')::numeric, 3) AS with_promo
+FROM (SELECT ecomml.train_elasticity(price, qty, ARRAY[promo]) AS m FROM sales) q;
+SELECT ecomml.train_elasticity(price, 0) FROM sales;
+SELECT ecomml.train_elasticity(7, qty) FROM sales;
+SELECT ecomml.optimal_price(:'el_model', 4, 10, 5);

@@ -32,7 +32,8 @@ typedef enum ModelKind
 	MODEL_LOGREG = 6,
 	MODEL_IFOREST = 7,
 	MODEL_GRAPH = 8,
-	MODEL_KMEANS = 9
+	MODEL_KMEANS = 9,
+	MODEL_ELASTICITY = 10
 } ModelKind;
 
 typedef struct ModelHeader

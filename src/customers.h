@@ -28,4 +28,9 @@ extern const TrainStateOps kmeans_state_ops;
 extern void *kmeans_decode(ByteReader *r);
 extern void kmeans_describe(const void *decoded, StringInfo buf);
 
+/* elasticity.c */
+extern const TrainStateOps elasticity_state_ops;
+extern void *elasticity_decode(ByteReader *r);
+extern void elasticity_describe(const void *decoded, StringInfo buf);
+
 #endif

@@ -84,3 +84,63 @@ CREATE AGGREGATE ecomml.rfm(customer_id bigint, order_time timestamptz, amount f
 );
 COMMENT ON AGGREGATE ecomml.rfm(bigint, timestamptz, float8, timestamptz) IS
     'RFM per customer as of a time: an ecomml.rfm_score[] ordered by customer_id (unnest it)';
+
+-- Price elasticity: log-log demand regression
+CREATE FUNCTION ecomml.train_elasticity_transfn(ecomml.agg_state, float8, float8)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_elasticity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.train_elasticity_transfn(ecomml.agg_state, float8, float8, float8[])
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_elasticity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.train_elasticity_transfn(ecomml.agg_state, float8, float8, float8[], jsonb)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_elasticity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.train_elasticity_finalfn(ecomml.agg_state)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'train_elasticity_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE ecomml.train_elasticity(price float8, quantity float8) (
+    SFUNC = ecomml.train_elasticity_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_elasticity_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE ecomml.train_elasticity(price float8, quantity float8, features float8[]) (
+    SFUNC = ecomml.train_elasticity_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_elasticity_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE ecomml.train_elasticity(price float8, quantity float8, features float8[], options jsonb) (
+    SFUNC = ecomml.train_elasticity_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_elasticity_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ecomml.train_elasticity(float8, float8) IS
+    'train a log-log demand model ln q = b0 + b1 ln p; b1 is the price elasticity';
+COMMENT ON AGGREGATE ecomml.train_elasticity(float8, float8, float8[]) IS
+    'train a log-log demand model ln q = b0 + b1 ln p + g . features';
+COMMENT ON AGGREGATE ecomml.train_elasticity(float8, float8, float8[], jsonb) IS
+    'train a log-log demand model; features may be NULL; options {"zero_quantity", "confidence"}';
+
+CREATE FUNCTION ecomml.elasticity_coefficients(model bytea)
+RETURNS TABLE(term text, estimate float8, std_error float8, ci_low float8, ci_high float8)
+AS 'MODULE_PATHNAME', 'elasticity_coefficients' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION ecomml.elasticity_coefficients(bytea) IS
+    'coefficients of an elasticity model with standard errors and confidence intervals';
+
+CREATE FUNCTION ecomml.predict_demand(model bytea, price float8, features float8[] DEFAULT NULL)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'predict_demand' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ecomml.predict_demand(bytea, float8, float8[]) IS
+    'expected quantity at a price under an elasticity model (features NULL: training means)';
+
+CREATE FUNCTION ecomml.optimal_price(model bytea, unit_cost float8, price_min float8, price_max float8)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'optimal_price' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ecomml.optimal_price(bytea, float8, float8, float8) IS
+    'the price within bounds maximizing (price - unit_cost) * expected quantity under an elasticity model';

@@ -35,3 +35,27 @@ for name, data in (("raw", X), ("standardized", StandardScaler().fit_transform(X
         m = KMeans(n_clusters=k, n_init=10, random_state=0).fit(data)
         print("-- kmeans %s k=%d n_init=10 inertia %.10f ari %.6f" %
               (name, k, m.inertia_, adjusted_rand_score(truth, m.labels_)))
+
+# elasticity: 2000 rows, two segments with elasticities -1.2 and -2.5, a promo
+# feature; ln q = 6 + b ln p + 0.4 promo + N(0, 0.3)
+n = 2000
+seg = np.arange(n) % 2
+price = rng.uniform(5, 50, n).round(6)
+promo = (rng.random(n) < 0.3).astype(float)
+b = np.where(seg == 0, -1.2, -2.5)
+qty = np.exp(6 + b * np.log(price) + 0.4 * promo + rng.normal(0, 0.3, n)).round(6)
+print("CREATE TABLE public.fx_demand (id int PRIMARY KEY, segment int NOT NULL, price float8 NOT NULL,"
+      " promo float8 NOT NULL, quantity float8 NOT NULL);")
+print("INSERT INTO public.fx_demand VALUES")
+print(",\n".join("(%d, %d, %.6f, %d, %.6f)" % (i + 1, seg[i], price[i], promo[i], qty[i]) for i in range(n)) + ";")
+print("ANALYZE public.fx_demand;")
+for sg in (0, 1):
+    m = seg == sg
+    X = np.column_stack([np.ones(m.sum()), np.log(price[m]), promo[m]])
+    y = np.log(qty[m])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    s2 = resid @ resid / (len(y) - X.shape[1])
+    se = np.sqrt(s2 * np.diag(np.linalg.inv(X.T @ X)))
+    print("-- elasticity segment %d OLS (numpy) coef %s se %s" %
+          (sg, " ".join("%.10f" % v for v in beta), " ".join("%.10f" % v for v in se)))

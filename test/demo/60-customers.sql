@@ -40,3 +40,23 @@ FROM demo_rfm ORDER BY rfm DESC, customer_id LIMIT 5;
 \echo '-- customers per R score'
 SELECT r_score, count(*) AS customers, round(avg(monetary)::numeric, 2) AS avg_monetary
 FROM demo_rfm GROUP BY r_score ORDER BY r_score;
+
+\echo '== Price elasticity per category (weekly prices varied by +-20% around list price; true -1.5 - 0.4 category)'
+\set QUIET on
+CREATE TEMP TABLE demo_price_sales AS
+SELECT p.category, w AS week, x.price / p.price AS rel_price, (w % 4 = 0)::int::float8 AS promo,
+       greatest(1, round(200 * (x.price / p.price) ^ (-1.5 - 0.4 * p.category)
+                         * exp(0.3 * (w % 4 = 0)::int + 0.15 * sin(w * 12.9898 + p.product_id * 78.233))))::float8 AS units
+FROM shop.products p, generate_series(1, 52) w,
+     LATERAL (SELECT p.price * (0.8 + 0.4 * ((w * 37 + p.product_id * 11) % 10) / 9.0) AS price) x;
+\set QUIET off
+SELECT ecomml.model_save('elasticity_cat' || category,
+         ecomml.train_elasticity(rel_price, units, ARRAY[promo])) AS version
+FROM demo_price_sales GROUP BY category ORDER BY category;
+SELECT name, round((params->>'elasticity')::numeric, 3) AS elasticity,
+       round((params->>'ci_low')::numeric, 3) AS ci_low, round((params->>'ci_high')::numeric, 3) AS ci_high,
+       round((params->>'r2')::numeric, 3) AS r2
+FROM ecomml.model WHERE name LIKE 'elasticity_cat%' AND active ORDER BY name;
+\echo '-- profit-maximizing relative price for a unit cost of 0.5 x list price, within 0.8 .. 1.2'
+SELECT name, round(ecomml.optimal_price(model, 0.5, 0.8, 1.2)::numeric, 3) AS best_relative_price
+FROM ecomml.model WHERE name LIKE 'elasticity_cat%' AND active ORDER BY name;
