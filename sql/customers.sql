@@ -76,3 +76,25 @@ FROM (SELECT ecomml.train_elasticity(price, qty, ARRAY[promo]) AS m FROM sales) 
 SELECT ecomml.train_elasticity(price, 0) FROM sales;
 SELECT ecomml.train_elasticity(7, qty) FROM sales;
 SELECT ecomml.optimal_price(:'el_model', 4, 10, 5);
+
+-- text classifier: naive Bayes over tsvectors ('english' stems: "arrived" = "arrive")
+CREATE TABLE msgs (body text, label text);
+INSERT INTO msgs VALUES
+  ('Great product, works perfectly, love it', 'praise'),
+  ('Excellent quality and I love the colour', 'praise'),
+  ('Fantastic, would recommend to friends', 'praise'),
+  ('My package has not arrived, where is my order?', 'delivery'),
+  ('The courier lost the parcel, tracking shows nothing', 'delivery'),
+  ('Delivery is late again, order still not shipped', 'delivery'),
+  ('Item broken, I want a refund', 'refund'),
+  ('Please refund me, the size is wrong and I returned it', 'refund'),
+  (NULL, 'refund'), ('ignored: no label', NULL);
+SELECT ecomml.train_text_classifier(to_tsvector('english', body), label) AS nb_model FROM msgs \gset
+SELECT ecomml.model_info(:'nb_model') - 'model_id' - 'created_at' - 'size_bytes' - 'payload_bytes' AS info;
+SELECT label, round(probability::numeric, 4) AS probability
+FROM ecomml.classify(:'nb_model', to_tsvector('english', 'the parcel never arrives, tracking is stuck'));
+SELECT m.body, c.label
+FROM (VALUES ('I love it, great'), ('refund please, it is broken'), ('where is my delivery')) m(body),
+     LATERAL (SELECT label FROM ecomml.classify(:'nb_model', to_tsvector('english', m.body)) LIMIT 1) c;
+SELECT ecomml.train_text_classifier(to_tsvector('english', body), label, '{"alpha": -1}') FROM msgs;
+SELECT ecomml.train_text_classifier(to_tsvector('english', body), label) FROM msgs WHERE false;

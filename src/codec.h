@@ -33,7 +33,8 @@ typedef enum ModelKind
 	MODEL_IFOREST = 7,
 	MODEL_GRAPH = 8,
 	MODEL_KMEANS = 9,
-	MODEL_ELASTICITY = 10
+	MODEL_ELASTICITY = 10,
+	MODEL_TEXT_NB = 11
 } ModelKind;
 
 typedef struct ModelHeader

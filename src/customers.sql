@@ -144,3 +144,39 @@ RETURNS float8
 AS 'MODULE_PATHNAME', 'optimal_price' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ecomml.optimal_price(bytea, float8, float8, float8) IS
     'the price within bounds maximizing (price - unit_cost) * expected quantity under an elasticity model';
+
+-- Text classifier: multinomial naive Bayes over tsvectors
+CREATE FUNCTION ecomml.train_text_classifier_transfn(ecomml.agg_state, tsvector, text)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_text_classifier_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.train_text_classifier_transfn(ecomml.agg_state, tsvector, text, jsonb)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_text_classifier_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.train_text_classifier_finalfn(ecomml.agg_state)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'train_text_classifier_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE ecomml.train_text_classifier(doc tsvector, label text) (
+    SFUNC = ecomml.train_text_classifier_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_text_classifier_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE ecomml.train_text_classifier(doc tsvector, label text, options jsonb) (
+    SFUNC = ecomml.train_text_classifier_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_text_classifier_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ecomml.train_text_classifier(tsvector, text) IS
+    'train a multinomial naive Bayes text classifier over tsvector lexeme counts';
+COMMENT ON AGGREGATE ecomml.train_text_classifier(tsvector, text, jsonb) IS
+    'train a multinomial naive Bayes text classifier; options {"alpha": 1}';
+
+CREATE FUNCTION ecomml.classify(model bytea, doc tsvector)
+RETURNS TABLE(label text, probability float8)
+AS 'MODULE_PATHNAME', 'classify_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION ecomml.classify(bytea, tsvector) IS
+    'label probabilities of a document under a text classifier, most probable first';

@@ -20,6 +20,7 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_CONSTANT, "constant", constant_decode, constant_describe, &constant_state_ops},
 	{MODEL_KMEANS, "kmeans", kmeans_decode, kmeans_describe, &kmeans_state_ops},
 	{MODEL_ELASTICITY, "elasticity", elasticity_decode, elasticity_describe, &elasticity_state_ops},
+	{MODEL_TEXT_NB, "text_nb", textnb_decode, textnb_describe, &textnb_state_ops},
 };
 
 const ModelKindInfo *

@@ -60,3 +60,30 @@ FROM ecomml.model WHERE name LIKE 'elasticity_cat%' AND active ORDER BY name;
 \echo '-- profit-maximizing relative price for a unit cost of 0.5 x list price, within 0.8 .. 1.2'
 SELECT name, round(ecomml.optimal_price(model, 0.5, 0.8, 1.2)::numeric, 3) AS best_relative_price
 FROM ecomml.model WHERE name LIKE 'elasticity_cat%' AND active ORDER BY name;
+
+\echo '== Review sentiment: naive Bayes over tsvectors (english configuration)'
+\set QUIET on
+CREATE TEMP TABLE demo_reviews AS
+SELECT r, s.label,
+       s.opening || ' ' || (ARRAY['the product', 'this item', 'my order', 'the delivery'])[1 + r % 4]
+       || ' ' || s.closing AS body
+FROM generate_series(1, 300) r,
+     LATERAL (SELECT (ARRAY['positive', 'negative', 'neutral'])[1 + r % 3] AS label) l,
+     LATERAL (SELECT l.label,
+                     CASE l.label WHEN 'positive' THEN (ARRAY['Love', 'Really happy with', 'Great,'])[1 + r % 3]
+                                  WHEN 'negative' THEN (ARRAY['Disappointed by', 'Terrible:', 'Returned'])[1 + r % 3]
+                                  ELSE (ARRAY['Received', 'Ordered', 'Got'])[1 + r % 3] END AS opening,
+                     CASE l.label WHEN 'positive' THEN (ARRAY['works perfectly', 'excellent quality', 'will buy again'])[1 + r / 3 % 3]
+                                  WHEN 'negative' THEN (ARRAY['broke after a day', 'poor quality', 'want a refund'])[1 + r / 3 % 3]
+                                  ELSE (ARRAY['as described', 'on tuesday', 'nothing special'])[1 + r / 3 % 3] END AS closing) s;
+\set QUIET off
+SELECT ecomml.model_save('review_sentiment',
+         ecomml.train_text_classifier(to_tsvector('english', body), label)) AS version
+FROM demo_reviews;
+SELECT params->'labels' AS labels, params->'vocabulary' AS vocabulary, params->'documents' AS documents
+FROM ecomml.model WHERE name = 'review_sentiment' AND active;
+SELECT t.review, c.label, round(c.probability::numeric, 3) AS probability
+FROM (VALUES ('Absolutely love it, excellent quality'), ('It broke, I want my money back, refund please'),
+             ('Arrived on tuesday as described')) t(review),
+     LATERAL (SELECT * FROM ecomml.classify((SELECT ecomml.model('review_sentiment')),
+                                            to_tsvector('english', t.review)) LIMIT 1) c;

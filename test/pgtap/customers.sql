@@ -2,7 +2,7 @@
 -- clusters, RFM rules, elasticity, bad input, parallel plans.
 -- fx_kmeans is a committed fixture from test/customers_expected.py.
 BEGIN;
-SELECT plan(60);
+SELECT plan(71);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -149,6 +149,32 @@ SELECT throws_ok(format('SELECT ecomml.optimal_price(%L, 10, 50, 20)', (SELECT m
 SELECT throws_ok(format('SELECT ecomml.optimal_price(%L, -1, 5, 20)', (SELECT m FROM el WHERE segment = 0)), '22023', NULL, 'negative unit cost');
 SELECT throws_ok($$SELECT ecomml.optimal_price(ecomml.train_mean(1), 1, 1, 2)$$, '22023', NULL, 'optimal_price with a constant model');
 
+-- text classifier against scikit-learn MultinomialNB (test/customers_expected.py):
+-- text MultinomialNB alpha=1 test accuracy 0.910000 (273 of 300)
+-- text first test doc (id 601) probabilities negative=0.8412510595 positive=0.1040552951 shipping=0.0546936454
+SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label) AS nb
+FROM public.fx_reviews WHERE id <= 600 \gset
+SELECT cmp_ok(abs((SELECT avg(((SELECT c.label FROM ecomml.classify(:'nb', to_tsvector('simple', body)) c LIMIT 1) = r.label)::int::float8)
+                   FROM public.fx_reviews r WHERE id > 600) - 0.91), '<=', 0.01::float8,
+    'test accuracy equals scikit-learn MultinomialNB to +-0.01');
+SELECT is((SELECT array_agg(round(c.probability::numeric, 8) ORDER BY c.label)
+           FROM public.fx_reviews r, ecomml.classify(:'nb', to_tsvector('simple', r.body)) c WHERE r.id = 601),
+          '{0.84125106,0.10405530,0.05469365}'::numeric[], 'probabilities equal scikit-learn''s to 8 decimals');
+SELECT is((SELECT round(sum(probability)::numeric, 12) FROM ecomml.classify(:'nb', to_tsvector('simple', 'late package again'))),
+          1::numeric, 'probabilities sum to one');
+SELECT is((SELECT label FROM ecomml.classify(:'nb', to_tsvector('simple', 'zzz unknown words')) LIMIT 1),
+          (SELECT label FROM public.fx_reviews WHERE id <= 600 GROUP BY label ORDER BY count(*) DESC, label LIMIT 1),
+    'a document of unseen words gets the prior''s favourite');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label) FROM public.fx_reviews WHERE false$$,
+    '22000', NULL, 'text classifier on zero rows');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label, '{"alpha": -1}') FROM public.fx_reviews$$,
+    '22023', NULL, 'negative alpha');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label, '{"smoothing": 1}') FROM public.fx_reviews$$,
+    '22023', NULL, 'unknown text classifier option');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(''::tsvector, label) FROM public.fx_reviews$$,
+    '22000', NULL, 'documents without lexemes');
+SELECT throws_ok($$SELECT * FROM ecomml.classify((SELECT ecomml.train_mean(1)), 'a b')$$, '22023', NULL, 'classify with a constant model');
+
 -- parallel plans: same model as a serial run
 SET LOCAL max_parallel_workers_per_gather = 0;
 SELECT ecomml.train_kmeans(x, '{"k": 4, "n_init": 3}') AS km_serial FROM public.fx_kmeans \gset
@@ -180,6 +206,13 @@ SELECT is((SELECT count(*) FROM el_coef s
                  ecomml.elasticity_coefficients(q.m) c) p USING (segment, term)
            WHERE abs(p.estimate - s.estimate) > 1e-9 OR abs(p.std_error - s.std_error) > 1e-9), 0::bigint,
     'parallel elasticity models equal the serial ones');
+SELECT matches(pg_temp.plan_text($$SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label) FROM public.fx_reviews$$),
+    'Partial Aggregate', 'workers run partial train_text_classifier aggregates');
+SELECT is((SELECT array_agg(round(c.probability::numeric, 8) ORDER BY c.label)
+           FROM public.fx_reviews r,
+                ecomml.classify((SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label)
+                                 FROM public.fx_reviews WHERE id <= 600), to_tsvector('simple', r.body)) c WHERE r.id = 601),
+          '{0.84125106,0.10405530,0.05469365}'::numeric[], 'parallel text classifier equals the serial one');
 
 SELECT * FROM finish();
 ROLLBACK;
