@@ -32,7 +32,9 @@ typedef enum ModelKind
 	MODEL_LOGREG = 6,
 	MODEL_IFOREST = 7,
 	MODEL_GRAPH = 8,
-	MODEL_KMEANS = 9
+	MODEL_KMEANS = 9,
+	MODEL_ELASTICITY = 10,
+	MODEL_TEXT_NB = 11
 } ModelKind;
 
 typedef struct ModelHeader

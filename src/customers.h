@@ -28,4 +28,14 @@ extern const TrainStateOps kmeans_state_ops;
 extern void *kmeans_decode(ByteReader *r);
 extern void kmeans_describe(const void *decoded, StringInfo buf);
 
+/* elasticity.c */
+extern const TrainStateOps elasticity_state_ops;
+extern void *elasticity_decode(ByteReader *r);
+extern void elasticity_describe(const void *decoded, StringInfo buf);
+
+/* textnb.c */
+extern const TrainStateOps textnb_state_ops;
+extern void *textnb_decode(ByteReader *r);
+extern void textnb_describe(const void *decoded, StringInfo buf);
+
 #endif

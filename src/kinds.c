@@ -30,6 +30,8 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_ITEM_KNN, "item_knn", item_knn_decode, rec_describe, &item_knn_state_ops},
 	{MODEL_GRAPH, "graph", graph_decode, graph_describe, &graph_state_ops},
 	{MODEL_KMEANS, "kmeans", kmeans_decode, kmeans_describe, &kmeans_state_ops},
+	{MODEL_ELASTICITY, "elasticity", elasticity_decode, elasticity_describe, &elasticity_state_ops},
+	{MODEL_TEXT_NB, "text_nb", textnb_decode, textnb_describe, &textnb_state_ops},
 };
 
 const ModelKindInfo *

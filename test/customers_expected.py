@@ -35,3 +35,65 @@ for name, data in (("raw", X), ("standardized", StandardScaler().fit_transform(X
         m = KMeans(n_clusters=k, n_init=10, random_state=0).fit(data)
         print("-- kmeans %s k=%d n_init=10 inertia %.10f ari %.6f" %
               (name, k, m.inertia_, adjusted_rand_score(truth, m.labels_)))
+
+# elasticity: 2000 rows, two segments with elasticities -1.2 and -2.5, a promo
+# feature; ln q = 6 + b ln p + 0.4 promo + N(0, 0.3)
+n = 2000
+seg = np.arange(n) % 2
+price = rng.uniform(5, 50, n).round(6)
+promo = (rng.random(n) < 0.3).astype(float)
+b = np.where(seg == 0, -1.2, -2.5)
+qty = np.exp(6 + b * np.log(price) + 0.4 * promo + rng.normal(0, 0.3, n)).round(6)
+print("CREATE TABLE public.fx_demand (id int PRIMARY KEY, segment int NOT NULL, price float8 NOT NULL,"
+      " promo float8 NOT NULL, quantity float8 NOT NULL);")
+print("INSERT INTO public.fx_demand VALUES")
+print(",\n".join("(%d, %d, %.6f, %d, %.6f)" % (i + 1, seg[i], price[i], promo[i], qty[i]) for i in range(n)) + ";")
+print("ANALYZE public.fx_demand;")
+for sg in (0, 1):
+    m = seg == sg
+    X = np.column_stack([np.ones(m.sum()), np.log(price[m]), promo[m]])
+    y = np.log(qty[m])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    s2 = resid @ resid / (len(y) - X.shape[1])
+    se = np.sqrt(s2 * np.diag(np.linalg.inv(X.T @ X)))
+    print("-- elasticity segment %d OLS (numpy) coef %s se %s" %
+          (sg, " ".join("%.10f" % v for v in beta), " ".join("%.10f" % v for v in se)))
+
+# text classifier: 900 generated reviews/messages over a 60-word vocabulary,
+# three labels with different word distributions; first 600 train, rest test
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.naive_bayes import MultinomialNB
+
+words = ("great love perfect fast happy excellent recommend quality nice works "
+         "broken bad terrible slow refund poor disappointed waste cheap returned "
+         "delivery shipping late package tracking courier arrived address delayed lost "
+         "the a and it is was to of for with my this product order item very not but "
+         "size color price box day week time again really just").split()
+labels = ["positive", "negative", "shipping"]
+base = np.ones(len(words))
+prefs = []
+for k in range(3):
+    p = base.copy()
+    p[10 * k:10 * k + 10] += 6          # each label's own ten words
+    p[30:] += 2                         # shared filler words
+    prefs.append(p / p.sum())
+docs, ys = [], []
+for i in range(900):
+    y = rng.integers(0, 3)
+    n_w = rng.integers(6, 20)
+    docs.append(" ".join(rng.choice(words, n_w, p=prefs[y])))
+    ys.append(labels[y])
+print("CREATE TABLE public.fx_reviews (id int PRIMARY KEY, body text NOT NULL, label text NOT NULL);")
+print("INSERT INTO public.fx_reviews VALUES")
+print(",\n".join("(%d, '%s', '%s')" % (i + 1, docs[i], ys[i]) for i in range(900)) + ";")
+print("ANALYZE public.fx_reviews;")
+cv = CountVectorizer(token_pattern=r"[a-z]+")
+Xtr = cv.fit_transform(docs[:600])
+Xte = cv.transform(docs[600:])
+nb = MultinomialNB(alpha=1.0).fit(Xtr, ys[:600])
+acc = (nb.predict(Xte) == np.array(ys[600:])).mean()
+print("-- text MultinomialNB alpha=1 test accuracy %.6f (%d of 300)" % (acc, round(acc * 300)))
+pr = nb.predict_proba(Xte[:1])[0]
+print("-- text first test doc (id 601) probabilities %s" %
+      " ".join("%s=%.10f" % (c, v) for c, v in zip(nb.classes_, pr)))

@@ -2,7 +2,7 @@
 -- clusters, RFM rules, elasticity, bad input, parallel plans.
 -- fx_kmeans is a committed fixture from test/customers_expected.py.
 BEGIN;
-SELECT plan(27);
+SELECT plan(71);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -79,6 +79,102 @@ SELECT throws_ok(format('SELECT ecomml.assign_cluster(%L, ''{1,2}'')', :'km'), '
 SELECT throws_ok($$SELECT ecomml.assign_cluster(ecomml.train_mean(1), '{1,2,3}')$$, '22023', NULL, 'assign_cluster with a constant model');
 SELECT throws_ok($$SELECT * FROM ecomml.cluster_centers('\x00'::bytea)$$, 'XX001', NULL, 'cluster_centers of garbage');
 
+-- RFM: the documented rule equals SQL window functions over the same sums
+CREATE TEMP TABLE rfm_out AS
+SELECT r.* FROM unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-11-01 00:00+00')
+                        FROM public.fx_orders)) r;
+SELECT is((SELECT count(*) FROM rfm_out), 137::bigint, 'one rfm row per customer');
+SELECT is((WITH base AS (
+              SELECT customer_id, extract(epoch FROM timestamptz '2026-11-01 00:00+00' - max(ordered_at)) / 86400 AS rec,
+                     count(*) AS f, sum(amount) AS m
+              FROM public.fx_orders WHERE ordered_at <= '2026-11-01 00:00+00' GROUP BY customer_id),
+           s AS (
+              SELECT customer_id, rec, f, m,
+                     1 + 5 * (rank() OVER (ORDER BY rec DESC) - 1) / count(*) OVER () AS rs,
+                     1 + 5 * (rank() OVER (ORDER BY f) - 1) / count(*) OVER () AS fs,
+                     1 + 5 * (rank() OVER (ORDER BY m) - 1) / count(*) OVER () AS ms
+              FROM base)
+           SELECT count(*) FROM s JOIN rfm_out r USING (customer_id)
+           WHERE r.r_score <> s.rs OR r.f_score <> s.fs OR r.m_score <> s.ms OR r.frequency <> s.f
+              OR abs(r.recency_days - s.rec) > 1e-9 OR abs(r.monetary - s.m) > 1e-9 * abs(s.m)), 0::bigint,
+    'rfm values and scores equal the window-function definition');
+SELECT is((SELECT array_agg(DISTINCT r_score ORDER BY r_score) FROM rfm_out), '{1,2,3,4,5}'::int[], 'all five recency scores occur');
+SELECT is((SELECT bool_and(rfm = r_score::text || f_score || m_score) FROM rfm_out), true, 'rfm cell is r, f, m digits');
+SELECT is((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-01-01 00:00+00') FROM public.fx_orders WHERE false),
+          '{}'::ecomml.rfm_score[], 'no rows: an empty array');
+SELECT throws_ok($$SELECT ecomml.rfm(customer_id, ordered_at, amount, NULL) FROM public.fx_orders$$, '22004', NULL, 'rfm with a NULL as_of');
+SELECT throws_ok($$SELECT ecomml.rfm(customer_id, ordered_at, amount, ordered_at) FROM public.fx_orders$$, '22023', NULL, 'rfm with a varying as_of');
+SELECT throws_ok($$SELECT ecomml.rfm(1, now(), 'Infinity', now())$$, '22000', NULL, 'rfm with an infinite amount');
+SELECT throws_ok($$SELECT ecomml.rfm(1, '-infinity', 1, now())$$, '22008', NULL, 'rfm with an infinite order time');
+SELECT throws_ok($$SELECT ecomml.rfm(1, now(), 1, 'infinity')$$, '22008', NULL, 'rfm with an infinite as_of');
+
+-- price elasticity against numpy OLS (test/customers_expected.py):
+-- elasticity segment 0 OLS (numpy) coef 6.0203866095 -1.2040430556 0.3801992907 se 0.0508951544 0.0158061453 0.0210506995
+-- elasticity segment 1 OLS (numpy) coef 5.9928295143 -2.4947790949 0.3658206256 se 0.0548923778 0.0167205004 0.0210488248
+CREATE TEMP TABLE el AS
+SELECT segment, ecomml.train_elasticity(price, quantity, ARRAY[promo]) AS m
+FROM public.fx_demand GROUP BY segment;
+CREATE TEMP TABLE el_coef AS
+SELECT segment, c.* FROM el, ecomml.elasticity_coefficients(m) c;
+SELECT is((SELECT array_agg(round(estimate::numeric, 8) ORDER BY segment, term COLLATE "C") FROM el_coef),
+          '{0.38019929,6.02038661,-1.20404306,0.36582063,5.99282951,-2.49477909}'::numeric[],
+    'coefficients per segment equal numpy OLS');
+SELECT is((SELECT array_agg(round(std_error::numeric, 8) ORDER BY segment, term COLLATE "C") FROM el_coef),
+          '{0.02105070,0.05089515,0.01580615,0.02104882,0.05489238,0.01672050}'::numeric[],
+    'standard errors per segment equal numpy OLS');
+SELECT ok((SELECT bool_and(ci_low < CASE segment WHEN 0 THEN -1.2 ELSE -2.5 END
+                       AND ci_high > CASE segment WHEN 0 THEN -1.2 ELSE -2.5 END)
+           FROM el_coef WHERE term = 'log_price'),
+    'the true elasticity lies in the 95% confidence interval of each segment');
+SELECT ok((SELECT bool_and(abs((ci_high - estimate) / std_error - 1.9623) < 0.001) FROM el_coef),
+    'interval half-width is t(0.975, 997) standard errors');
+SELECT ok(abs(ecomml.optimal_price(m, 10, 1, 100) - 10 * (ecomml.model_info(m)->>'elasticity')::float8
+                / (1 + (ecomml.model_info(m)->>'elasticity')::float8)) < 1e-9,
+    'optimal price is c b / (1 + b) inside wide bounds') FROM el WHERE segment = 1;
+SELECT is(ecomml.optimal_price(m, 10, 1, 50), 50::float8, 'optimal price clamps to price_max') FROM el WHERE segment = 0;
+SELECT is(ecomml.optimal_price(m, 10, 20, 30), 20::float8, 'optimal price clamps to price_min') FROM el WHERE segment = 1;
+SELECT ok(abs(ecomml.predict_demand(m, 20, '{1}') - exp(6.0203866095 - 1.2040430556 * ln(20) + 0.3801992907)) < 1e-6,
+    'predict_demand follows the fitted curve') FROM el WHERE segment = 0;
+SELECT is((SELECT ecomml.model_info(ecomml.train_elasticity(price, q, NULL, '{"zero_quantity": "skip"}'))->'skipped_rows'
+           FROM (SELECT price, CASE WHEN id % 10 = 0 THEN 0 ELSE quantity END AS q FROM public.fx_demand) d),
+          '200'::jsonb, 'zero quantities are skipped and counted on request');
+SELECT throws_ok($$SELECT ecomml.train_elasticity(price, 0) FROM public.fx_demand$$, '22000', NULL, 'zero quantity');
+SELECT throws_ok($$SELECT ecomml.train_elasticity(-1, quantity) FROM public.fx_demand$$, '22000', NULL, 'negative price');
+SELECT throws_ok($$SELECT ecomml.train_elasticity(10, quantity) FROM public.fx_demand$$, '22000', NULL, 'a single price');
+SELECT throws_ok($$SELECT ecomml.train_elasticity(price, quantity) FROM public.fx_demand WHERE false$$, '22000', NULL, 'elasticity on zero rows');
+SELECT throws_ok($$SELECT ecomml.train_elasticity(price, quantity, ARRAY[promo, promo]) FROM public.fx_demand$$, '22000', NULL, 'collinear features');
+SELECT throws_ok($$SELECT ecomml.train_elasticity(price, quantity, NULL, '{"confidence": 2}') FROM public.fx_demand$$, '22023', NULL, 'confidence out of range');
+SELECT throws_ok($$SELECT ecomml.train_elasticity(price, quantity, CASE WHEN id = 5 THEN '{1,2}'::float8[] END) FROM public.fx_demand$$, '2202E', NULL, 'ragged elasticity features');
+SELECT throws_ok(format('SELECT ecomml.optimal_price(%L, 10, 50, 20)', (SELECT m FROM el WHERE segment = 0)), '22023', NULL, 'price_min above price_max');
+SELECT throws_ok(format('SELECT ecomml.optimal_price(%L, -1, 5, 20)', (SELECT m FROM el WHERE segment = 0)), '22023', NULL, 'negative unit cost');
+SELECT throws_ok($$SELECT ecomml.optimal_price(ecomml.train_mean(1), 1, 1, 2)$$, '22023', NULL, 'optimal_price with a constant model');
+
+-- text classifier against scikit-learn MultinomialNB (test/customers_expected.py):
+-- text MultinomialNB alpha=1 test accuracy 0.910000 (273 of 300)
+-- text first test doc (id 601) probabilities negative=0.8412510595 positive=0.1040552951 shipping=0.0546936454
+SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label) AS nb
+FROM public.fx_reviews WHERE id <= 600 \gset
+SELECT cmp_ok(abs((SELECT avg(((SELECT c.label FROM ecomml.classify(:'nb', to_tsvector('simple', body)) c LIMIT 1) = r.label)::int::float8)
+                   FROM public.fx_reviews r WHERE id > 600) - 0.91), '<=', 0.01::float8,
+    'test accuracy equals scikit-learn MultinomialNB to +-0.01');
+SELECT is((SELECT array_agg(round(c.probability::numeric, 8) ORDER BY c.label)
+           FROM public.fx_reviews r, ecomml.classify(:'nb', to_tsvector('simple', r.body)) c WHERE r.id = 601),
+          '{0.84125106,0.10405530,0.05469365}'::numeric[], 'probabilities equal scikit-learn''s to 8 decimals');
+SELECT is((SELECT round(sum(probability)::numeric, 12) FROM ecomml.classify(:'nb', to_tsvector('simple', 'late package again'))),
+          1::numeric, 'probabilities sum to one');
+SELECT is((SELECT label FROM ecomml.classify(:'nb', to_tsvector('simple', 'zzz unknown words')) LIMIT 1),
+          (SELECT label FROM public.fx_reviews WHERE id <= 600 GROUP BY label ORDER BY count(*) DESC, label LIMIT 1),
+    'a document of unseen words gets the prior''s favourite');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label) FROM public.fx_reviews WHERE false$$,
+    '22000', NULL, 'text classifier on zero rows');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label, '{"alpha": -1}') FROM public.fx_reviews$$,
+    '22023', NULL, 'negative alpha');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label, '{"smoothing": 1}') FROM public.fx_reviews$$,
+    '22023', NULL, 'unknown text classifier option');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(''::tsvector, label) FROM public.fx_reviews$$,
+    '22000', NULL, 'documents without lexemes');
+SELECT throws_ok($$SELECT * FROM ecomml.classify((SELECT ecomml.train_mean(1)), 'a b')$$, '22023', NULL, 'classify with a constant model');
+
 -- parallel plans: same model as a serial run
 SET LOCAL max_parallel_workers_per_gather = 0;
 SELECT ecomml.train_kmeans(x, '{"k": 4, "n_init": 3}') AS km_serial FROM public.fx_kmeans \gset
@@ -94,6 +190,29 @@ SELECT is((SELECT array_agg(center ORDER BY cluster) FROM ecomml.cluster_centers
     'parallel k-means model equals the serial one');
 SELECT is(ecomml.model_info(:'km_parallel')->'inertia', ecomml.model_info(:'km_serial')->'inertia',
     'parallel inertia equals the serial one');
+SELECT matches(pg_temp.plan_text($$SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-11-01 00:00+00') FROM public.fx_orders$$),
+    'Partial Aggregate', 'workers run partial rfm aggregates');
+SELECT is((SELECT count(*) FROM rfm_out o
+           JOIN unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-11-01 00:00+00') FROM public.fx_orders)) p
+             USING (customer_id)
+           WHERE (o.recency_days, o.frequency, o.rfm) IS DISTINCT FROM (p.recency_days, p.frequency, p.rfm)
+              OR abs(o.monetary - p.monetary) > 1e-9 * abs(o.monetary)), 0::bigint,
+    'parallel rfm equals the serial one');
+SELECT matches(pg_temp.plan_text($$SELECT segment, ecomml.train_elasticity(price, quantity, ARRAY[promo]) FROM public.fx_demand GROUP BY segment$$),
+    'Partial (Hash|Group)Aggregate', 'workers run partial train_elasticity aggregates per segment');
+SELECT is((SELECT count(*) FROM el_coef s
+           JOIN (SELECT segment, c.* FROM (SELECT segment, ecomml.train_elasticity(price, quantity, ARRAY[promo]) AS m
+                                           FROM public.fx_demand GROUP BY segment) q,
+                 ecomml.elasticity_coefficients(q.m) c) p USING (segment, term)
+           WHERE abs(p.estimate - s.estimate) > 1e-9 OR abs(p.std_error - s.std_error) > 1e-9), 0::bigint,
+    'parallel elasticity models equal the serial ones');
+SELECT matches(pg_temp.plan_text($$SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label) FROM public.fx_reviews$$),
+    'Partial Aggregate', 'workers run partial train_text_classifier aggregates');
+SELECT is((SELECT array_agg(round(c.probability::numeric, 8) ORDER BY c.label)
+           FROM public.fx_reviews r,
+                ecomml.classify((SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label)
+                                 FROM public.fx_reviews WHERE id <= 600), to_tsvector('simple', r.body)) c WHERE r.id = 601),
+          '{0.84125106,0.10405530,0.05469365}'::numeric[], 'parallel text classifier equals the serial one');
 
 SELECT * FROM finish();
 ROLLBACK;
