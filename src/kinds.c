@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "access/detoast.h"
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -57,6 +58,27 @@ void
 json_append_int(StringInfo buf, const char *key, int64 v)
 {
 	appendStringInfo(buf, ",\"%s\":" INT64_FORMAT, key, v);
+}
+
+void
+json_append_double_array(StringInfo buf, const char *key, const double *v, int n)
+{
+	appendStringInfo(buf, ",\"%s\":[", key);
+	for (int i = 0; i < n; i++)
+	{
+		char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+		if (i > 0)
+			appendStringInfoChar(buf, ',');
+		if (isfinite(v[i]))
+		{
+			double_to_shortest_decimal_buf(v[i], num);
+			appendStringInfoString(buf, num);
+		}
+		else
+			appendStringInfoString(buf, "null");
+	}
+	appendStringInfoChar(buf, ']');
 }
 
 void

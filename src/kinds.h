@@ -24,6 +24,8 @@ extern const ModelKindInfo *model_kind_info(int kind);	/* NULL if unknown */
 /* JSON helpers for describe callbacks */
 extern void json_append_double(StringInfo buf, const char *key, double v);
 extern void json_append_int(StringInfo buf, const char *key, int64 v);
+/* shortest round-trip decimals; NaN and infinities become null */
+extern void json_append_double_array(StringInfo buf, const char *key, const double *v, int n);
 extern void json_append_text(StringInfo buf, const char *key, const char *v);
 
 #endif

@@ -17,7 +17,6 @@
 
 #include <math.h>
 
-#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -683,19 +682,6 @@ logreg_decode(ByteReader *r)
 	return m;
 }
 
-static void
-json_append_array(StringInfo buf, const char *key, const double *v, int n)
-{
-	appendStringInfo(buf, ",\"%s\":[", key);
-	for (int j = 0; j < n; j++)
-	{
-		char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-		double_to_shortest_decimal_buf(v[j], num);
-		appendStringInfo(buf, "%s%s", j ? "," : "", num);
-	}
-	appendStringInfoChar(buf, ']');
-}
 
 void
 logreg_describe(const void *decoded, StringInfo buf)
@@ -716,7 +702,7 @@ logreg_describe(const void *decoded, StringInfo buf)
 	json_append_int(buf, "rows", m->n);
 	json_append_int(buf, "positives", m->npos);
 	json_append_double(buf, "lambda", m->lambda);
-	json_append_array(buf, "class_weight", cw, 2);
+	json_append_double_array(buf, "class_weight", cw, 2);
 	appendStringInfo(buf, ",\"fit_intercept\":%s", m->intercept ? "true" : "false");
 	json_append_text(buf, "impute", m->impute_mean ? "mean" : "error");
 	json_append_int(buf, "iterations", m->iterations);
@@ -725,12 +711,12 @@ logreg_describe(const void *decoded, StringInfo buf)
 	json_append_double(buf, "log_loss", m->log_loss);
 	json_append_double(buf, "train_auc", m->train_auc);
 	json_append_int(buf, "constant_features", m->n_constant);
-	json_append_array(buf, "coef", m->coef, m->d);
+	json_append_double_array(buf, "coef", m->coef, m->d);
 	json_append_double(buf, "intercept", m->bias);
-	json_append_array(buf, "coef_raw", raw, m->d);
+	json_append_double_array(buf, "coef_raw", raw, m->d);
 	json_append_double(buf, "intercept_raw", raw_bias);
-	json_append_array(buf, "feature_mean", m->mean, m->d);
-	json_append_array(buf, "feature_std", m->std, m->d);
+	json_append_double_array(buf, "feature_mean", m->mean, m->d);
+	json_append_double_array(buf, "feature_std", m->std, m->d);
 }
 
 int

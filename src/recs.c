@@ -386,21 +386,6 @@ item_knn_decode(ByteReader *r)
 	return rec_model_read(r, MODEL_ITEM_KNN);
 }
 
-static void
-json_append_history(StringInfo buf, const char *key, const double *v, int n)
-{
-	appendStringInfo(buf, ",\"%s\":[", key);
-	for (int i = 0; i < n; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(buf, ',');
-		if (isfinite(v[i]))
-			appendStringInfo(buf, "%.17g", v[i]);
-		else
-			appendStringInfoString(buf, "null");
-	}
-	appendStringInfoChar(buf, ']');
-}
 
 void
 rec_describe(const void *decoded, StringInfo buf)
@@ -449,12 +434,12 @@ rec_describe(const void *decoded, StringInfo buf)
 				json_append_double(buf, "validation_rmse", m->valid_rmse[m->n_iter - 1]);
 		}
 	}
-	json_append_history(buf, "loss_history", m->loss, m->n_iter);
+	json_append_double_array(buf, "loss_history", m->loss, m->n_iter);
 	if (m->kind == MODEL_ALS)
 	{
-		json_append_history(buf, "train_rmse_history", m->train_rmse, m->n_iter);
+		json_append_double_array(buf, "train_rmse_history", m->train_rmse, m->n_iter);
 		if (m->n_valid > 0)
-			json_append_history(buf, "validation_rmse_history", m->valid_rmse, m->n_iter);
+			json_append_double_array(buf, "validation_rmse_history", m->valid_rmse, m->n_iter);
 	}
 }
 
