@@ -32,6 +32,7 @@
 #include "options.h"
 
 #define LOGREG_BLOCK 512
+#define LOGREG_WARM_ROWS 25000
 
 typedef enum ClassWeightMode
 {
@@ -313,18 +314,14 @@ typedef struct Fit
 	double	   *std;
 	double	   *inv_std;
 	bool	   *constant;
+	int64		stride;			/* 1, or every stride-th row for the warm start */
+	int64		rows;			/* rows a pass visits: ceil(n / stride) */
 	/* block buffers */
 	double	   *a;
 	double	   *eta;
 	double	   *r;
 	double	   *v;
 } Fit;
-
-static inline double
-log1pexp(double t)
-{
-	return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t));
-}
 
 static inline double
 sigmoid(double t)
@@ -339,19 +336,21 @@ sigmoid(double t)
 	}
 }
 
-/* Standardized rows start..start+b-1 into f->a (b x p), ones in column d. */
+/*
+ * Standardized rows start..start+b-1 of the pass (physical rows times the
+ * stride) into f->a (b x p), ones in column d.
+ */
 static void
 fill_block(Fit *f, int64 start, int b)
 {
-	const double *x = f->s->x + (Size) start * f->d;
-
 	for (int i = 0; i < b; i++)
 	{
 		double	   *row = f->a + (Size) i * f->p;
+		const double *x = f->s->x + (Size) ((start + i) * f->stride) * f->d;
 
 		for (int j = 0; j < f->d; j++)
 		{
-			double		val = x[(Size) i * f->d + j];
+			double		val = x[j];
 
 			row[j] = isnan(val) ? 0.0 : (val - f->mean[j]) * f->inv_std[j];
 		}
@@ -362,38 +361,59 @@ fill_block(Fit *f, int64 start, int b)
 
 /*
  * Penalized objective at w; its gradient into g and Hessian (upper triangle,
- * row-major) into h.
+ * row-major) into h.  With sl, also every row's linear predictor and label
+ * (for the training AUC) and the unweighted log-loss sum into *logloss, so
+ * the pass that finds convergence doubles as the evaluation pass.
  */
 static double
-logreg_pass(Fit *f, const double *w, double *g, double *h)
+logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *logloss)
 {
 	const LogregState *s = f->s;
 	int			p = f->p;
-	double		obj = 0;
+	double		obj = 0,
+				ll = 0;
 
 	memset(g, 0, sizeof(double) * p);
 	memset(h, 0, sizeof(double) * p * p);
-	for (int64 start = 0; start < s->n; start += LOGREG_BLOCK)
+	for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
 	{
-		int			b = (int) Min((int64) LOGREG_BLOCK, s->n - start);
+		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
 
 		CHECK_FOR_INTERRUPTS();
 		fill_block(f, start, b);
 		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
 		for (int i = 0; i < b; i++)
 		{
-			bool		y = s->y[start + i];
+			bool		y = s->y[(start + i) * f->stride];
 			double		sw = y ? f->w_pos : f->w_neg;
 			double		e = f->eta[i];
-			double		prob = sigmoid(e);
+			/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
+			double		q = exp(-fabs(e));
+			double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
+			/* loss = log(1 + exp(e)) - y e */
+			double		loss = Max(e, 0.0) + log1p(q) - (y ? e : 0.0);
+			double		sv;
 
-			obj += sw * (y ? log1pexp(-e) : log1pexp(e));
+			ll += loss;
+			obj += sw * loss;
 			f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
-			f->v[i] = sqrt(sw * prob * (1.0 - prob));
+			sv = sqrt(sw * prob * (1.0 - prob));
+			f->v[i] = sv;
+			if (sl)
+			{
+				sl[start + i].score = e;
+				sl[start + i].label = y;
+			}
 		}
 		cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
 		for (int i = 0; i < b; i++)
-			cblas_dscal(p, f->v[i], f->a + (Size) i * p, 1);
+		{
+			double	   *row = f->a + (Size) i * p;
+			double		sv = f->v[i];
+
+			for (int j = 0; j < p; j++)
+				row[j] *= sv;
+		}
 		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
 	}
 	for (int j = 0; j < f->d; j++)
@@ -404,6 +424,8 @@ logreg_pass(Fit *f, const double *w, double *g, double *h)
 		if (f->constant[j] && f->lambda == 0)
 			h[(Size) j * p + j] += 1.0;	/* its column is zero: keep H definite */
 	}
+	if (logloss)
+		*logloss = ll;
 	return obj;
 }
 
@@ -411,6 +433,125 @@ static double
 norm2(const double *v, int n)
 {
 	return cblas_dnrm2(n, v, 1);
+}
+
+typedef struct NewtonWork
+{
+	double	   *w,
+			   *wn,
+			   *g,
+			   *gn,
+			   *h,
+			   *hn,
+			   *hc,
+			   *step;
+	ScoredLabel *sl;			/* NULL, or where passes store scores */
+	bool		sl_current;		/* sl holds the scores at w */
+	double		logloss;
+	int			iter;
+	double		gnorm;
+} NewtonWork;
+
+/*
+ * Newton iterations from nw->w until ||gradient|| <= tol_abs or max_iter;
+ * true if converged.  The result is in nw->w.
+ */
+static bool
+newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
+{
+	int			p = f->p;
+	double	   *w = nw->w,
+			   *wn = nw->wn,
+			   *g = nw->g,
+			   *gn = nw->gn,
+			   *h = nw->h,
+			   *hn = nw->hn,
+			   *hc = nw->hc,
+			   *step = nw->step;
+	double		obj,
+				gnorm = 0,
+				logloss = 0,
+				lln = 0;
+	int			iter = 0;
+	bool		converged = false;
+
+	obj = logreg_pass(f, w, g, h, nw->sl, &logloss);
+	nw->sl_current = true;
+	for (;;)
+	{
+		double		slope,
+					t = 1.0,
+					objn = 0;
+		bool		accepted = false;
+
+		gnorm = norm2(g, p);
+		if (gnorm <= tol_abs)
+		{
+			converged = true;
+			break;
+		}
+		if (iter >= max_iter)
+			break;
+		memcpy(hc, h, sizeof(double) * p * p);
+		for (int j = 0; j < p; j++)
+			step[j] = -g[j];
+		if (!blas_cholesky_solve(hc, step, p))
+		{
+			/* singular (no penalty, collinear features): a tiny ridge */
+			double		maxdiag = 0;
+
+			for (int j = 0; j < p; j++)
+				maxdiag = Max(maxdiag, h[(Size) j * p + j]);
+			memcpy(hc, h, sizeof(double) * p * p);
+			for (int j = 0; j < p; j++)
+			{
+				hc[(Size) j * p + j] += 1e-10 * Max(maxdiag, 1.0);
+				step[j] = -g[j];
+			}
+			if (!blas_cholesky_solve(hc, step, p))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("logreg Hessian is not positive definite"),
+						 errhint("Use a positive \"lambda\".")));
+		}
+		slope = cblas_ddot(p, g, 1, step, 1);
+		for (int ls = 0; ls < 40; ls++)
+		{
+			for (int j = 0; j < p; j++)
+				wn[j] = w[j] + t * step[j];
+			objn = logreg_pass(f, wn, gn, hn, nw->sl, &lln);
+			nw->sl_current = false;
+			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
+			{
+				accepted = true;
+				break;
+			}
+			t *= 0.5;
+		}
+		iter++;
+		if (!accepted)
+			break;				/* no decrease is representable: as good as it gets */
+		{
+			double	   *tmp;
+
+			tmp = w; w = wn; wn = tmp;
+			tmp = g; g = gn; gn = tmp;
+			tmp = h; h = hn; hn = tmp;
+		}
+		obj = objn;
+		logloss = lln;
+		nw->sl_current = true;
+	}
+	nw->w = w;
+	nw->wn = wn;
+	nw->g = g;
+	nw->gn = gn;
+	nw->h = h;
+	nw->hn = hn;
+	nw->logloss = logloss;
+	nw->iter = iter;
+	nw->gnorm = gnorm;
+	return converged;
 }
 
 PG_FUNCTION_INFO_V1(train_logreg_finalfn);
@@ -430,14 +571,15 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 			   *wn,
 			   *gn,
 			   *hn;
-	double		obj,
-				wsum,
+	double		wsum,
 				gnorm;
 	int			iter = 0;
 	bool		converged = false;
 	int			n_constant = 0;
 	ScoredLabel *sl;
-	double		logloss = 0;
+	double		logloss = 0,
+				lambda;
+	NewtonWork	nw;
 	ByteWriter	out;
 
 	if (s == NULL || s->n == 0)
@@ -459,7 +601,10 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	f.s = s;
 	f.d = d;
 	f.p = p;
-	f.lambda = s->lambda >= 0 ? s->lambda : 1e-4 * n;
+	lambda = s->lambda >= 0 ? s->lambda : 1e-4 * n;
+	f.lambda = lambda;
+	f.stride = 1;
+	f.rows = n;
 	if (s->cw_mode == CW_BALANCED)
 	{
 		f.w_pos = (double) n / (2.0 * s->npos);
@@ -531,93 +676,47 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	/* start from the intercept-only fit: the log-odds of the weighted classes */
 	if (s->intercept)
 		w[d] = log(f.w_pos * s->npos / (f.w_neg * (n - s->npos)));
-	obj = logreg_pass(&f, w, g, h);
-	for (;;)
+	nw.w = w;
+	nw.wn = wn;
+	nw.g = g;
+	nw.gn = gn;
+	nw.h = h;
+	nw.hn = hn;
+	nw.hc = hc;
+	nw.step = step;
+	nw.sl = NULL;
+
+	/*
+	 * Warm start on a strided subsample of LOGREG_WARM_ROWS rows (lambda
+	 * scaled with it) to a loose tolerance: Newton then needs only two or
+	 * three passes over all rows.
+	 */
+	if (n >= 4 * LOGREG_WARM_ROWS)
 	{
-		double		slope,
-					t = 1.0,
-					objn = 0;
-		bool		accepted = false;
-
-		gnorm = norm2(g, p);
-		if (gnorm <= s->tol * wsum)
-		{
-			converged = true;
-			break;
-		}
-		if (iter >= s->max_iter)
-			break;
-		memcpy(hc, h, sizeof(double) * p * p);
-		for (int j = 0; j < p; j++)
-			step[j] = -g[j];
-		if (!blas_cholesky_solve(hc, step, p))
-		{
-			/* singular (no penalty, collinear features): a tiny ridge */
-			double		maxdiag = 0;
-
-			for (int j = 0; j < p; j++)
-				maxdiag = Max(maxdiag, h[(Size) j * p + j]);
-			memcpy(hc, h, sizeof(double) * p * p);
-			for (int j = 0; j < p; j++)
-			{
-				hc[(Size) j * p + j] += 1e-10 * Max(maxdiag, 1.0);
-				step[j] = -g[j];
-			}
-			if (!blas_cholesky_solve(hc, step, p))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("logreg Hessian is not positive definite"),
-						 errhint("Use a positive \"lambda\".")));
-		}
-		slope = cblas_ddot(p, g, 1, step, 1);
-		for (int ls = 0; ls < 40; ls++)
-		{
-			for (int j = 0; j < p; j++)
-				wn[j] = w[j] + t * step[j];
-			objn = logreg_pass(&f, wn, gn, hn);
-			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
-			{
-				accepted = true;
-				break;
-			}
-			t *= 0.5;
-		}
-		iter++;
-		if (!accepted)
-			break;				/* no decrease is representable: as good as it gets */
-		{
-			double	   *tmp;
-
-			tmp = w; w = wn; wn = tmp;
-			tmp = g; g = gn; gn = tmp;
-			tmp = h; h = hn; hn = tmp;
-		}
-		obj = objn;
+		f.stride = n / LOGREG_WARM_ROWS;
+		f.rows = (n + f.stride - 1) / f.stride;
+		f.lambda = lambda / f.stride;
+		newton(&f, &nw, 1e-4 * wsum / f.stride, 20);
 	}
+	f.stride = 1;
+	f.rows = n;
+	f.lambda = lambda;
+	nw.sl = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ScoredLabel) * n);
+	converged = newton(&f, &nw, s->tol * wsum, s->max_iter);
+	w = nw.w;
+	sl = nw.sl;
+	logloss = nw.logloss;
+	iter = nw.iter;
+	gnorm = nw.gnorm;
 	if (!converged)
 		ereport(WARNING,
 				(errmsg("train_logreg did not converge in %d iterations", iter),
 				 errdetail("The gradient norm is %g, the tolerance %g.", gnorm, s->tol * wsum),
 				 errhint("Raise \"max_iter\" or \"lambda\".")));
 
-	/* training log-loss (unweighted mean) and AUC */
-	sl = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ScoredLabel) * n);
-	for (int64 start = 0; start < n; start += LOGREG_BLOCK)
-	{
-		int			b = (int) Min((int64) LOGREG_BLOCK, n - start);
-
-		CHECK_FOR_INTERRUPTS();
-		fill_block(&f, start, b);
-		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f.a, p, w, 1, 0.0, f.eta, 1);
-		for (int i = 0; i < b; i++)
-		{
-			bool		y = s->y[start + i];
-
-			logloss += y ? log1pexp(-f.eta[i]) : log1pexp(f.eta[i]);
-			sl[start + i].score = f.eta[i];
-			sl[start + i].label = y;
-		}
-	}
+	/* training log-loss (unweighted mean) and AUC, from the pass at w */
+	if (!nw.sl_current)
+		logreg_pass(&f, w, nw.gn, nw.hn, sl, &logloss);
 	fraud_sort_scores(sl, n);
 
 	writer_init(&out, 256 + 24 * d);
