@@ -6,6 +6,9 @@
  * of LOGREG_BLOCK, building the gradient with dgemv and the (p x p) Hessian
  * X' W X with dsyrk (p = features + intercept), then one Cholesky solve, with
  * Armijo backtracking.  It stops when ||gradient||_2 <= tol * sum of weights.
+ * Above LOGREG_NEWTON_MAX_D features L-BFGS replaces Newton (no Hessian).
+ * From 4 * LOGREG_WARM_ROWS rows on, both start from a solve on a strided
+ * subsample, so that only two or three passes over all rows remain.
  *
  * Newton needs several passes, so the training state keeps the rows: a flat
  * row-major double array (huge allocation, 8 d + 1 bytes per row) and one
@@ -41,6 +44,16 @@ typedef enum ClassWeightMode
 	CW_GIVEN = 2
 } ClassWeightMode;
 
+typedef enum LogregSolver
+{
+	SOLVER_AUTO = 0,
+	SOLVER_NEWTON = 1,
+	SOLVER_LBFGS = 2
+} LogregSolver;
+
+/* auto: Newton up to this many features, L-BFGS above */
+#define LOGREG_NEWTON_MAX_D 500
+
 typedef struct LogregState
 {
 	int32		d;				/* feature count, 0 until the first row */
@@ -56,8 +69,9 @@ typedef struct LogregState
 				w_pos;
 	bool		intercept;
 	bool		impute_mean;
-	int32		max_iter;
+	int32		max_iter;		/* 0: 100 for Newton, 1000 for L-BFGS */
 	double		tol;
+	int32		solver;
 } LogregState;
 
 typedef struct LogregModel
@@ -76,6 +90,7 @@ typedef struct LogregModel
 	double		train_auc;
 	double		grad_norm;
 	int32		n_constant;
+	bool		lbfgs;			/* solved by L-BFGS, not Newton */
 	double	   *mean;
 	double	   *std;			/* 0 for a constant feature */
 	double	   *coef;			/* on standardized features */
@@ -84,9 +99,10 @@ typedef struct LogregModel
 } LogregModel;
 
 static const char *const logreg_options[] = {
-	"lambda", "class_weight", "fit_intercept", "max_iter", "tol", "impute", NULL
+	"lambda", "class_weight", "fit_intercept", "max_iter", "tol", "impute", "solver", NULL
 };
 static const char *const impute_choices[] = {"error", "mean", NULL};
+static const char *const solver_choices[] = {"auto", "newton", "lbfgs", NULL};
 
 /* State */
 
@@ -130,6 +146,7 @@ logreg_write(const void *data, ByteWriter *w)
 	write_u8(w, s->impute_mean);
 	write_i32(w, s->max_iter);
 	write_f64(w, s->tol);
+	write_i32(w, s->solver);
 	write_i64(w, s->npos);
 	write_i64(w, s->n);
 	write_f64_array(w, s->x, (Size) s->n * s->d);
@@ -151,10 +168,12 @@ logreg_read(ByteReader *r)
 	s->impute_mean = read_u8(r) != 0;
 	s->max_iter = read_i32(r);
 	s->tol = read_f64(r);
+	s->solver = read_i32(r);
 	s->npos = read_i64(r);
 	if (s->d < 0 || s->d > FRAUD_MAX_FEATURES || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
 		!(s->w_neg > 0) || !(s->w_pos > 0) || !isfinite(s->w_neg) || !isfinite(s->w_pos) ||
-		s->max_iter < 1 || !(s->tol > 0) || isnan(s->lambda))
+		s->max_iter < 0 || !(s->tol > 0) || isnan(s->lambda) ||
+		s->solver < SOLVER_AUTO || s->solver > SOLVER_LBFGS)
 		reader_corrupt(r, "The logreg state holds impossible values");
 	n = read_count(r, PG_INT64_MAX / 2, (Size) s->d * sizeof(double) + 1);
 	if ((s->d == 0 && n != 0) || s->npos < 0 || s->npos > n)
@@ -281,7 +300,13 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 		s->lambda = options_double(opts, "lambda", -1, 0, 1e12);	/* -1: 1e-4 n */
 		read_class_weight(opts, s);
 		s->intercept = options_bool(opts, "fit_intercept", true);
-		s->max_iter = options_int(opts, "max_iter", 100, 1, 10000);
+		s->max_iter = options_int(opts, "max_iter", 0, 1, 100000);
+		{
+			const char *sv = options_choice(opts, "solver", "auto", solver_choices);
+
+			s->solver = strcmp(sv, "newton") == 0 ? SOLVER_NEWTON :
+				strcmp(sv, "lbfgs") == 0 ? SOLVER_LBFGS : SOLVER_AUTO;
+		}
 		s->tol = options_double(opts, "tol", 1e-8, 1e-15, 1);
 		s->impute_mean = strcmp(options_choice(opts, "impute", "error", impute_choices), "mean") == 0;
 		st->data = s;
@@ -374,7 +399,8 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, doub
 				ll = 0;
 
 	memset(g, 0, sizeof(double) * p);
-	memset(h, 0, sizeof(double) * p * p);
+	if (h)
+		memset(h, 0, sizeof(double) * p * p);
 	for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
 	{
 		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
@@ -406,6 +432,8 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, doub
 			}
 		}
 		cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
+		if (h == NULL)
+			continue;
 		for (int i = 0; i < b; i++)
 		{
 			double	   *row = f->a + (Size) i * p;
@@ -420,6 +448,8 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, doub
 	{
 		obj += 0.5 * f->lambda * w[j] * w[j];
 		g[j] += f->lambda * w[j];
+		if (h == NULL)
+			continue;
 		h[(Size) j * p + j] += f->lambda;
 		if (f->constant[j] && f->lambda == 0)
 			h[(Size) j * p + j] += 1.0;	/* its column is zero: keep H definite */
@@ -554,6 +584,143 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 	return converged;
 }
 
+#define LBFGS_MEMORY 10
+
+/*
+ * L-BFGS (Nocedal 1980; two-loop recursion, 10 pairs) with Armijo
+ * backtracking, for many features, where the p x p Hessian would be too
+ * large or too slow: one pass per iteration computes objective and gradient
+ * only.  Same stopping rule as newton(); the result is in nw->w.
+ */
+static bool
+lbfgs(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
+{
+	int			p = f->p;
+	double	   *w = nw->w,
+			   *wn = nw->wn,
+			   *g = nw->g,
+			   *gn = nw->gn,
+			   *dir = nw->step;
+	double	   *sv = palloc(sizeof(double) * LBFGS_MEMORY * p);
+	double	   *yv = palloc(sizeof(double) * LBFGS_MEMORY * p);
+	double		rho[LBFGS_MEMORY],
+				alpha[LBFGS_MEMORY];
+	int			stored = 0,
+				newest = -1;
+	double		obj,
+				gnorm = 0,
+				logloss = 0,
+				lln = 0;
+	int			iter = 0;
+	bool		converged = false;
+
+	obj = logreg_pass(f, w, g, NULL, nw->sl, &logloss);
+	nw->sl_current = true;
+	for (;;)
+	{
+		double		slope,
+					t = 1.0,
+					objn = 0;
+		bool		accepted = false;
+
+		gnorm = norm2(g, p);
+		if (gnorm <= tol_abs)
+		{
+			converged = true;
+			break;
+		}
+		if (iter >= max_iter)
+			break;
+		/* two-loop recursion: dir = -H g */
+		for (int j = 0; j < p; j++)
+			dir[j] = -g[j];
+		for (int k = 0; k < stored; k++)
+		{
+			int			i = (newest - k + LBFGS_MEMORY) % LBFGS_MEMORY;
+
+			alpha[i] = rho[i] * cblas_ddot(p, sv + (Size) i * p, 1, dir, 1);
+			cblas_daxpy(p, -alpha[i], yv + (Size) i * p, 1, dir, 1);
+		}
+		if (stored > 0)
+		{
+			const double *ys = yv + (Size) newest * p;
+			double		gamma = cblas_ddot(p, sv + (Size) newest * p, 1, ys, 1) / cblas_ddot(p, ys, 1, ys, 1);
+
+			cblas_dscal(p, gamma, dir, 1);
+		}
+		else
+			cblas_dscal(p, 1.0 / Max(gnorm, 1e-300) * Min(1.0, gnorm), dir, 1);
+		for (int k = stored - 1; k >= 0; k--)
+		{
+			int			i = (newest - k + LBFGS_MEMORY) % LBFGS_MEMORY;
+			double		beta = rho[i] * cblas_ddot(p, yv + (Size) i * p, 1, dir, 1);
+
+			cblas_daxpy(p, alpha[i] - beta, sv + (Size) i * p, 1, dir, 1);
+		}
+		slope = cblas_ddot(p, g, 1, dir, 1);
+		if (!(slope < 0))
+		{
+			/* not a descent direction: restart from steepest descent */
+			stored = 0;
+			for (int j = 0; j < p; j++)
+				dir[j] = -g[j] / Max(gnorm, 1e-300);
+			slope = cblas_ddot(p, g, 1, dir, 1);
+		}
+		for (int ls = 0; ls < 40; ls++)
+		{
+			for (int j = 0; j < p; j++)
+				wn[j] = w[j] + t * dir[j];
+			objn = logreg_pass(f, wn, gn, NULL, nw->sl, &lln);
+			nw->sl_current = false;
+			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
+			{
+				accepted = true;
+				break;
+			}
+			t *= 0.5;
+		}
+		iter++;
+		if (!accepted)
+			break;
+		/* the new pair s = wn - w, y = gn - g, kept if curvature is positive */
+		{
+			int			i = (newest + 1) % LBFGS_MEMORY;
+			double	   *si = sv + (Size) i * p;
+			double	   *yi = yv + (Size) i * p;
+			double		sy;
+			double	   *tmp;
+
+			for (int j = 0; j < p; j++)
+			{
+				si[j] = wn[j] - w[j];
+				yi[j] = gn[j] - g[j];
+			}
+			sy = cblas_ddot(p, si, 1, yi, 1);
+			if (sy > 1e-12 * cblas_ddot(p, yi, 1, yi, 1))
+			{
+				rho[i] = 1.0 / sy;
+				newest = i;
+				stored = Min(stored + 1, LBFGS_MEMORY);
+			}
+			tmp = w; w = wn; wn = tmp;
+			tmp = g; g = gn; gn = tmp;
+		}
+		obj = objn;
+		logloss = lln;
+		nw->sl_current = true;
+	}
+	nw->w = w;
+	nw->wn = wn;
+	nw->g = g;
+	nw->gn = gn;
+	nw->logloss = logloss;
+	nw->iter = iter;
+	nw->gnorm = gnorm;
+	pfree(sv);
+	pfree(yv);
+	return converged;
+}
+
 PG_FUNCTION_INFO_V1(train_logreg_finalfn);
 Datum
 train_logreg_finalfn(PG_FUNCTION_ARGS)
@@ -580,6 +747,8 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	double		logloss = 0,
 				lambda;
 	NewtonWork	nw;
+	bool		use_lbfgs;
+	int			max_iter;
 	ByteWriter	out;
 
 	if (s == NULL || s->n == 0)
@@ -624,6 +793,9 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	f.constant = palloc0(sizeof(bool) * d);
 	{
 		int64	   *cnt = palloc0(sizeof(int64) * d);
+		StringInfoData constants;
+
+		initStringInfo(&constants);
 
 		for (int64 i = 0; i < n; i++)
 		{
@@ -652,12 +824,19 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 				sd = 0;
 				f.constant[j] = true;
 				n_constant++;
-				ereport(WARNING,
-						(errmsg("train_logreg feature %d is constant; its coefficient is 0", j + 1)));
+				if (n_constant <= 10)
+					appendStringInfo(&constants, "%s%d", n_constant > 1 ? ", " : "", j + 1);
 			}
 			f.std[j] = sd;
 			f.inv_std[j] = sd > 0 ? 1.0 / sd : 0.0;
 		}
+		if (n_constant == 1)
+			ereport(WARNING,
+					(errmsg("train_logreg feature %s is constant; its coefficient is 0", constants.data)));
+		else if (n_constant > 1)
+			ereport(WARNING,
+					(errmsg("train_logreg has %d constant features; their coefficients are 0", n_constant),
+					 errdetail("Constant features: %s%s.", constants.data, n_constant > 10 ? ", ..." : "")));
 	}
 
 	f.a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * LOGREG_BLOCK * p);
@@ -669,9 +848,15 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	g = palloc(sizeof(double) * p);
 	gn = palloc(sizeof(double) * p);
 	step = palloc(sizeof(double) * p);
-	h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
-	hn = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
-	hc = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+	use_lbfgs = s->solver == SOLVER_LBFGS || (s->solver == SOLVER_AUTO && d > LOGREG_NEWTON_MAX_D);
+	if (use_lbfgs)
+		h = hn = hc = NULL;
+	else
+	{
+		h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+		hn = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+		hc = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+	}
 
 	/* start from the intercept-only fit: the log-odds of the weighted classes */
 	if (s->intercept)
@@ -696,13 +881,20 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 		f.stride = n / LOGREG_WARM_ROWS;
 		f.rows = (n + f.stride - 1) / f.stride;
 		f.lambda = lambda / f.stride;
-		newton(&f, &nw, 1e-4 * wsum / f.stride, 20);
+		if (use_lbfgs)
+			lbfgs(&f, &nw, 1e-4 * wsum / f.stride, 200);
+		else
+			newton(&f, &nw, 1e-4 * wsum / f.stride, 20);
 	}
 	f.stride = 1;
 	f.rows = n;
 	f.lambda = lambda;
 	nw.sl = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ScoredLabel) * n);
-	converged = newton(&f, &nw, s->tol * wsum, s->max_iter);
+	max_iter = s->max_iter > 0 ? s->max_iter : (use_lbfgs ? 1000 : 100);
+	if (use_lbfgs)
+		converged = lbfgs(&f, &nw, s->tol * wsum, max_iter);
+	else
+		converged = newton(&f, &nw, s->tol * wsum, max_iter);
 	w = nw.w;
 	sl = nw.sl;
 	logloss = nw.logloss;
@@ -716,7 +908,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 
 	/* training log-loss (unweighted mean) and AUC, from the pass at w */
 	if (!nw.sl_current)
-		logreg_pass(&f, w, nw.gn, nw.hn, sl, &logloss);
+		logreg_pass(&f, w, nw.gn, NULL, sl, &logloss);
 	fraud_sort_scores(sl, n);
 
 	writer_init(&out, 256 + 24 * d);
@@ -734,6 +926,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	write_f64(&out, fraud_roc_auc_sorted(sl, n));
 	write_f64(&out, gnorm);
 	write_i32(&out, n_constant);
+	write_u8(&out, use_lbfgs);
 	write_f64_array(&out, f.mean, d);
 	write_f64_array(&out, f.std, d);
 	write_f64_array(&out, w, d);
@@ -765,6 +958,7 @@ logreg_decode(ByteReader *r)
 	m->train_auc = read_f64(r);
 	m->grad_norm = read_f64(r);
 	m->n_constant = read_i32(r);
+	m->lbfgs = read_u8(r) != 0;
 	m->mean = read_f64_array(r, m->d);
 	m->std = read_f64_array(r, m->d);
 	m->coef = read_f64_array(r, m->d);
@@ -818,6 +1012,7 @@ logreg_describe(const void *decoded, StringInfo buf)
 	json_append_array(buf, "class_weight", cw, 2);
 	appendStringInfo(buf, ",\"fit_intercept\":%s", m->intercept ? "true" : "false");
 	json_append_text(buf, "impute", m->impute_mean ? "mean" : "error");
+	json_append_text(buf, "solver", m->lbfgs ? "lbfgs" : "newton");
 	json_append_int(buf, "iterations", m->iterations);
 	appendStringInfo(buf, ",\"converged\":%s", m->converged ? "true" : "false");
 	json_append_double(buf, "gradient_norm", m->grad_norm);
