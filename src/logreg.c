@@ -53,6 +53,8 @@ typedef enum LogregSolver
 
 /* auto: Newton up to this many features, L-BFGS above */
 #define LOGREG_NEWTON_MAX_D 500
+/* explicit Newton: three p x p matrices of at most 3 x 128 MB */
+#define LOGREG_NEWTON_LIMIT_P 4096
 
 typedef struct LogregState
 {
@@ -849,6 +851,12 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	gn = palloc(sizeof(double) * p);
 	step = palloc(sizeof(double) * p);
 	use_lbfgs = s->solver == SOLVER_LBFGS || (s->solver == SOLVER_AUTO && d > LOGREG_NEWTON_MAX_D);
+	if (!use_lbfgs && p > LOGREG_NEWTON_LIMIT_P)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solver \"newton\" supports at most %d features, not %d",
+						LOGREG_NEWTON_LIMIT_P - 1, d),
+				 errhint("Use {\"solver\": \"lbfgs\"} or \"auto\".")));
 	if (use_lbfgs)
 		h = hn = hc = NULL;
 	else

@@ -2,7 +2,7 @@
 -- input, determinism, parallel plans.  Tables: test/fixtures/fraud.sql.
 -- Expected scikit-learn figures: /usr/bin/python3 test/fraud_expected.py
 BEGIN;
-SELECT plan(68);
+SELECT plan(69);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -154,6 +154,8 @@ SELECT throws_ok($$SELECT ecomml.train_logreg('{1}'::float8[], true, '{"lambda":
     '22023', 'option "lambda" is out of range: -1', 'negative lambda');
 SELECT throws_ok($$SELECT ecomml.train_logreg('{1}'::float8[], true, '{"class_weight": "even"}')$$,
     '22023', 'invalid value for option "class_weight"', 'bad class_weight');
+SELECT throws_ok($$SELECT ecomml.train_logreg(array_fill(g::float8, ARRAY[5000]), g % 2 = 0, '{"solver": "newton"}') FROM generate_series(1, 2) g$$,
+    '54000', 'solver "newton" supports at most 4095 features, not 5000', 'explicit Newton on too many features');
 SELECT throws_ok($$SELECT ecomml.train_logreg('{1}'::float8[], true, '{"solver": "sgd"}')$$,
     '22023', 'invalid value for option "solver"', 'bad solver');
 SELECT throws_ok($$SELECT ecomml.train_logreg('{1}'::float8[], true, '{"impute": "zero"}')$$,
