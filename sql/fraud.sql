@@ -25,6 +25,11 @@ FROM tx;
 SELECT round(ecomml.score(ecomml.train_logreg(x, fraud, '{"impute": "mean"}'), '{NULL, 1, 0}')::numeric, 3) AS imputed
 FROM tx;
 
+-- constant features: kept with coefficient 0, one warning
+SELECT ecomml.model_info(ecomml.train_logreg(x || ARRAY[1.0, 2.0]::float8[], fraud))->>'constant_features' AS constant_features
+FROM tx;
+SELECT ecomml.model_info(ecomml.train_logreg(x, fraud, '{"solver": "lbfgs", "lambda": 1}'))->>'solver' AS solver FROM tx;
+
 -- unsupervised
 CREATE TEMP TABLE iso AS SELECT ecomml.train_iforest(x, '{"trees": 50, "seed": 1}') AS m FROM tx;
 SELECT info->>'kind' AS kind, info->>'trees' AS trees, info->>'rows_per_tree' AS rows_per_tree,

@@ -100,19 +100,18 @@ fraud_read_features(ArrayType *arr, int expected_d, bool allow_null, double *buf
 
 /* Sorting and the two curve metrics */
 
-static int
-cmp_score_desc(const void *a, const void *b)
-{
-	double		x = ((const ScoredLabel *) a)->score;
-	double		y = ((const ScoredLabel *) b)->score;
-
-	return x > y ? -1 : (x < y ? 1 : 0);
-}
+/* a qsort specialized for ScoredLabel by score descending (no callback) */
+#define ST_SORT sort_scores_desc
+#define ST_ELEMENT_TYPE ScoredLabel
+#define ST_COMPARE(a, b) ((a)->score > (b)->score ? -1 : ((a)->score < (b)->score ? 1 : 0))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 void
 fraud_sort_scores(ScoredLabel *v, int64 n)
 {
-	qsort(v, n, sizeof(ScoredLabel), cmp_score_desc);
+	sort_scores_desc(v, n);
 }
 
 /*

@@ -28,7 +28,7 @@ CREATE AGGREGATE ecomml.train_logreg(features float8[], label boolean, options j
 COMMENT ON AGGREGATE ecomml.train_logreg(float8[], boolean) IS
     'train an L2-penalized logistic regression (Newton/IRLS on standardized features)';
 COMMENT ON AGGREGATE ecomml.train_logreg(float8[], boolean, jsonb) IS
-    'train an L2-penalized logistic regression; options lambda, class_weight, fit_intercept, max_iter, tol, impute';
+    'train an L2-penalized logistic regression; options lambda, class_weight, fit_intercept, solver, max_iter, tol, impute';
 
 CREATE FUNCTION ecomml.train_iforest_transfn(ecomml.agg_state, float8[])
 RETURNS ecomml.agg_state

@@ -6,6 +6,9 @@
  * of LOGREG_BLOCK, building the gradient with dgemv and the (p x p) Hessian
  * X' W X with dsyrk (p = features + intercept), then one Cholesky solve, with
  * Armijo backtracking.  It stops when ||gradient||_2 <= tol * sum of weights.
+ * Above LOGREG_NEWTON_MAX_D features L-BFGS replaces Newton (no Hessian).
+ * From 4 * LOGREG_WARM_ROWS rows on, both start from a solve on a strided
+ * subsample, so that only two or three passes over all rows remain.
  *
  * Newton needs several passes, so the training state keeps the rows: a flat
  * row-major double array (huge allocation, 8 d + 1 bytes per row) and one
@@ -31,6 +34,7 @@
 #include "options.h"
 
 #define LOGREG_BLOCK 512
+#define LOGREG_WARM_ROWS 25000
 
 typedef enum ClassWeightMode
 {
@@ -38,6 +42,18 @@ typedef enum ClassWeightMode
 	CW_BALANCED = 1,
 	CW_GIVEN = 2
 } ClassWeightMode;
+
+typedef enum LogregSolver
+{
+	SOLVER_AUTO = 0,
+	SOLVER_NEWTON = 1,
+	SOLVER_LBFGS = 2
+} LogregSolver;
+
+/* auto: Newton up to this many features, L-BFGS above */
+#define LOGREG_NEWTON_MAX_D 500
+/* explicit Newton: three p x p matrices of at most 3 x 128 MB */
+#define LOGREG_NEWTON_LIMIT_P 4096
 
 typedef struct LogregState
 {
@@ -54,8 +70,9 @@ typedef struct LogregState
 				w_pos;
 	bool		intercept;
 	bool		impute_mean;
-	int32		max_iter;
+	int32		max_iter;		/* 0: 100 for Newton, 1000 for L-BFGS */
 	double		tol;
+	int32		solver;
 } LogregState;
 
 typedef struct LogregModel
@@ -74,6 +91,7 @@ typedef struct LogregModel
 	double		train_auc;
 	double		grad_norm;
 	int32		n_constant;
+	bool		lbfgs;			/* solved by L-BFGS, not Newton */
 	double	   *mean;
 	double	   *std;			/* 0 for a constant feature */
 	double	   *coef;			/* on standardized features */
@@ -82,9 +100,10 @@ typedef struct LogregModel
 } LogregModel;
 
 static const char *const logreg_options[] = {
-	"lambda", "class_weight", "fit_intercept", "max_iter", "tol", "impute", NULL
+	"lambda", "class_weight", "fit_intercept", "max_iter", "tol", "impute", "solver", NULL
 };
 static const char *const impute_choices[] = {"error", "mean", NULL};
+static const char *const solver_choices[] = {"auto", "newton", "lbfgs", NULL};
 
 /* State */
 
@@ -128,6 +147,7 @@ logreg_write(const void *data, ByteWriter *w)
 	write_u8(w, s->impute_mean);
 	write_i32(w, s->max_iter);
 	write_f64(w, s->tol);
+	write_i32(w, s->solver);
 	write_i64(w, s->npos);
 	write_i64(w, s->n);
 	write_f64_array(w, s->x, (Size) s->n * s->d);
@@ -149,10 +169,12 @@ logreg_read(ByteReader *r)
 	s->impute_mean = read_u8(r) != 0;
 	s->max_iter = read_i32(r);
 	s->tol = read_f64(r);
+	s->solver = read_i32(r);
 	s->npos = read_i64(r);
 	if (s->d < 0 || s->d > FRAUD_MAX_FEATURES || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
 		!(s->w_neg > 0) || !(s->w_pos > 0) || !isfinite(s->w_neg) || !isfinite(s->w_pos) ||
-		s->max_iter < 1 || !(s->tol > 0) || isnan(s->lambda))
+		s->max_iter < 0 || !(s->tol > 0) || isnan(s->lambda) ||
+		s->solver < SOLVER_AUTO || s->solver > SOLVER_LBFGS)
 		reader_corrupt(r, "The logreg state holds impossible values");
 	n = read_count(r, PG_INT64_MAX / 2, (Size) s->d * sizeof(double) + 1);
 	if ((s->d == 0 && n != 0) || s->npos < 0 || s->npos > n)
@@ -279,7 +301,13 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 		s->lambda = options_double(opts, "lambda", -1, 0, 1e12);	/* -1: 1e-4 n */
 		read_class_weight(opts, s);
 		s->intercept = options_bool(opts, "fit_intercept", true);
-		s->max_iter = options_int(opts, "max_iter", 100, 1, 10000);
+		s->max_iter = options_int(opts, "max_iter", 0, 1, 100000);
+		{
+			const char *sv = options_choice(opts, "solver", "auto", solver_choices);
+
+			s->solver = strcmp(sv, "newton") == 0 ? SOLVER_NEWTON :
+				strcmp(sv, "lbfgs") == 0 ? SOLVER_LBFGS : SOLVER_AUTO;
+		}
 		s->tol = options_double(opts, "tol", 1e-8, 1e-15, 1);
 		s->impute_mean = strcmp(options_choice(opts, "impute", "error", impute_choices), "mean") == 0;
 		st->data = s;
@@ -312,18 +340,14 @@ typedef struct Fit
 	double	   *std;
 	double	   *inv_std;
 	bool	   *constant;
+	int64		stride;			/* 1, or every stride-th row for the warm start */
+	int64		rows;			/* rows a pass visits: ceil(n / stride) */
 	/* block buffers */
 	double	   *a;
 	double	   *eta;
 	double	   *r;
 	double	   *v;
 } Fit;
-
-static inline double
-log1pexp(double t)
-{
-	return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t));
-}
 
 static inline double
 sigmoid(double t)
@@ -338,19 +362,21 @@ sigmoid(double t)
 	}
 }
 
-/* Standardized rows start..start+b-1 into f->a (b x p), ones in column d. */
+/*
+ * Standardized rows start..start+b-1 of the pass (physical rows times the
+ * stride) into f->a (b x p), ones in column d.
+ */
 static void
 fill_block(Fit *f, int64 start, int b)
 {
-	const double *x = f->s->x + (Size) start * f->d;
-
 	for (int i = 0; i < b; i++)
 	{
 		double	   *row = f->a + (Size) i * f->p;
+		const double *x = f->s->x + (Size) ((start + i) * f->stride) * f->d;
 
 		for (int j = 0; j < f->d; j++)
 		{
-			double		val = x[(Size) i * f->d + j];
+			double		val = x[j];
 
 			row[j] = isnan(val) ? 0.0 : (val - f->mean[j]) * f->inv_std[j];
 		}
@@ -361,48 +387,76 @@ fill_block(Fit *f, int64 start, int b)
 
 /*
  * Penalized objective at w; its gradient into g and Hessian (upper triangle,
- * row-major) into h.
+ * row-major) into h.  With sl, also every row's linear predictor and label
+ * (for the training AUC) and the unweighted log-loss sum into *logloss, so
+ * the pass that finds convergence doubles as the evaluation pass.
  */
 static double
-logreg_pass(Fit *f, const double *w, double *g, double *h)
+logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *logloss)
 {
 	const LogregState *s = f->s;
 	int			p = f->p;
-	double		obj = 0;
+	double		obj = 0,
+				ll = 0;
 
 	memset(g, 0, sizeof(double) * p);
-	memset(h, 0, sizeof(double) * p * p);
-	for (int64 start = 0; start < s->n; start += LOGREG_BLOCK)
+	if (h)
+		memset(h, 0, sizeof(double) * p * p);
+	for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
 	{
-		int			b = (int) Min((int64) LOGREG_BLOCK, s->n - start);
+		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
 
 		CHECK_FOR_INTERRUPTS();
 		fill_block(f, start, b);
 		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
 		for (int i = 0; i < b; i++)
 		{
-			bool		y = s->y[start + i];
+			bool		y = s->y[(start + i) * f->stride];
 			double		sw = y ? f->w_pos : f->w_neg;
 			double		e = f->eta[i];
-			double		prob = sigmoid(e);
+			/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
+			double		q = exp(-fabs(e));
+			double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
+			/* loss = log(1 + exp(e)) - y e */
+			double		loss = Max(e, 0.0) + log1p(q) - (y ? e : 0.0);
+			double		sv;
 
-			obj += sw * (y ? log1pexp(-e) : log1pexp(e));
+			ll += loss;
+			obj += sw * loss;
 			f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
-			f->v[i] = sqrt(sw * prob * (1.0 - prob));
+			sv = sqrt(sw * prob * (1.0 - prob));
+			f->v[i] = sv;
+			if (sl)
+			{
+				sl[start + i].score = e;
+				sl[start + i].label = y;
+			}
 		}
 		cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
+		if (h == NULL)
+			continue;
 		for (int i = 0; i < b; i++)
-			cblas_dscal(p, f->v[i], f->a + (Size) i * p, 1);
+		{
+			double	   *row = f->a + (Size) i * p;
+			double		sv = f->v[i];
+
+			for (int j = 0; j < p; j++)
+				row[j] *= sv;
+		}
 		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
 	}
 	for (int j = 0; j < f->d; j++)
 	{
 		obj += 0.5 * f->lambda * w[j] * w[j];
 		g[j] += f->lambda * w[j];
+		if (h == NULL)
+			continue;
 		h[(Size) j * p + j] += f->lambda;
 		if (f->constant[j] && f->lambda == 0)
 			h[(Size) j * p + j] += 1.0;	/* its column is zero: keep H definite */
 	}
+	if (logloss)
+		*logloss = ll;
 	return obj;
 }
 
@@ -412,125 +466,48 @@ norm2(const double *v, int n)
 	return cblas_dnrm2(n, v, 1);
 }
 
-PG_FUNCTION_INFO_V1(train_logreg_finalfn);
-Datum
-train_logreg_finalfn(PG_FUNCTION_ARGS)
+typedef struct NewtonWork
 {
-	const LogregState *s = train_state_get_data(fcinfo, 0, &logreg_state_ops);
-	Fit			f;
-	int			d,
-				p;
-	int64		n;
 	double	   *w,
-			   *g,
-			   *h,
-			   *hc,
-			   *step,
 			   *wn,
+			   *g,
 			   *gn,
-			   *hn;
+			   *h,
+			   *hn,
+			   *hc,
+			   *step;
+	ScoredLabel *sl;			/* NULL, or where passes store scores */
+	bool		sl_current;		/* sl holds the scores at w */
+	double		logloss;
+	int			iter;
+	double		gnorm;
+} NewtonWork;
+
+/*
+ * Newton iterations from nw->w until ||gradient|| <= tol_abs or max_iter;
+ * true if converged.  The result is in nw->w.
+ */
+static bool
+newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
+{
+	int			p = f->p;
+	double	   *w = nw->w,
+			   *wn = nw->wn,
+			   *g = nw->g,
+			   *gn = nw->gn,
+			   *h = nw->h,
+			   *hn = nw->hn,
+			   *hc = nw->hc,
+			   *step = nw->step;
 	double		obj,
-				wsum,
-				gnorm;
+				gnorm = 0,
+				logloss = 0,
+				lln = 0;
 	int			iter = 0;
 	bool		converged = false;
-	int			n_constant = 0;
-	ScoredLabel *sl;
-	double		logloss = 0;
-	ByteWriter	out;
 
-	if (s == NULL || s->n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot train a logreg model on zero rows"),
-				 errdetail("Every feature array or label was NULL, or there were no rows.")));
-	if (s->npos == 0 || s->npos == s->n)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot train a logreg model on labels of one class"),
-				 errdetail("All " INT64_FORMAT " labeled rows are %s.", s->n,
-						   s->npos == 0 ? "false" : "true")));
-	blas_begin(0);
-	n = s->n;
-	d = s->d;
-	p = d + (s->intercept ? 1 : 0);
-	memset(&f, 0, sizeof(f));
-	f.s = s;
-	f.d = d;
-	f.p = p;
-	f.lambda = s->lambda >= 0 ? s->lambda : 1e-4 * n;
-	if (s->cw_mode == CW_BALANCED)
-	{
-		f.w_pos = (double) n / (2.0 * s->npos);
-		f.w_neg = (double) n / (2.0 * (n - s->npos));
-	}
-	else
-	{
-		f.w_pos = s->w_pos;
-		f.w_neg = s->w_neg;
-	}
-	wsum = f.w_pos * s->npos + f.w_neg * (n - s->npos);
-
-	/* standardization: mean and population std, NULLs (NaN) left out */
-	f.mean = palloc0(sizeof(double) * d);
-	f.std = palloc0(sizeof(double) * d);
-	f.inv_std = palloc0(sizeof(double) * d);
-	f.constant = palloc0(sizeof(bool) * d);
-	{
-		int64	   *cnt = palloc0(sizeof(int64) * d);
-
-		for (int64 i = 0; i < n; i++)
-		{
-			const double *row = s->x + (Size) i * d;
-
-			for (int j = 0; j < d; j++)
-				if (!isnan(row[j]))
-				{
-					double		delta;
-
-					cnt[j]++;
-					delta = row[j] - f.mean[j];
-					f.mean[j] += delta / cnt[j];
-					f.std[j] += delta * (row[j] - f.mean[j]);
-				}
-			if ((i & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
-		for (int j = 0; j < d; j++)
-		{
-			double		sd = cnt[j] > 0 ? sqrt(f.std[j] / cnt[j]) : 0.0;
-
-			/* constant up to rounding of the mean counts as constant */
-			if (!(sd > 1e-12 * Max(1.0, fabs(f.mean[j]))))
-			{
-				sd = 0;
-				f.constant[j] = true;
-				n_constant++;
-				ereport(WARNING,
-						(errmsg("train_logreg feature %d is constant; its coefficient is 0", j + 1)));
-			}
-			f.std[j] = sd;
-			f.inv_std[j] = sd > 0 ? 1.0 / sd : 0.0;
-		}
-	}
-
-	f.a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * LOGREG_BLOCK * p);
-	f.eta = palloc(sizeof(double) * LOGREG_BLOCK);
-	f.r = palloc(sizeof(double) * LOGREG_BLOCK);
-	f.v = palloc(sizeof(double) * LOGREG_BLOCK);
-	w = palloc0(sizeof(double) * p);
-	wn = palloc0(sizeof(double) * p);
-	g = palloc(sizeof(double) * p);
-	gn = palloc(sizeof(double) * p);
-	step = palloc(sizeof(double) * p);
-	h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
-	hn = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
-	hc = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
-
-	/* start from the intercept-only fit: the log-odds of the weighted classes */
-	if (s->intercept)
-		w[d] = log(f.w_pos * s->npos / (f.w_neg * (n - s->npos)));
-	obj = logreg_pass(&f, w, g, h);
+	obj = logreg_pass(f, w, g, h, nw->sl, &logloss);
+	nw->sl_current = true;
 	for (;;)
 	{
 		double		slope,
@@ -539,12 +516,12 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 		bool		accepted = false;
 
 		gnorm = norm2(g, p);
-		if (gnorm <= s->tol * wsum)
+		if (gnorm <= tol_abs)
 		{
 			converged = true;
 			break;
 		}
-		if (iter >= s->max_iter)
+		if (iter >= max_iter)
 			break;
 		memcpy(hc, h, sizeof(double) * p * p);
 		for (int j = 0; j < p; j++)
@@ -573,7 +550,8 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 		{
 			for (int j = 0; j < p; j++)
 				wn[j] = w[j] + t * step[j];
-			objn = logreg_pass(&f, wn, gn, hn);
+			objn = logreg_pass(f, wn, gn, hn, nw->sl, &lln);
+			nw->sl_current = false;
 			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
 			{
 				accepted = true;
@@ -592,31 +570,352 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 			tmp = h; h = hn; hn = tmp;
 		}
 		obj = objn;
+		logloss = lln;
+		nw->sl_current = true;
 	}
+	nw->w = w;
+	nw->wn = wn;
+	nw->g = g;
+	nw->gn = gn;
+	nw->h = h;
+	nw->hn = hn;
+	nw->logloss = logloss;
+	nw->iter = iter;
+	nw->gnorm = gnorm;
+	return converged;
+}
+
+#define LBFGS_MEMORY 10
+
+/*
+ * L-BFGS (Nocedal 1980; two-loop recursion, 10 pairs) with Armijo
+ * backtracking, for many features, where the p x p Hessian would be too
+ * large or too slow: one pass per iteration computes objective and gradient
+ * only.  Same stopping rule as newton(); the result is in nw->w.
+ */
+static bool
+lbfgs(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
+{
+	int			p = f->p;
+	double	   *w = nw->w,
+			   *wn = nw->wn,
+			   *g = nw->g,
+			   *gn = nw->gn,
+			   *dir = nw->step;
+	double	   *sv = palloc(sizeof(double) * LBFGS_MEMORY * p);
+	double	   *yv = palloc(sizeof(double) * LBFGS_MEMORY * p);
+	double		rho[LBFGS_MEMORY],
+				alpha[LBFGS_MEMORY];
+	int			stored = 0,
+				newest = -1;
+	double		obj,
+				gnorm = 0,
+				logloss = 0,
+				lln = 0;
+	int			iter = 0;
+	bool		converged = false;
+
+	obj = logreg_pass(f, w, g, NULL, nw->sl, &logloss);
+	nw->sl_current = true;
+	for (;;)
+	{
+		double		slope,
+					t = 1.0,
+					objn = 0;
+		bool		accepted = false;
+
+		gnorm = norm2(g, p);
+		if (gnorm <= tol_abs)
+		{
+			converged = true;
+			break;
+		}
+		if (iter >= max_iter)
+			break;
+		/* two-loop recursion: dir = -H g */
+		for (int j = 0; j < p; j++)
+			dir[j] = -g[j];
+		for (int k = 0; k < stored; k++)
+		{
+			int			i = (newest - k + LBFGS_MEMORY) % LBFGS_MEMORY;
+
+			alpha[i] = rho[i] * cblas_ddot(p, sv + (Size) i * p, 1, dir, 1);
+			cblas_daxpy(p, -alpha[i], yv + (Size) i * p, 1, dir, 1);
+		}
+		if (stored > 0)
+		{
+			const double *ys = yv + (Size) newest * p;
+			double		gamma = cblas_ddot(p, sv + (Size) newest * p, 1, ys, 1) / cblas_ddot(p, ys, 1, ys, 1);
+
+			cblas_dscal(p, gamma, dir, 1);
+		}
+		else
+			cblas_dscal(p, 1.0 / Max(gnorm, 1e-300) * Min(1.0, gnorm), dir, 1);
+		for (int k = stored - 1; k >= 0; k--)
+		{
+			int			i = (newest - k + LBFGS_MEMORY) % LBFGS_MEMORY;
+			double		beta = rho[i] * cblas_ddot(p, yv + (Size) i * p, 1, dir, 1);
+
+			cblas_daxpy(p, alpha[i] - beta, sv + (Size) i * p, 1, dir, 1);
+		}
+		slope = cblas_ddot(p, g, 1, dir, 1);
+		if (!(slope < 0))
+		{
+			/* not a descent direction: restart from steepest descent */
+			stored = 0;
+			for (int j = 0; j < p; j++)
+				dir[j] = -g[j] / Max(gnorm, 1e-300);
+			slope = cblas_ddot(p, g, 1, dir, 1);
+		}
+		for (int ls = 0; ls < 40; ls++)
+		{
+			for (int j = 0; j < p; j++)
+				wn[j] = w[j] + t * dir[j];
+			objn = logreg_pass(f, wn, gn, NULL, nw->sl, &lln);
+			nw->sl_current = false;
+			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
+			{
+				accepted = true;
+				break;
+			}
+			t *= 0.5;
+		}
+		iter++;
+		if (!accepted)
+			break;
+		/* the new pair s = wn - w, y = gn - g, kept if curvature is positive */
+		{
+			int			i = (newest + 1) % LBFGS_MEMORY;
+			double	   *si = sv + (Size) i * p;
+			double	   *yi = yv + (Size) i * p;
+			double		sy;
+			double	   *tmp;
+
+			for (int j = 0; j < p; j++)
+			{
+				si[j] = wn[j] - w[j];
+				yi[j] = gn[j] - g[j];
+			}
+			sy = cblas_ddot(p, si, 1, yi, 1);
+			if (sy > 1e-12 * cblas_ddot(p, yi, 1, yi, 1))
+			{
+				rho[i] = 1.0 / sy;
+				newest = i;
+				stored = Min(stored + 1, LBFGS_MEMORY);
+			}
+			tmp = w; w = wn; wn = tmp;
+			tmp = g; g = gn; gn = tmp;
+		}
+		obj = objn;
+		logloss = lln;
+		nw->sl_current = true;
+	}
+	nw->w = w;
+	nw->wn = wn;
+	nw->g = g;
+	nw->gn = gn;
+	nw->logloss = logloss;
+	nw->iter = iter;
+	nw->gnorm = gnorm;
+	pfree(sv);
+	pfree(yv);
+	return converged;
+}
+
+PG_FUNCTION_INFO_V1(train_logreg_finalfn);
+Datum
+train_logreg_finalfn(PG_FUNCTION_ARGS)
+{
+	const LogregState *s = train_state_get_data(fcinfo, 0, &logreg_state_ops);
+	Fit			f;
+	int			d,
+				p;
+	int64		n;
+	double	   *w,
+			   *g,
+			   *h,
+			   *hc,
+			   *step,
+			   *wn,
+			   *gn,
+			   *hn;
+	double		wsum,
+				gnorm;
+	int			iter = 0;
+	bool		converged = false;
+	int			n_constant = 0;
+	ScoredLabel *sl;
+	double		logloss = 0,
+				lambda;
+	NewtonWork	nw;
+	bool		use_lbfgs;
+	int			max_iter;
+	ByteWriter	out;
+
+	if (s == NULL || s->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot train a logreg model on zero rows"),
+				 errdetail("Every feature array or label was NULL, or there were no rows.")));
+	if (s->npos == 0 || s->npos == s->n)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot train a logreg model on labels of one class"),
+				 errdetail("All " INT64_FORMAT " labeled rows are %s.", s->n,
+						   s->npos == 0 ? "false" : "true")));
+	blas_begin(0);
+	n = s->n;
+	d = s->d;
+	p = d + (s->intercept ? 1 : 0);
+	memset(&f, 0, sizeof(f));
+	f.s = s;
+	f.d = d;
+	f.p = p;
+	lambda = s->lambda >= 0 ? s->lambda : 1e-4 * n;
+	f.lambda = lambda;
+	f.stride = 1;
+	f.rows = n;
+	if (s->cw_mode == CW_BALANCED)
+	{
+		f.w_pos = (double) n / (2.0 * s->npos);
+		f.w_neg = (double) n / (2.0 * (n - s->npos));
+	}
+	else
+	{
+		f.w_pos = s->w_pos;
+		f.w_neg = s->w_neg;
+	}
+	wsum = f.w_pos * s->npos + f.w_neg * (n - s->npos);
+
+	/* standardization: mean and population std, NULLs (NaN) left out */
+	f.mean = palloc0(sizeof(double) * d);
+	f.std = palloc0(sizeof(double) * d);
+	f.inv_std = palloc0(sizeof(double) * d);
+	f.constant = palloc0(sizeof(bool) * d);
+	{
+		int64	   *cnt = palloc0(sizeof(int64) * d);
+		StringInfoData constants;
+
+		initStringInfo(&constants);
+
+		for (int64 i = 0; i < n; i++)
+		{
+			const double *row = s->x + (Size) i * d;
+
+			for (int j = 0; j < d; j++)
+				if (!isnan(row[j]))
+				{
+					double		delta;
+
+					cnt[j]++;
+					delta = row[j] - f.mean[j];
+					f.mean[j] += delta / cnt[j];
+					f.std[j] += delta * (row[j] - f.mean[j]);
+				}
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		for (int j = 0; j < d; j++)
+		{
+			double		sd = cnt[j] > 0 ? sqrt(f.std[j] / cnt[j]) : 0.0;
+
+			/* constant up to rounding of the mean counts as constant */
+			if (!(sd > 1e-12 * Max(1.0, fabs(f.mean[j]))))
+			{
+				sd = 0;
+				f.constant[j] = true;
+				n_constant++;
+				if (n_constant <= 10)
+					appendStringInfo(&constants, "%s%d", n_constant > 1 ? ", " : "", j + 1);
+			}
+			f.std[j] = sd;
+			f.inv_std[j] = sd > 0 ? 1.0 / sd : 0.0;
+		}
+		if (n_constant == 1)
+			ereport(WARNING,
+					(errmsg("train_logreg feature %s is constant; its coefficient is 0", constants.data)));
+		else if (n_constant > 1)
+			ereport(WARNING,
+					(errmsg("train_logreg has %d constant features; their coefficients are 0", n_constant),
+					 errdetail("Constant features: %s%s.", constants.data, n_constant > 10 ? ", ..." : "")));
+	}
+
+	f.a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * LOGREG_BLOCK * p);
+	f.eta = palloc(sizeof(double) * LOGREG_BLOCK);
+	f.r = palloc(sizeof(double) * LOGREG_BLOCK);
+	f.v = palloc(sizeof(double) * LOGREG_BLOCK);
+	w = palloc0(sizeof(double) * p);
+	wn = palloc0(sizeof(double) * p);
+	g = palloc(sizeof(double) * p);
+	gn = palloc(sizeof(double) * p);
+	step = palloc(sizeof(double) * p);
+	use_lbfgs = s->solver == SOLVER_LBFGS || (s->solver == SOLVER_AUTO && d > LOGREG_NEWTON_MAX_D);
+	if (!use_lbfgs && p > LOGREG_NEWTON_LIMIT_P)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solver \"newton\" supports at most %d features, not %d",
+						LOGREG_NEWTON_LIMIT_P - 1, d),
+				 errhint("Use {\"solver\": \"lbfgs\"} or \"auto\".")));
+	if (use_lbfgs)
+		h = hn = hc = NULL;
+	else
+	{
+		h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+		hn = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+		hc = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+	}
+
+	/* start from the intercept-only fit: the log-odds of the weighted classes */
+	if (s->intercept)
+		w[d] = log(f.w_pos * s->npos / (f.w_neg * (n - s->npos)));
+	nw.w = w;
+	nw.wn = wn;
+	nw.g = g;
+	nw.gn = gn;
+	nw.h = h;
+	nw.hn = hn;
+	nw.hc = hc;
+	nw.step = step;
+	nw.sl = NULL;
+
+	/*
+	 * Warm start on a strided subsample of LOGREG_WARM_ROWS rows (lambda
+	 * scaled with it) to a loose tolerance: Newton then needs only two or
+	 * three passes over all rows.
+	 */
+	if (n >= 4 * LOGREG_WARM_ROWS)
+	{
+		f.stride = n / LOGREG_WARM_ROWS;
+		f.rows = (n + f.stride - 1) / f.stride;
+		f.lambda = lambda / f.stride;
+		if (use_lbfgs)
+			lbfgs(&f, &nw, 1e-4 * wsum / f.stride, 200);
+		else
+			newton(&f, &nw, 1e-4 * wsum / f.stride, 20);
+	}
+	f.stride = 1;
+	f.rows = n;
+	f.lambda = lambda;
+	nw.sl = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ScoredLabel) * n);
+	max_iter = s->max_iter > 0 ? s->max_iter : (use_lbfgs ? 1000 : 100);
+	if (use_lbfgs)
+		converged = lbfgs(&f, &nw, s->tol * wsum, max_iter);
+	else
+		converged = newton(&f, &nw, s->tol * wsum, max_iter);
+	w = nw.w;
+	sl = nw.sl;
+	logloss = nw.logloss;
+	iter = nw.iter;
+	gnorm = nw.gnorm;
 	if (!converged)
 		ereport(WARNING,
 				(errmsg("train_logreg did not converge in %d iterations", iter),
 				 errdetail("The gradient norm is %g, the tolerance %g.", gnorm, s->tol * wsum),
 				 errhint("Raise \"max_iter\" or \"lambda\".")));
 
-	/* training log-loss (unweighted mean) and AUC */
-	sl = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ScoredLabel) * n);
-	for (int64 start = 0; start < n; start += LOGREG_BLOCK)
-	{
-		int			b = (int) Min((int64) LOGREG_BLOCK, n - start);
-
-		CHECK_FOR_INTERRUPTS();
-		fill_block(&f, start, b);
-		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f.a, p, w, 1, 0.0, f.eta, 1);
-		for (int i = 0; i < b; i++)
-		{
-			bool		y = s->y[start + i];
-
-			logloss += y ? log1pexp(-f.eta[i]) : log1pexp(f.eta[i]);
-			sl[start + i].score = f.eta[i];
-			sl[start + i].label = y;
-		}
-	}
+	/* training log-loss (unweighted mean) and AUC, from the pass at w */
+	if (!nw.sl_current)
+		logreg_pass(&f, w, nw.gn, NULL, sl, &logloss);
 	fraud_sort_scores(sl, n);
 
 	writer_init(&out, 256 + 24 * d);
@@ -634,6 +933,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	write_f64(&out, fraud_roc_auc_sorted(sl, n));
 	write_f64(&out, gnorm);
 	write_i32(&out, n_constant);
+	write_u8(&out, use_lbfgs);
 	write_f64_array(&out, f.mean, d);
 	write_f64_array(&out, f.std, d);
 	write_f64_array(&out, w, d);
@@ -665,6 +965,7 @@ logreg_decode(ByteReader *r)
 	m->train_auc = read_f64(r);
 	m->grad_norm = read_f64(r);
 	m->n_constant = read_i32(r);
+	m->lbfgs = read_u8(r) != 0;
 	m->mean = read_f64_array(r, m->d);
 	m->std = read_f64_array(r, m->d);
 	m->coef = read_f64_array(r, m->d);
@@ -705,6 +1006,7 @@ logreg_describe(const void *decoded, StringInfo buf)
 	json_append_double_array(buf, "class_weight", cw, 2);
 	appendStringInfo(buf, ",\"fit_intercept\":%s", m->intercept ? "true" : "false");
 	json_append_text(buf, "impute", m->impute_mean ? "mean" : "error");
+	json_append_text(buf, "solver", m->lbfgs ? "lbfgs" : "newton");
 	json_append_int(buf, "iterations", m->iterations);
 	appendStringInfo(buf, ",\"converged\":%s", m->converged ? "true" : "false");
 	json_append_double(buf, "gradient_norm", m->grad_norm);

@@ -2,7 +2,7 @@
 -- input, determinism, parallel plans.  Tables: test/fixtures/fraud.sql.
 -- Expected scikit-learn figures: /usr/bin/python3 test/fraud_expected.py
 BEGIN;
-SELECT plan(65);
+SELECT plan(69);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -51,6 +51,15 @@ SELECT ok((SELECT abs(pg_temp.coef(fixed_bal, 1) - 1.1542447321) < 1e-4
               AND abs(pg_temp.coef(fixed_bal, 3) - (-2.1854276522)) < 1e-4
               AND abs((ecomml.model_info(fixed_bal)->>'intercept')::float8 - (-1.8960667733)) < 1e-4 FROM m),
     'balanced class weights equal scikit-learn''s to 1e-4');
+SELECT ok((SELECT abs(pg_temp.coef(m, 1) - 1.0473402779) < 1e-4
+              AND abs(pg_temp.coef(m, 2) - 1.5133997842) < 1e-4
+              AND abs(pg_temp.coef(m, 3) - (-1.6397328343)) < 1e-4
+              AND abs((ecomml.model_info(m)->>'intercept')::float8 - (-3.5887771043)) < 1e-4
+              AND ecomml.model_info(m)->>'solver' = 'lbfgs'
+           FROM (SELECT ecomml.train_logreg(x, y, '{"lambda": 1, "solver": "lbfgs"}') AS m FROM fx_fraud_fixed) t),
+    'the L-BFGS solver also equals scikit-learn to 1e-4');
+SELECT is((SELECT ecomml.model_info(ecomml.train_logreg(x || ARRAY(SELECT sin(id * j) FROM generate_series(1, 500) j), y))->>'solver'
+           FROM fx_fraud_fixed), 'lbfgs', 'solver auto picks L-BFGS above 500 features');
 SELECT ok(abs((SELECT ecomml.roc_auc(score, label) FROM fx_fraud_ties) - 0.74687500000000007) < 1e-12,
     'roc_auc with ties equals roc_auc_score to 1e-12');
 SELECT ok(abs((SELECT ecomml.pr_auc(score, label) FROM fx_fraud_ties) - 0.73598967657328296) < 1e-12,
@@ -145,6 +154,10 @@ SELECT throws_ok($$SELECT ecomml.train_logreg('{1}'::float8[], true, '{"lambda":
     '22023', 'option "lambda" is out of range: -1', 'negative lambda');
 SELECT throws_ok($$SELECT ecomml.train_logreg('{1}'::float8[], true, '{"class_weight": "even"}')$$,
     '22023', 'invalid value for option "class_weight"', 'bad class_weight');
+SELECT throws_ok($$SELECT ecomml.train_logreg(array_fill(g::float8, ARRAY[5000]), g % 2 = 0, '{"solver": "newton"}') FROM generate_series(1, 2) g$$,
+    '54000', 'solver "newton" supports at most 4095 features, not 5000', 'explicit Newton on too many features');
+SELECT throws_ok($$SELECT ecomml.train_logreg('{1}'::float8[], true, '{"solver": "sgd"}')$$,
+    '22023', 'invalid value for option "solver"', 'bad solver');
 SELECT throws_ok($$SELECT ecomml.train_logreg('{1}'::float8[], true, '{"impute": "zero"}')$$,
     '22023', 'invalid value for option "impute"', 'bad impute');
 SELECT throws_ok($$SELECT ecomml.train_iforest(x) FROM fx_fraud_gauss WHERE false$$,
