@@ -16,6 +16,7 @@ anchor=$(/usr/bin/python3 "$here/forecast.py" "$data" "${FC_BENCH_SERIES:-1000}"
 read -r _ sm_sec sm_smape sm_mase <<<"$anchor"
 psql -X -q -v ON_ERROR_STOP=1 -d ecomml -v sm_sec="$sm_sec" -v sm_smape="$sm_smape" -v sm_mase="$sm_mase" <<SQL
 SET timezone = 'UTC';
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_series;
 CREATE TABLE bench_series (id int, month date, y float8);
 \copy bench_series FROM '$data' WITH (FORMAT csv)
