@@ -1373,7 +1373,8 @@ fit_simple(ForecastModel *fm, const double *y, int n, int m, double *fitted)
 }
 
 static void
-fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool strict)
+fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool strict,
+		   double zero_share_threshold)
 {
 	double	   *fitted = palloc(n * sizeof(double));
 	bool		positive = true;
@@ -1395,12 +1396,11 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool stri
 	fm->method = fm->requested;
 	if (fm->method == FC_AUTO)
 	{
-		if (fm->zero_share >= fm->prob)	/* prob holds the threshold here */
+		if (fm->zero_share >= zero_share_threshold)
 			fm->method = FC_TSB;
 		else if (n < 5)
 			fallback(fm, strict, "auto", 5, FC_NAIVE);
 	}
-	fm->prob = 0;
 	if (fm->method == FC_SNAIVE && (m <= 1 || n < m))
 		fallback(fm, strict, "seasonal_naive", Max(m, 2), FC_NAIVE);
 	if (fm->method == FC_THETA && n < 3)
@@ -1624,10 +1624,9 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 	fm.start = k[0].ts;
 	fm.seed = s->seed;
 	fm.nsim = s->nsim;
-	fm.prob = s->zero_share;	/* threshold, read by fit_series */
 	if (n > PG_INT32_MAX / 2)
 		elog(ERROR, "series too long");
-	fit_series(&fm, y, (int) n, m, s->spec, s->strict);
+	fit_series(&fm, y, (int) n, m, s->spec, s->strict, s->zero_share);
 
 	writer_init(&w, 256 + fm.m * 8);
 	write_i32(&w, fm.method);
