@@ -31,6 +31,15 @@ SELECT step, period::date, mean FROM ecomml.forecast(
 SELECT step, period::date FROM ecomml.forecast(
     (SELECT ecomml.fit_forecast(month, qty, '{"method":"naive", "freq":"quarter"}') FROM monthly), 2);
 
+-- daily periods are local dates: no gap or duplicate across a daylight-saving change
+SET timezone = 'Europe/Berlin';
+SELECT ecomml.model_info(m)->>'periods' AS periods, ecomml.model_info(m)->>'filled_periods' AS filled
+FROM (SELECT ecomml.fit_forecast(d::date, 1.0) AS m
+      FROM generate_series(date '2026-03-01', date '2026-03-31', interval '1 day') d) x;
+SELECT step, period FROM ecomml.forecast(
+    (SELECT ecomml.fit_forecast(d::date, 1.0) FROM generate_series(date '2026-10-01', date '2026-10-24', interval '1 day') d), 3);
+SET timezone = 'UTC';
+
 -- seasonal naive repeats the last week
 CREATE TEMP TABLE weekly AS
 SELECT date '2025-03-03' + i AS day, (10 + (i % 7) * 2)::float8 AS qty FROM generate_series(0, 27) i;

@@ -41,6 +41,10 @@
 #define FC_MAX_HORIZON	10000
 #define FC_MAX_SEASON	366
 #define ETS_MAX_SEASON	24		/* seasonal ETS only up to this m (as R's ets) */
+#ifndef ETS_EVALS_1
+#define ETS_EVALS_1 60			/* Nelder-Mead evaluations per parameter, */
+#define ETS_EVALS_2 50			/* first run and restart */
+#endif
 
 static const char *const fit_options[] = {
 	"method", "model", "freq", "fill", "season_length", "strict", "seed", "nsim",
@@ -359,6 +363,8 @@ fc_pnorm(double x)
 
 typedef double (*NmObjective) (const double *x, void *arg);
 
+static bool seasonality_test(const double *y, int n, int m);
+
 /*
  * Nelder-Mead simplex minimization (Nelder & Mead 1965, standard
  * coefficients).  Bounds are enforced by the objective returning +inf.
@@ -612,16 +618,17 @@ typedef struct EtsResult
  * updated in place; fitted[] (if not NULL) gets the one-step forecasts.
  * Returns false if a multiplicative model leaves its domain.
  */
-static bool
-ets_loop(const double *y, int n, int e, int t, int s, int m,
-		 double alpha, double beta, double gamma, double phi,
-		 double *l_io, double *b_io, double *ring, int *pos_io,
-		 double *fitted, double *sse_out, double *sumlog_out)
+static pg_attribute_always_inline bool
+ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int m,
+			  double alpha, double beta, double gamma, double phi,
+			  double *l_io, double *b_io, double *ring, int *pos_io,
+			  double *fitted, double *sse_out, double *sumlog_out)
 {
 	double		l = *l_io,
 				b = *b_io,
 				sse = 0,
-				sumlog = 0;
+				mant = 1;		/* product of yhat as mant * 2^expo */
+	int64		expo = 0;
 	int			pos = pos_io ? *pos_io : 0;
 
 	for (int i = 0; i < n; i++)
@@ -649,10 +656,14 @@ ets_loop(const double *y, int n, int e, int t, int s, int m,
 			fitted[i] = yhat;
 		if (e == ETS_M)
 		{
+			int			ex;
+
 			if (yhat <= 0)
 				return false;
 			err = (y[i] - yhat) / yhat;
-			sumlog += log(yhat);
+			/* sum of log(yhat) without a log per step */
+			mant = frexp(mant * yhat, &ex);
+			expo += ex;
 		}
 		else
 			err = y[i] - yhat;
@@ -665,7 +676,8 @@ ets_loop(const double *y, int n, int e, int t, int s, int m,
 			double		tt = s == ETS_A ? y[i] - q : y[i] / q;
 
 			ring[pos] = so + gamma * (tt - so);
-			pos = (pos + 1) % m;
+			if (++pos == m)
+				pos = 0;
 		}
 	}
 	*l_io = l;
@@ -673,8 +685,45 @@ ets_loop(const double *y, int n, int e, int t, int s, int m,
 	if (pos_io)
 		*pos_io = pos;
 	*sse_out = sse;
-	*sumlog_out = sumlog;
+	*sumlog_out = e == ETS_M ? log(mant) + expo * M_LN2 : 0;
 	return isfinite(sse);
+}
+
+/*
+ * The recursions specialized per model (the component codes are constants
+ * in every instance, so the compiler drops the branches of the inner loop).
+ */
+static bool
+ets_loop(const double *y, int n, int e, int t, int s, int m,
+		 double alpha, double beta, double gamma, double phi,
+		 double *l_io, double *b_io, double *ring, int *pos_io,
+		 double *fitted, double *sse_out, double *sumlog_out)
+{
+#define ETS_CASE(E, T, S) \
+	case E * 100 + T * 10 + S: \
+		return ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
+							 pos_io, fitted, sse_out, sumlog_out)
+	switch (e * 100 + t * 10 + s)
+	{
+			ETS_CASE(1, 0, 0);
+			ETS_CASE(1, 1, 0);
+			ETS_CASE(1, 2, 0);
+			ETS_CASE(1, 0, 1);
+			ETS_CASE(1, 1, 1);
+			ETS_CASE(1, 2, 1);
+			ETS_CASE(2, 0, 0);
+			ETS_CASE(2, 1, 0);
+			ETS_CASE(2, 2, 0);
+			ETS_CASE(2, 0, 1);
+			ETS_CASE(2, 1, 1);
+			ETS_CASE(2, 2, 1);
+			ETS_CASE(2, 0, 2);
+			ETS_CASE(2, 1, 2);
+			ETS_CASE(2, 2, 2);
+	}
+#undef ETS_CASE
+	return ets_loop_impl(y, n, e, t, s, m, alpha, beta, gamma, phi, l_io, b_io, ring,
+						 pos_io, fitted, sse_out, sumlog_out);
 }
 
 static void
@@ -821,11 +870,11 @@ ets_fit(const double *y, int n, int e, int t, int s, int m, EtsResult *res)
 		}
 	}
 	pb.d = d;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, 400 * d, 1e-8);
+	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_1 * d, 1e-7);
 	/* one restart from the optimum escapes many premature stops */
 	for (int j = 0; j < d; j++)
 		step[j] *= 0.5;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, 200 * d, 1e-10);
+	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_2 * d, 1e-10);
 	if (!isfinite(obj))
 	{
 		pfree(ysa);
@@ -1180,6 +1229,23 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 				bt = 0,
 				bs = 0;
 
+	/*
+	 * Automatic choice with at least three seasons: the 90% lag-m
+	 * autocorrelation test (the one Theta uses), applied to the first
+	 * differences so that a trend does not pass for a season, decides
+	 * whether the seasonal or the non-seasonal half of the family competes.
+	 */
+	int			only = -1;		/* -1 both, 0 non-seasonal, 1 seasonal */
+
+	if (spec < 0 && m > 1 && m <= ETS_MAX_SEASON && n - 1 >= 3 * m)
+	{
+		double	   *dy = palloc((n - 1) * sizeof(double));
+
+		for (int i = 1; i < n; i++)
+			dy[i - 1] = y[i] - y[i - 1];
+		only = seasonality_test(dy, n - 1, m) ? 1 : 0;
+		pfree(dy);
+	}
 	memset(&best, 0, sizeof(best));
 	for (int e = ETS_A; e <= ETS_M; e++)
 		for (int t = ETS_N; t <= ETS_AD; t++)
@@ -1192,6 +1258,8 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 				if ((e == ETS_M || s == ETS_M) && !positive)
 					continue;
 				if (s != ETS_N && (m <= 1 || n < 2 * m || (spec < 0 && m > ETS_MAX_SEASON)))
+					continue;
+				if (only >= 0 && (s != ETS_N) != (only == 1))
 					continue;
 				ets_fit(y, n, e, t, s, m, &r);
 				if (r.ok && (!best.ok || r.aicc < best.aicc))
@@ -1305,7 +1373,8 @@ fit_simple(ForecastModel *fm, const double *y, int n, int m, double *fitted)
 }
 
 static void
-fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool strict)
+fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool strict,
+		   double zero_share_threshold)
 {
 	double	   *fitted = palloc(n * sizeof(double));
 	bool		positive = true;
@@ -1327,12 +1396,11 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool stri
 	fm->method = fm->requested;
 	if (fm->method == FC_AUTO)
 	{
-		if (fm->zero_share >= fm->prob)	/* prob holds the threshold here */
+		if (fm->zero_share >= zero_share_threshold)
 			fm->method = FC_TSB;
 		else if (n < 5)
 			fallback(fm, strict, "auto", 5, FC_NAIVE);
 	}
-	fm->prob = 0;
 	if (fm->method == FC_SNAIVE && (m <= 1 || n < m))
 		fallback(fm, strict, "seasonal_naive", Max(m, 2), FC_NAIVE);
 	if (fm->method == FC_THETA && n < 3)
@@ -1556,10 +1624,9 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 	fm.start = k[0].ts;
 	fm.seed = s->seed;
 	fm.nsim = s->nsim;
-	fm.prob = s->zero_share;	/* threshold, read by fit_series */
 	if (n > PG_INT32_MAX / 2)
 		elog(ERROR, "series too long");
-	fit_series(&fm, y, (int) n, m, s->spec, s->strict);
+	fit_series(&fm, y, (int) n, m, s->spec, s->strict, s->zero_share);
 
 	writer_init(&w, 256 + fm.m * 8);
 	write_i32(&w, fm.method);
