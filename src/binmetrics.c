@@ -21,82 +21,11 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "arrays.h"
 #include "fraud.h"
 #include "kinds.h"
 #include "model_cache.h"
 
-/* Feature arrays */
-
-/* ARR_DATA_OFFSET without the signedness warning of the system header */
-#define ARR_DATA_OFFSET_SAFE(a) \
-	(ARR_HASNULL(a) ? (Size) (a)->dataoffset : (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)))
-
-const double *
-fraud_read_features(ArrayType *arr, int expected_d, bool allow_null, double *buf,
-					int *d_out, const char *what)
-{
-	int			d;
-	const double *src;
-	bits8	   *nulls;
-	double	   *out;
-
-	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s features must be a float8[] array", what)));
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s features must be a one-dimensional array, not %d-dimensional",
-						what, ARR_NDIM(arr))));
-	d = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
-	if (d == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s features must not be an empty array", what)));
-	if (d > FRAUD_MAX_FEATURES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s features have %d elements, more than the limit of %d",
-						what, d, FRAUD_MAX_FEATURES)));
-	if (expected_d > 0 && d != expected_d)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s features have %d elements, expected %d", what, d, expected_d),
-				 errdetail("Every row's feature array must have the length of the first one (or of the model's).")));
-	*d_out = d;
-	src = (const double *) (void *) ((char *) arr + ARR_DATA_OFFSET_SAFE(arr));
-	nulls = ARR_NULLBITMAP(arr);
-	if (nulls == NULL)
-	{
-		for (int j = 0; j < d; j++)
-			if (!isfinite(src[j]))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("%s feature %d must be finite, not %g", what, j + 1, src[j])));
-		return src;
-	}
-	out = buf ? buf : palloc(sizeof(double) * d);
-	for (int j = 0; j < d; j++)
-	{
-		if (!(nulls[j / 8] & (1 << (j % 8))))
-		{
-			if (!allow_null)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("%s feature %d is NULL", what, j + 1),
-						 errhint("Replace NULLs in the query (coalesce), or train logreg with {\"impute\": \"mean\"}.")));
-			out[j] = NAN;
-			continue;
-		}
-		if (!isfinite(*src))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s feature %d must be finite, not %g", what, j + 1, *src)));
-		out[j] = *src++;
-	}
-	return out;
-}
 
 /* Sorting and the two curve metrics */
 
@@ -563,10 +492,10 @@ fraud_score(PG_FUNCTION_ARGS)
 	require_fraud_kind(kind);
 	if (kind == MODEL_LOGREG)
 	{
-		x = fraud_read_features(arr, logreg_features(m), logreg_imputes(m), NULL, &d, "score");
+		x = array_features(arr, logreg_features(m), logreg_imputes(m), NULL, &d, "score");
 		PG_RETURN_FLOAT8(logreg_score(m, x, d));
 	}
-	x = fraud_read_features(arr, iforest_features(m), false, NULL, &d, "score");
+	x = array_features(arr, iforest_features(m), false, NULL, &d, "score");
 	PG_RETURN_FLOAT8(iforest_score(m, x, d));
 }
 
@@ -608,13 +537,13 @@ fraud_explain_score(PG_FUNCTION_ARGS)
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	if (kind == MODEL_LOGREG)
 	{
-		x = fraud_read_features(arr, logreg_features(m), logreg_imputes(m), NULL, &d, "explain_score");
+		x = array_features(arr, logreg_features(m), logreg_imputes(m), NULL, &d, "explain_score");
 		contrib = palloc(sizeof(double) * d);
 		logreg_explain(m, x, d, contrib);
 	}
 	else
 	{
-		x = fraud_read_features(arr, iforest_features(m), false, NULL, &d, "explain_score");
+		x = array_features(arr, iforest_features(m), false, NULL, &d, "explain_score");
 		contrib = palloc(sizeof(double) * d);
 		iforest_explain(m, x, d, contrib);
 	}

@@ -12,16 +12,6 @@
 #include "codec.h"
 #include "train_state.h"
 
-#define CUSTOMERS_MAX_FEATURES 10000
-
-/*
- * Read a float8[] feature vector: one-dimensional, 1..CUSTOMERS_MAX_FEATURES
- * elements, no NULL, NaN or Inf; expected_d > 0 demands that length.  The
- * result points into the array or into a palloc'd copy.  what names the
- * caller in messages.
- */
-extern const double *customers_read_features(ArrayType *arr, int expected_d, int *d_out,
-											 const char *what);
 
 /* kmeans.c */
 extern const TrainStateOps kmeans_state_ops;

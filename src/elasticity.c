@@ -23,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "arrays.h"
 #include "blas.h"
 #include "customers.h"
 #include "kinds.h"
@@ -223,7 +224,7 @@ train_elasticity_transfn(PG_FUNCTION_ARGS)
 	}
 	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
 	{
-		const double *f = customers_read_features(PG_GETARG_ARRAYTYPE_P(3), 0, &d, "train_elasticity");
+		const double *f = array_features(PG_GETARG_ARRAYTYPE_P(3), 0, false, NULL, &d, "train_elasticity");
 
 		if (d > ELASTICITY_MAX_FEATURES)
 			ereport(ERROR,
@@ -520,7 +521,7 @@ predict_demand(PG_FUNCTION_ARGS)
 	check_price(PG_GETARG_FLOAT8(1), "price");
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 	{
-		f = customers_read_features(PG_GETARG_ARRAYTYPE_P(2), 0, &d, "predict_demand");
+		f = array_features(PG_GETARG_ARRAYTYPE_P(2), 0, false, NULL, &d, "predict_demand");
 		if (d != m->d)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),

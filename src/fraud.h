@@ -12,19 +12,6 @@
 #include "codec.h"
 #include "train_state.h"
 
-#define FRAUD_MAX_FEATURES 10000
-
-/*
- * Read a float8[] feature vector.  expected_d > 0 demands that length (the
- * error names both lengths); 0 accepts any length from 1 to
- * FRAUD_MAX_FEATURES.  NULL elements raise an error unless allow_null, when
- * they come back as NaN.  NaN and Inf always raise an error.  The result
- * points into the array when it holds no NULLs, else into buf (which must
- * have room for FRAUD_MAX_FEATURES values, or be NULL to palloc one).
- * *d_out gets the length.  what names the caller in messages.
- */
-extern const double *fraud_read_features(ArrayType *arr, int expected_d, bool allow_null,
-										 double *buf, int *d_out, const char *what);
 
 /* Scores and labels sorted by score descending; metrics as scikit-learn. */
 typedef struct ScoredLabel

@@ -26,6 +26,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "arrays.h"
 #include "blas.h"
 #include "fraud.h"
 #include "kinds.h"
@@ -179,7 +180,7 @@ iforest_read(ByteReader *r)
 	for (int i = 0; i < 4; i++)
 		s->rng.s[i] = (uint64) read_i64(r);
 	if (s->trees < 1 || s->trees > 10000 || s->psi < 2 || s->psi > 100000 ||
-		s->d < 0 || s->d > FRAUD_MAX_FEATURES || s->n < 0 || (s->d == 0 && s->n != 0) ||
+		s->d < 0 || s->d > FEATURES_MAX || s->n < 0 || (s->d == 0 && s->n != 0) ||
 		(double) s->trees * s->psi * s->d * sizeof(double) > IFOREST_MAX_SAMPLE_BYTES)
 		reader_corrupt(r, "The iforest state holds impossible values");
 	s->merged = true;
@@ -313,7 +314,7 @@ train_iforest_transfn(PG_FUNCTION_ARGS)
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_AGG_STATE(st);
-	x = fraud_read_features(PG_GETARG_ARRAYTYPE_P(1), s->d, false, NULL, &d, "train_iforest");
+	x = array_features(PG_GETARG_ARRAYTYPE_P(1), s->d, false, NULL, &d, "train_iforest");
 	if (s->d == 0)
 	{
 		if ((double) s->trees * s->psi * d * sizeof(double) > IFOREST_MAX_SAMPLE_BYTES)
@@ -572,7 +573,7 @@ iforest_decode(ByteReader *r)
 	m->extended = read_u8(r) != 0;
 	m->height_limit = read_i32(r);
 	m->nodes = read_i32(r);
-	if (m->d < 1 || m->d > FRAUD_MAX_FEATURES || m->trees < 1 || m->trees > 10000 ||
+	if (m->d < 1 || m->d > FEATURES_MAX || m->trees < 1 || m->trees > 10000 ||
 		m->nsamp < 1 || m->nsamp > m->psi || m->n < m->nsamp || m->nodes < m->trees ||
 		m->height_limit < 0 || m->height_limit > 64 ||
 		(Size) m->nodes > (r->len - r->pos) / 16)

@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "arrays.h"
 #include "blas.h"
 #include "customers.h"
 #include "kinds.h"
@@ -79,51 +80,6 @@ typedef struct KmeansModel
 static const char *const kmeans_options[] = {
 	"k", "max_iter", "n_init", "seed", "tol", "standardize", NULL
 };
-
-const double *
-customers_read_features(ArrayType *arr, int expected_d, int *d_out, const char *what)
-{
-	int			d;
-	const double *src;
-
-	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s features must be a float8[] array", what)));
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s features must be a one-dimensional array, not %d-dimensional",
-						what, ARR_NDIM(arr))));
-	d = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
-	if (d == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s features must not be an empty array", what)));
-	if (d > CUSTOMERS_MAX_FEATURES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s features have %d elements, more than the limit of %d",
-						what, d, CUSTOMERS_MAX_FEATURES)));
-	if (expected_d > 0 && d != expected_d)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s features have %d elements, expected %d", what, d, expected_d),
-				 errdetail("Every row's feature array must have the length of the first one (or of the model's).")));
-	if (ARR_HASNULL(arr))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s features must not contain NULL elements", what),
-				 errhint("Replace NULLs in the query, for example with coalesce().")));
-	src = (const double *) (void *) ((char *) arr + ARR_OVERHEAD_NONULLS(1));
-	for (int j = 0; j < d; j++)
-		if (!isfinite(src[j]))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s feature %d must be finite, not %g", what, j + 1, src[j])));
-	*d_out = d;
-	return src;
-}
 
 /* State */
 
@@ -176,7 +132,7 @@ kmeans_read(ByteReader *r)
 	s->seed = read_i64(r);
 	s->tol = read_f64(r);
 	s->standardize = read_u8(r) != 0;
-	if (s->d < 0 || s->d > CUSTOMERS_MAX_FEATURES || s->k < 1 || s->k > KMEANS_MAX_K ||
+	if (s->d < 0 || s->d > FEATURES_MAX || s->k < 1 || s->k > KMEANS_MAX_K ||
 		s->max_iter < 1 || s->n_init < 1 || !(s->tol >= 0) || !isfinite(s->tol))
 		reader_corrupt(r, "The kmeans state holds impossible values");
 	n = read_count(r, PG_INT64_MAX / 2, (Size) Max(s->d, 1) * sizeof(double));
@@ -241,7 +197,7 @@ train_kmeans_transfn(PG_FUNCTION_ARGS)
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_AGG_STATE(st);
-	x = customers_read_features(PG_GETARG_ARRAYTYPE_P(1), s->d, &d, "train_kmeans");
+	x = array_features(PG_GETARG_ARRAYTYPE_P(1), s->d, false, NULL, &d, "train_kmeans");
 	if (s->d == 0)
 		s->d = d;
 	kmeans_reserve(s, 1, st->hdr.eoh_context);
@@ -685,7 +641,7 @@ kmeans_decode(ByteReader *r)
 	m->iterations = read_i32(r);
 	m->converged = read_u8(r) != 0;
 	m->inertia = read_f64(r);
-	if (m->d < 1 || m->d > CUSTOMERS_MAX_FEATURES || m->k < 1 || m->k > KMEANS_MAX_K ||
+	if (m->d < 1 || m->d > FEATURES_MAX || m->k < 1 || m->k > KMEANS_MAX_K ||
 		m->n < m->k || m->n_init < 1 || m->iterations < 0 || !(m->inertia >= 0) ||
 		!isfinite(m->inertia))
 		reader_corrupt(r, "The kmeans model holds impossible values");
@@ -747,7 +703,7 @@ assign_cluster(PG_FUNCTION_ARGS)
 				best = 0;
 	double		bd = DBL_MAX;
 
-	x = customers_read_features(PG_GETARG_ARRAYTYPE_P(1), m->d, &d, "assign_cluster");
+	x = array_features(PG_GETARG_ARRAYTYPE_P(1), m->d, false, NULL, &d, "assign_cluster");
 	z = d <= (int) lengthof(zbuf) ? zbuf : palloc(sizeof(double) * d);
 	for (int j = 0; j < d; j++)
 		z[j] = (x[j] - m->mean[j]) / m->scale[j];

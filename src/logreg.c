@@ -27,6 +27,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "arrays.h"
 #include "blas.h"
 #include "fraud.h"
 #include "kinds.h"
@@ -171,7 +172,7 @@ logreg_read(ByteReader *r)
 	s->tol = read_f64(r);
 	s->solver = read_i32(r);
 	s->npos = read_i64(r);
-	if (s->d < 0 || s->d > FRAUD_MAX_FEATURES || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
+	if (s->d < 0 || s->d > FEATURES_MAX || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
 		!(s->w_neg > 0) || !(s->w_pos > 0) || !isfinite(s->w_neg) || !isfinite(s->w_pos) ||
 		s->max_iter < 0 || !(s->tol > 0) || isnan(s->lambda) ||
 		s->solver < SOLVER_AUTO || s->solver > SOLVER_LBFGS)
@@ -315,7 +316,7 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_AGG_STATE(st);
 
-	x = fraud_read_features(PG_GETARG_ARRAYTYPE_P(1), s->d, s->impute_mean, NULL, &d, "train_logreg");
+	x = array_features(PG_GETARG_ARRAYTYPE_P(1), s->d, s->impute_mean, NULL, &d, "train_logreg");
 	if (s->d == 0)
 		s->d = d;
 	logreg_reserve(s, 1, st->hdr.eoh_context);
@@ -950,7 +951,7 @@ logreg_decode(ByteReader *r)
 	bool		ok;
 
 	m->d = read_i32(r);
-	if (m->d < 1 || m->d > FRAUD_MAX_FEATURES)
+	if (m->d < 1 || m->d > FEATURES_MAX)
 		reader_corrupt(r, "The logreg model's feature count is out of range");
 	m->intercept = read_u8(r) != 0;
 	m->impute_mean = read_u8(r) != 0;

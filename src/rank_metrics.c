@@ -18,6 +18,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
+#include "arrays.h"
 #include "kinds.h"
 
 /* ranking state: k, users, precision, recall, ndcg, ap, hits */
@@ -67,27 +68,6 @@ state_arg(FunctionCallInfo fcinfo, int n)
 	if (!AggCheckCallContext(fcinfo, NULL))
 		return PG_GETARG_ARRAYTYPE_P_COPY(0);
 	return PG_GETARG_ARRAYTYPE_P(0);
-}
-
-static int64 *
-ids_of(ArrayType *a, int *n, const char *what)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int64	   *ids;
-	int			c = 0;
-
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
-	ids = palloc(Max(*n, 1) * sizeof(int64));
-	for (int i = 0; i < *n; i++)
-		if (!nulls[i])
-			ids[c++] = DatumGetInt64(elems[i]);
-	*n = c;
-	return ids;
 }
 
 static int
@@ -140,7 +120,7 @@ ranking_metrics_transfn(PG_FUNCTION_ARGS)
 				 errmsg("k must be the same on every row, got %d after %d", k, (int) s[0])));
 	if (PG_ARGISNULL(2))
 		PG_RETURN_ARRAYTYPE_P(st);
-	rel = ids_of(PG_GETARG_ARRAYTYPE_P(2), &nrel, "relevant");
+	rel = array_int64(PG_GETARG_ARRAYTYPE_P(2), &nrel, true, "relevant");
 	qsort(rel, nrel, sizeof(int64), cmp_i64);
 	for (int i = 0; i < nrel; i++)
 		if (i == 0 || rel[i] != rel[i - 1])
@@ -151,7 +131,7 @@ ranking_metrics_transfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		nrec = 0, rec = NULL;
 	else
-		rec = ids_of(PG_GETARG_ARRAYTYPE_P(1), &nrec, "recommended");
+		rec = array_int64(PG_GETARG_ARRAYTYPE_P(1), &nrec, true, "recommended");
 	for (int i = 0; i < Min(nrec, k); i++)
 	{
 		bool		dup = false;

@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "arrays.h"
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
@@ -973,33 +974,6 @@ graph_cost_matrix(const GraphModel *g, const int32 *nodes, int32 k)
 	return mat;
 }
 
-/* nodes of a bigint[] argument; NULL elements rejected, duplicates kept */
-static int64 *
-int8_array(ArrayType *arr, int *count, const char *what)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int64	   *out;
-
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	out = palloc(Max(n, 1) * sizeof(int64));
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not contain nulls", what)));
-		out[i] = DatumGetInt64(elems[i]);
-	}
-	*count = n;
-	return out;
-}
-
 /* cost_matrix(graph, nodes) -> (from_node, to_node, cost), reachable pairs, no diagonal */
 PG_FUNCTION_INFO_V1(graph_cost_matrix_srf);
 Datum
@@ -1020,7 +994,7 @@ graph_cost_matrix_srf(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
-	ids = int8_array(PG_GETARG_ARRAYTYPE_P(1), &n, "nodes");
+	ids = array_int64(PG_GETARG_ARRAYTYPE_P(1), &n, false, "nodes");
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "arrays.h"
 #include "heap.h"
 #include "idmap.h"
 #include "model_cache.h"
@@ -815,67 +816,19 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
  */
 static const char *const tsp_options[] = {"start", "time_limit_ms", "max_kicks", "seed", NULL};
 
-static double *
-float8_array(ArrayType *arr, int *count, const char *what)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	double	   *out;
-
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	out = palloc(Max(n, 1) * sizeof(double));
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not contain nulls", what)));
-		out[i] = DatumGetFloat8(elems[i]);
-		if (isnan(out[i]) || isinf(out[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s must be finite, not %g", what, out[i])));
-	}
-	*count = n;
-	return out;
-}
-
 static int64 *
 ids_array(ArrayType *arr, int *count, const char *what)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int64	   *out;
+	int64	   *out = array_int64(arr, count, false, what);
 
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	if (n == 0)
+	if (*count == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("solve_tsp needs at least one stop")));
-	if (n > TSP_MAX_STOPS)
+	if (*count > TSP_MAX_STOPS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("solve_tsp takes at most %d stops, not %d", TSP_MAX_STOPS, n)));
-	out = palloc(n * sizeof(int64));
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not contain nulls", what)));
-		out[i] = DatumGetInt64(elems[i]);
-	}
-	*count = n;
+				 errmsg("solve_tsp takes at most %d stops, not %d", TSP_MAX_STOPS, *count)));
 	return out;
 }
 
@@ -956,8 +909,8 @@ solve_tsp_points(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
 	ids = ids_array(PG_GETARG_ARRAYTYPE_P(0), &n, "ids");
-	x = float8_array(PG_GETARG_ARRAYTYPE_P(1), &nx, "x");
-	y = float8_array(PG_GETARG_ARRAYTYPE_P(2), &ny, "y");
+	x = array_float8(PG_GETARG_ARRAYTYPE_P(1), &nx, "x");
+	y = array_float8(PG_GETARG_ARRAYTYPE_P(2), &ny, "y");
 	if (nx != n || ny != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),

@@ -1,0 +1,146 @@
+/*
+ * arrays.c - reading float8[] and bigint[] arguments
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+
+#include "arrays.h"
+
+/* ARR_DATA_OFFSET without the signedness warning of the system header */
+#define ARR_DATA_OFFSET_SAFE(a) \
+	(ARR_HASNULL(a) ? (Size) (a)->dataoffset : (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)))
+
+const double *
+array_features(ArrayType *arr, int expected_d, bool allow_null, double *buf,
+					int *d_out, const char *what)
+{
+	int			d;
+	const double *src;
+	bits8	   *nulls;
+	double	   *out;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s features must be a float8[] array", what)));
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s features must be a one-dimensional array, not %d-dimensional",
+						what, ARR_NDIM(arr))));
+	d = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	if (d == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s features must not be an empty array", what)));
+	if (d > FEATURES_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s features have %d elements, more than the limit of %d",
+						what, d, FEATURES_MAX)));
+	if (expected_d > 0 && d != expected_d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s features have %d elements, expected %d", what, d, expected_d),
+				 errdetail("Every row's feature array must have the length of the first one (or of the model's).")));
+	*d_out = d;
+	src = (const double *) (void *) ((char *) arr + ARR_DATA_OFFSET_SAFE(arr));
+	nulls = ARR_NULLBITMAP(arr);
+	if (nulls == NULL)
+	{
+		for (int j = 0; j < d; j++)
+			if (!isfinite(src[j]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("%s feature %d must be finite, not %g", what, j + 1, src[j])));
+		return src;
+	}
+	out = buf ? buf : palloc(sizeof(double) * d);
+	for (int j = 0; j < d; j++)
+	{
+		if (!(nulls[j / 8] & (1 << (j % 8))))
+		{
+			if (!allow_null)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s feature %d is NULL", what, j + 1),
+						 errhint("Replace NULLs in the query, for example with coalesce().")));
+			out[j] = NAN;
+			continue;
+		}
+		if (!isfinite(*src))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s feature %d must be finite, not %g", what, j + 1, *src)));
+		out[j] = *src++;
+	}
+	return out;
+}
+
+static void
+require_one_dimension(ArrayType *arr, const char *what)
+{
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+}
+
+int64 *
+array_int64(ArrayType *arr, int *n_out, bool skip_nulls, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			c = 0;
+	int64	   *out;
+
+	require_one_dimension(arr, what);
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	out = palloc(Max(n, 1) * sizeof(int64));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+		{
+			if (skip_nulls)
+				continue;
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain nulls", what)));
+		}
+		out[c++] = DatumGetInt64(elems[i]);
+	}
+	*n_out = c;
+	return out;
+}
+
+double *
+array_float8(ArrayType *arr, int *n_out, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	double	   *out;
+
+	require_one_dimension(arr, what);
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	out = palloc(Max(n, 1) * sizeof(double));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain nulls", what)));
+		out[i] = DatumGetFloat8(elems[i]);
+		if (!isfinite(out[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must be finite, not %g", what, out[i])));
+	}
+	*n_out = n;
+	return out;
+}

@@ -1,0 +1,32 @@
+/*
+ * arrays.h - reading float8[] and bigint[] arguments, with one set of checks
+ *
+ * Every function that takes an array argument goes through these, so the
+ * rules (one dimension, NULL elements, NaN/Infinity) and their messages are
+ * the same everywhere.
+ */
+#ifndef ECOMML_ARRAYS_H
+#define ECOMML_ARRAYS_H
+
+#include "utils/array.h"
+
+#define FEATURES_MAX 10000
+
+/*
+ * A float8[] feature vector.  expected_d > 0 demands that length (the error
+ * names both); 0 accepts 1..FEATURES_MAX.  NULL elements raise an error
+ * unless allow_null, when they come back as NaN.  NaN and Infinity always
+ * raise an error.  The result points into the array when it holds no NULLs,
+ * else into buf (room for FEATURES_MAX values, or NULL to palloc one).
+ * what names the caller in messages.
+ */
+extern const double *array_features(ArrayType *arr, int expected_d, bool allow_null,
+									 double *buf, int *d_out, const char *what);
+
+/* A one-dimensional bigint[]; NULL elements are skipped or rejected. */
+extern int64 *array_int64(ArrayType *arr, int *n_out, bool skip_nulls, const char *what);
+
+/* A one-dimensional float8[] of finite values, no NULLs. */
+extern double *array_float8(ArrayType *arr, int *n_out, const char *what);
+
+#endif
