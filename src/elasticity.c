@@ -399,7 +399,10 @@ train_elasticity_finalfn(PG_FUNCTION_ARGS)
 		e[j] = 1.0;
 		memcpy(a, s->xtx, sizeof(double) * p * p);
 		if (!blas_cholesky_solve(a, e, p))
-			elog(ERROR, "elasticity: X'X lost definiteness");
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("price and features are too close to collinear to estimate elasticity"),
+					 errhint("Drop or combine features that move together with price.")));
 	}
 	rss = s->yty;
 	for (int i = 0; i < p; i++)

@@ -1625,7 +1625,10 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 	fm.seed = s->seed;
 	fm.nsim = s->nsim;
 	if (n > PG_INT32_MAX / 2)
-		elog(ERROR, "series too long");
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("series of " INT64_FORMAT " periods is too long", (int64) n),
+				 errhint("Aggregate the data to a coarser \"freq\".")));
 	fit_series(&fm, y, (int) n, m, s->spec, s->strict, s->zero_share);
 
 	writer_init(&w, 256 + fm.m * 8);

@@ -147,7 +147,9 @@ graph_combine(void *into, const void *from)
 	if (a->has_coords && b->has_coords)
 		memcpy(a->xy + base * 4, b->xy, b->count * 4 * sizeof(double));
 	else if (a->has_coords != b->has_coords)
-		elog(ERROR, "cannot combine graph states with and without coordinates");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine graph states with and without coordinates")));
 	a->count += b->count;
 }
 
