@@ -106,7 +106,11 @@ fraud_average_precision_sorted(const ScoredLabel *v, int64 n)
 	return ap;
 }
 
-/* Aggregate state of roc_auc / pr_auc: every (score, label) pair */
+/*
+ * The metric aggregates keep ecomml.agg_state like the training aggregates,
+ * so Citus can run them partially on its workers.  roc_auc / pr_auc keep
+ * every (score, label) pair; binary_metrics keeps a confusion matrix.
+ */
 
 typedef struct PairState
 {
@@ -115,20 +119,9 @@ typedef struct PairState
 	ScoredLabel *v;
 } PairState;
 
-static MemoryContext
-metric_agg_context(FunctionCallInfo fcinfo, const char *name)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", name)));
-	return aggcxt;
-}
-
+/* room for extra more pairs, allocated in CurrentMemoryContext */
 static void
-pair_reserve(PairState *s, int64 extra, MemoryContext cxt)
+pair_reserve(PairState *s, int64 extra)
 {
 	int64		need = s->n + extra;
 
@@ -136,20 +129,68 @@ pair_reserve(PairState *s, int64 extra, MemoryContext cxt)
 		return;
 	s->cap = Max(need, Max(s->cap * 2, 1024));
 	if (s->v == NULL)
-		s->v = MemoryContextAllocHuge(cxt, s->cap * sizeof(ScoredLabel));
+		s->v = MemoryContextAllocHuge(CurrentMemoryContext, s->cap * sizeof(ScoredLabel));
 	else
 		s->v = repalloc_huge(s->v, s->cap * sizeof(ScoredLabel));
 }
+
+static void
+pairs_write(const void *data, ByteWriter *w)
+{
+	const PairState *s = data;
+
+	write_i64(w, s->n);
+	for (int64 i = 0; i < s->n; i++)
+	{
+		write_f64(w, s->v[i].score);
+		write_u8(w, s->v[i].label);
+	}
+}
+
+static void *
+pairs_read(ByteReader *r)
+{
+	PairState  *s = palloc0(sizeof(PairState));
+	int64		n = read_count(r, PG_INT64_MAX / 16, 9);
+
+	pair_reserve(s, n);
+	for (int64 i = 0; i < n; i++)
+	{
+		s->v[i].score = read_f64(r);
+		s->v[i].label = read_u8(r) != 0;
+		if (isnan(s->v[i].score))
+			reader_corrupt(r, "The state holds a NaN score");
+	}
+	s->n = n;
+	return s;
+}
+
+static void
+pairs_combine(void *into, const void *from)
+{
+	PairState  *a = into;
+	const PairState *b = from;
+
+	pair_reserve(a, b->n);
+	if (b->n > 0)
+		memcpy(a->v + a->n, b->v, b->n * sizeof(ScoredLabel));
+	a->n += b->n;
+}
+
+const TrainStateOps score_label_state_ops = {
+	STATE_SCORE_LABELS, pairs_write, pairs_read, pairs_combine
+};
 
 PG_FUNCTION_INFO_V1(score_label_transfn);
 Datum
 score_label_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = metric_agg_context(fcinfo, "score_label_transfn");
-	PairState  *s = PG_ARGISNULL(0) ? NULL : (PairState *) PG_GETARG_POINTER(0);
+	TrainState *st = train_state_for_update(fcinfo, &score_label_state_ops);
+	MemoryContext old = MemoryContextSwitchTo(st->hdr.eoh_context);
+	PairState  *s = st->data;
 
 	if (s == NULL)
-		s = MemoryContextAllocZero(aggcxt, sizeof(PairState));
+		st->data = s = palloc0(sizeof(PairState));
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 	{
 		double		score = PG_GETARG_FLOAT8(1);
@@ -158,97 +199,37 @@ score_label_transfn(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("score must not be NaN")));
-		pair_reserve(s, 1, aggcxt);
+		pair_reserve(s, 1);
 		s->v[s->n].score = score;
 		s->v[s->n].label = PG_GETARG_BOOL(2);
 		s->n++;
 	}
-	PG_RETURN_POINTER(s);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_AGG_STATE(st);
 }
 
-PG_FUNCTION_INFO_V1(score_label_combine);
-Datum
-score_label_combine(PG_FUNCTION_ARGS)
+/*
+ * The pairs sorted by score, or NULL without rows.  The final functions are
+ * FINALFUNC_MODIFY = READ_WRITE, so sorting the state in place is allowed.
+ */
+static PairState *
+sorted_pairs(FunctionCallInfo fcinfo)
 {
-	MemoryContext aggcxt = metric_agg_context(fcinfo, "score_label_combine");
-	PairState  *a = PG_ARGISNULL(0) ? NULL : (PairState *) PG_GETARG_POINTER(0);
-	PairState  *b = PG_ARGISNULL(1) ? NULL : (PairState *) PG_GETARG_POINTER(1);
+	PairState  *s = (PairState *) train_state_get_data(fcinfo, 0, &score_label_state_ops);
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		a = MemoryContextAllocZero(aggcxt, sizeof(PairState));
-	pair_reserve(a, b->n, aggcxt);
-	if (b->n > 0)
-		memcpy(a->v + a->n, b->v, b->n * sizeof(ScoredLabel));
-	a->n += b->n;
-	PG_RETURN_POINTER(a);
-}
-
-PG_FUNCTION_INFO_V1(score_label_serialize);
-Datum
-score_label_serialize(PG_FUNCTION_ARGS)
-{
-	PairState  *s = (PairState *) PG_GETARG_POINTER(0);
-	ByteWriter	w;
-	bytea	   *out;
-
-	writer_init(&w, VARHDRSZ + 8 + s->n * 9);
-	write_u32(&w, 0);
-	write_i64(&w, s->n);
-	for (int64 i = 0; i < s->n; i++)
-	{
-		write_f64(&w, s->v[i].score);
-		write_u8(&w, s->v[i].label);
-	}
-	if (w.len > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("metric aggregate state is too large to leave this process: %zu bytes", w.len),
-				 errhint("Run the aggregate without parallel workers.")));
-	out = (bytea *) w.data;
-	SET_VARSIZE(out, w.len);
-	PG_RETURN_BYTEA_P(out);
-}
-
-PG_FUNCTION_INFO_V1(score_label_deserialize);
-Datum
-score_label_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcxt = metric_agg_context(fcinfo, "score_label_deserialize");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	ByteReader	r;
-	PairState  *s = MemoryContextAllocZero(aggcxt, sizeof(PairState));
-	int64		n;
-
-	reader_init(&r, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), "aggregate state");
-	n = read_count(&r, PG_INT64_MAX / 16, 9);
-	pair_reserve(s, n, aggcxt);
-	for (int64 i = 0; i < n; i++)
-	{
-		s->v[i].score = read_f64(&r);
-		s->v[i].label = read_u8(&r) != 0;
-	}
-	s->n = n;
-	reader_expect_end(&r);
-	PG_RETURN_POINTER(s);
+	if (s == NULL || s->n == 0)
+		return NULL;
+	fraud_sort_scores(s->v, s->n);
+	return s;
 }
 
 PG_FUNCTION_INFO_V1(roc_auc_finalfn);
 Datum
 roc_auc_finalfn(PG_FUNCTION_ARGS)
 {
-	PairState  *s = PG_ARGISNULL(0) ? NULL : (PairState *) PG_GETARG_POINTER(0);
-	double		auc;
+	PairState  *s = sorted_pairs(fcinfo);
+	double		auc = s ? fraud_roc_auc_sorted(s->v, s->n) : NAN;
 
-	if (s == NULL || s->n == 0)
-		PG_RETURN_NULL();
-	fraud_sort_scores(s->v, s->n);
-	auc = fraud_roc_auc_sorted(s->v, s->n);
 	if (isnan(auc))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(auc);
@@ -258,13 +239,9 @@ PG_FUNCTION_INFO_V1(pr_auc_finalfn);
 Datum
 pr_auc_finalfn(PG_FUNCTION_ARGS)
 {
-	PairState  *s = PG_ARGISNULL(0) ? NULL : (PairState *) PG_GETARG_POINTER(0);
-	double		ap;
+	PairState  *s = sorted_pairs(fcinfo);
+	double		ap = s ? fraud_average_precision_sorted(s->v, s->n) : NAN;
 
-	if (s == NULL || s->n == 0)
-		PG_RETURN_NULL();
-	fraud_sort_scores(s->v, s->n);
-	ap = fraud_average_precision_sorted(s->v, s->n);
 	if (isnan(ap))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(ap);
@@ -282,15 +259,77 @@ typedef struct ConfusionState
 	bool		have_threshold;
 } ConfusionState;
 
+static void
+check_same_threshold(double a, double b)
+{
+	if (a != b)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("binary_metrics threshold must be the same on every row: %g, then %g",
+						a, b)));
+}
+
+static void
+confusion_write(const void *data, ByteWriter *w)
+{
+	const ConfusionState *s = data;
+
+	write_i64(w, s->tp);
+	write_i64(w, s->fp);
+	write_i64(w, s->tn);
+	write_i64(w, s->fn);
+	write_f64(w, s->threshold);
+	write_u8(w, s->have_threshold);
+}
+
+static void *
+confusion_read(ByteReader *r)
+{
+	ConfusionState *s = palloc(sizeof(ConfusionState));
+
+	s->tp = read_i64(r);
+	s->fp = read_i64(r);
+	s->tn = read_i64(r);
+	s->fn = read_i64(r);
+	s->threshold = read_f64(r);
+	s->have_threshold = read_u8(r) != 0;
+	if (s->tp < 0 || s->fp < 0 || s->tn < 0 || s->fn < 0 || isnan(s->threshold))
+		reader_corrupt(r, "The binary_metrics state holds impossible values");
+	return s;
+}
+
+static void
+confusion_combine(void *into, const void *from)
+{
+	ConfusionState *a = into;
+	const ConfusionState *b = from;
+
+	if (a->have_threshold && b->have_threshold)
+		check_same_threshold(a->threshold, b->threshold);
+	else if (!a->have_threshold)
+	{
+		a->threshold = b->threshold;
+		a->have_threshold = b->have_threshold;
+	}
+	a->tp += b->tp;
+	a->fp += b->fp;
+	a->tn += b->tn;
+	a->fn += b->fn;
+}
+
+const TrainStateOps confusion_state_ops = {
+	STATE_CONFUSION, confusion_write, confusion_read, confusion_combine
+};
+
 PG_FUNCTION_INFO_V1(binary_metrics_transfn);
 Datum
 binary_metrics_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = metric_agg_context(fcinfo, "binary_metrics_transfn");
-	ConfusionState *s = PG_ARGISNULL(0) ? NULL : (ConfusionState *) PG_GETARG_POINTER(0);
+	TrainState *st = train_state_for_update(fcinfo, &confusion_state_ops);
+	ConfusionState *s = st->data;
 
 	if (s == NULL)
-		s = MemoryContextAllocZero(aggcxt, sizeof(ConfusionState));
+		st->data = s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(ConfusionState));
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -304,11 +343,8 @@ binary_metrics_transfn(PG_FUNCTION_ARGS)
 					 errmsg("binary_metrics threshold must not be NaN")));
 		s->have_threshold = true;
 	}
-	else if (PG_GETARG_FLOAT8(3) != s->threshold)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("binary_metrics threshold must be the same on every row: %g, then %g",
-						s->threshold, PG_GETARG_FLOAT8(3))));
+	else
+		check_same_threshold(s->threshold, PG_GETARG_FLOAT8(3));
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 	{
 		double		score = PG_GETARG_FLOAT8(1);
@@ -329,87 +365,7 @@ binary_metrics_transfn(PG_FUNCTION_ARGS)
 		else
 			s->tn++;
 	}
-	PG_RETURN_POINTER(s);
-}
-
-PG_FUNCTION_INFO_V1(binary_metrics_combine);
-Datum
-binary_metrics_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcxt = metric_agg_context(fcinfo, "binary_metrics_combine");
-	ConfusionState *a = PG_ARGISNULL(0) ? NULL : (ConfusionState *) PG_GETARG_POINTER(0);
-	ConfusionState *b = PG_ARGISNULL(1) ? NULL : (ConfusionState *) PG_GETARG_POINTER(1);
-
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-	{
-		a = MemoryContextAllocZero(aggcxt, sizeof(ConfusionState));
-		*a = *b;
-		PG_RETURN_POINTER(a);
-	}
-	if (a->have_threshold && b->have_threshold && a->threshold != b->threshold)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("binary_metrics threshold must be the same on every row: %g, then %g",
-						a->threshold, b->threshold)));
-	if (!a->have_threshold)
-	{
-		a->threshold = b->threshold;
-		a->have_threshold = b->have_threshold;
-	}
-	a->tp += b->tp;
-	a->fp += b->fp;
-	a->tn += b->tn;
-	a->fn += b->fn;
-	PG_RETURN_POINTER(a);
-}
-
-PG_FUNCTION_INFO_V1(binary_metrics_serialize);
-Datum
-binary_metrics_serialize(PG_FUNCTION_ARGS)
-{
-	ConfusionState *s = (ConfusionState *) PG_GETARG_POINTER(0);
-	ByteWriter	w;
-	bytea	   *out;
-
-	writer_init(&w, 64);
-	write_u32(&w, 0);
-	write_i64(&w, s->tp);
-	write_i64(&w, s->fp);
-	write_i64(&w, s->tn);
-	write_i64(&w, s->fn);
-	write_f64(&w, s->threshold);
-	write_u8(&w, s->have_threshold);
-	out = (bytea *) w.data;
-	SET_VARSIZE(out, w.len);
-	PG_RETURN_BYTEA_P(out);
-}
-
-PG_FUNCTION_INFO_V1(binary_metrics_deserialize);
-Datum
-binary_metrics_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcxt = metric_agg_context(fcinfo, "binary_metrics_deserialize");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	ByteReader	r;
-	ConfusionState *s = MemoryContextAllocZero(aggcxt, sizeof(ConfusionState));
-
-	reader_init(&r, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), "aggregate state");
-	s->tp = read_i64(&r);
-	s->fp = read_i64(&r);
-	s->tn = read_i64(&r);
-	s->fn = read_i64(&r);
-	s->threshold = read_f64(&r);
-	s->have_threshold = read_u8(&r) != 0;
-	reader_expect_end(&r);
-	if (s->tp < 0 || s->fp < 0 || s->tn < 0 || s->fn < 0)
-		reader_corrupt(&r, "A count is negative");
-	PG_RETURN_POINTER(s);
+	PG_RETURN_AGG_STATE(st);
 }
 
 /* ",\"key\":value" with the shortest decimal that reads back exactly */
@@ -437,7 +393,7 @@ PG_FUNCTION_INFO_V1(binary_metrics_finalfn);
 Datum
 binary_metrics_finalfn(PG_FUNCTION_ARGS)
 {
-	ConfusionState *s = PG_ARGISNULL(0) ? NULL : (ConfusionState *) PG_GETARG_POINTER(0);
+	const ConfusionState *s = train_state_get_data(fcinfo, 0, &confusion_state_ops);
 	StringInfoData buf;
 	double		precision,
 				recall,

@@ -28,4 +28,7 @@ extern const TrainStateOps textnb_state_ops;
 extern void *textnb_decode(ByteReader *r);
 extern void textnb_describe(const void *decoded, StringInfo buf);
 
+/* rfm.c */
+extern const TrainStateOps rfm_state_ops;
+
 #endif

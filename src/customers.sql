@@ -55,31 +55,19 @@ CREATE TYPE ecomml.rfm_score AS (
 COMMENT ON TYPE ecomml.rfm_score IS
     'one customer''s recency (days since the last order), frequency, monetary value and 1-5 scores';
 
-CREATE FUNCTION ecomml.rfm_transfn(internal, bigint, timestamptz, float8, timestamptz)
-RETURNS internal
+CREATE FUNCTION ecomml.rfm_transfn(ecomml.agg_state, bigint, timestamptz, float8, timestamptz)
+RETURNS ecomml.agg_state
 AS 'MODULE_PATHNAME', 'rfm_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ecomml.rfm_combinefn(internal, internal)
-RETURNS internal
-AS 'MODULE_PATHNAME', 'rfm_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ecomml.rfm_serialfn(internal)
-RETURNS bytea
-AS 'MODULE_PATHNAME', 'rfm_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION ecomml.rfm_deserialfn(bytea, internal)
-RETURNS internal
-AS 'MODULE_PATHNAME', 'rfm_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION ecomml.rfm_finalfn(internal, bigint, timestamptz, float8, timestamptz)
+CREATE FUNCTION ecomml.rfm_finalfn(ecomml.agg_state)
 RETURNS ecomml.rfm_score[]
 AS 'MODULE_PATHNAME', 'rfm_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE ecomml.rfm(customer_id bigint, order_time timestamptz, amount float8,
                             as_of timestamptz) (
     SFUNC = ecomml.rfm_transfn,
-    STYPE = internal,
+    STYPE = ecomml.agg_state,
     FINALFUNC = ecomml.rfm_finalfn,
-    FINALFUNC_EXTRA,
-    COMBINEFUNC = ecomml.rfm_combinefn,
-    SERIALFUNC = ecomml.rfm_serialfn,
-    DESERIALFUNC = ecomml.rfm_deserialfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE ecomml.rfm(bigint, timestamptz, float8, timestamptz) IS

@@ -25,6 +25,10 @@ extern void fraud_sort_scores(ScoredLabel *v, int64 n);
 extern double fraud_roc_auc_sorted(const ScoredLabel *v, int64 n);
 extern double fraud_average_precision_sorted(const ScoredLabel *v, int64 n);
 
+/* binmetrics.c: states of roc_auc/pr_auc and binary_metrics */
+extern const TrainStateOps score_label_state_ops;
+extern const TrainStateOps confusion_state_ops;
+
 /* logreg.c */
 extern const TrainStateOps logreg_state_ops;
 extern void *logreg_decode(ByteReader *r);

@@ -70,28 +70,23 @@ AS 'MODULE_PATHNAME', 'fraud_explain_score' LANGUAGE C IMMUTABLE STRICT PARALLEL
 COMMENT ON FUNCTION ecomml.explain_score(bytea, float8[]) IS
     'per-feature contributions to a logreg or iforest score, largest |contribution| first';
 
--- Metrics: scikit-learn's roc_auc_score, average_precision_score, confusion counts.
-CREATE FUNCTION ecomml.score_label_transfn(internal, float8, boolean) RETURNS internal
+-- Metrics: scikit-learn's roc_auc_score, average_precision_score, confusion
+-- counts.  Their state is ecomml.agg_state, as for training, so Citus can run
+-- them partially on its workers.
+CREATE FUNCTION ecomml.score_label_transfn(ecomml.agg_state, float8, boolean) RETURNS ecomml.agg_state
 AS 'MODULE_PATHNAME', 'score_label_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ecomml.score_label_combine(internal, internal) RETURNS internal
-AS 'MODULE_PATHNAME', 'score_label_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ecomml.score_label_serialize(internal) RETURNS bytea
-AS 'MODULE_PATHNAME', 'score_label_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION ecomml.score_label_deserialize(bytea, internal) RETURNS internal
-AS 'MODULE_PATHNAME', 'score_label_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION ecomml.roc_auc_finalfn(internal) RETURNS float8
+CREATE FUNCTION ecomml.roc_auc_finalfn(ecomml.agg_state) RETURNS float8
 AS 'MODULE_PATHNAME', 'roc_auc_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ecomml.pr_auc_finalfn(internal) RETURNS float8
+CREATE FUNCTION ecomml.pr_auc_finalfn(ecomml.agg_state) RETURNS float8
 AS 'MODULE_PATHNAME', 'pr_auc_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- READ_WRITE: the final functions sort the pairs in place
 CREATE AGGREGATE ecomml.roc_auc(score float8, label boolean) (
     SFUNC = ecomml.score_label_transfn,
-    STYPE = internal,
+    STYPE = ecomml.agg_state,
     FINALFUNC = ecomml.roc_auc_finalfn,
     FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = ecomml.score_label_combine,
-    SERIALFUNC = ecomml.score_label_serialize,
-    DESERIALFUNC = ecomml.score_label_deserialize,
+    COMBINEFUNC = ecomml.agg_state_combine,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE ecomml.roc_auc(float8, boolean) IS
@@ -99,35 +94,25 @@ COMMENT ON AGGREGATE ecomml.roc_auc(float8, boolean) IS
 
 CREATE AGGREGATE ecomml.pr_auc(score float8, label boolean) (
     SFUNC = ecomml.score_label_transfn,
-    STYPE = internal,
+    STYPE = ecomml.agg_state,
     FINALFUNC = ecomml.pr_auc_finalfn,
     FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = ecomml.score_label_combine,
-    SERIALFUNC = ecomml.score_label_serialize,
-    DESERIALFUNC = ecomml.score_label_deserialize,
+    COMBINEFUNC = ecomml.agg_state_combine,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE ecomml.pr_auc(float8, boolean) IS
     'average precision (area under the precision-recall curve as scikit-learn computes it); NULL without positives';
 
-CREATE FUNCTION ecomml.binary_metrics_transfn(internal, float8, boolean, float8) RETURNS internal
+CREATE FUNCTION ecomml.binary_metrics_transfn(ecomml.agg_state, float8, boolean, float8) RETURNS ecomml.agg_state
 AS 'MODULE_PATHNAME', 'binary_metrics_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ecomml.binary_metrics_combine(internal, internal) RETURNS internal
-AS 'MODULE_PATHNAME', 'binary_metrics_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ecomml.binary_metrics_serialize(internal) RETURNS bytea
-AS 'MODULE_PATHNAME', 'binary_metrics_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION ecomml.binary_metrics_deserialize(bytea, internal) RETURNS internal
-AS 'MODULE_PATHNAME', 'binary_metrics_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION ecomml.binary_metrics_finalfn(internal) RETURNS jsonb
+CREATE FUNCTION ecomml.binary_metrics_finalfn(ecomml.agg_state) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'binary_metrics_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE ecomml.binary_metrics(score float8, label boolean, threshold float8) (
     SFUNC = ecomml.binary_metrics_transfn,
-    STYPE = internal,
+    STYPE = ecomml.agg_state,
     FINALFUNC = ecomml.binary_metrics_finalfn,
-    COMBINEFUNC = ecomml.binary_metrics_combine,
-    SERIALFUNC = ecomml.binary_metrics_serialize,
-    DESERIALFUNC = ecomml.binary_metrics_deserialize,
+    COMBINEFUNC = ecomml.agg_state_combine,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE ecomml.binary_metrics(float8, boolean, float8) IS

@@ -35,6 +35,18 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_TEXT_NB, "text_nb", textnb_decode, textnb_describe, &textnb_state_ops},
 };
 
+/* States of the aggregates that build no model */
+static const struct
+{
+	MetricStateKind kind;
+	const char *name;
+	const TrainStateOps *ops;
+}			metric_states[] = {
+	{STATE_SCORE_LABELS, "roc_auc/pr_auc", &score_label_state_ops},
+	{STATE_CONFUSION, "binary_metrics", &confusion_state_ops},
+	{STATE_RFM, "rfm", &rfm_state_ops},
+};
+
 const ModelKindInfo *
 model_kind_info(int kind)
 {
@@ -42,6 +54,28 @@ model_kind_info(int kind)
 		if ((int) kinds[i].kind == kind)
 			return &kinds[i];
 	return NULL;
+}
+
+const TrainStateOps *
+train_state_ops_for_kind(int kind)
+{
+	const ModelKindInfo *info = model_kind_info(kind);
+
+	if (info)
+		return info->state_ops;
+	for (size_t i = 0; i < lengthof(metric_states); i++)
+		if ((int) metric_states[i].kind == kind)
+			return metric_states[i].ops;
+	return NULL;
+}
+
+const char *
+train_state_kind_name(int kind)
+{
+	for (size_t i = 0; i < lengthof(metric_states); i++)
+		if ((int) metric_states[i].kind == kind)
+			return metric_states[i].name;
+	return model_kind_name(kind);
 }
 
 void

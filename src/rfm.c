@@ -5,10 +5,10 @@
  * An aggregate that returns ecomml.rfm_score[] (one element per customer,
  * in customer_id order).  The state is an id map (customer -> dense index)
  * with the last order time, the order count and the amount sum per customer;
- * it is not a model, so it uses an ordinary internal state with serialize
- * and deserialize functions, and combining two states merges them customer by
- * customer (max of the last order, sums of the rest): a parallel run gives the
- * serial result up to the order of the floating-point amount sums.
+ * it is kept in ecomml.agg_state like a training state (so Citus can run
+ * rfm partially on its workers), and combining two states merges them
+ * customer by customer (max of the last order, sums of the rest): a parallel
+ * run gives the serial result up to the order of the floating-point sums.
  *
  * Scores (doc/customers.md): among the n customers, a customer's F score is
  * 1 + floor(5 L / n) with L the number of customers whose frequency is
@@ -107,25 +107,13 @@ rfm_set_as_of(RfmState *s, TimestampTz as_of)
 				 errhint("Pass a constant, for example now() or a timestamptz literal.")));
 }
 
-static MemoryContext
-rfm_agg_context(FunctionCallInfo fcinfo)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("rfm aggregate function called in non-aggregate context")));
-	return aggcxt;
-}
-
 /* rfm(state, customer_id, order_time, amount, as_of) */
 PG_FUNCTION_INFO_V1(rfm_transfn);
 Datum
 rfm_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = rfm_agg_context(fcinfo);
-	RfmState   *s = PG_ARGISNULL(0) ? rfm_new(aggcxt) : (RfmState *) PG_GETARG_POINTER(0);
+	TrainState *st = train_state_for_update(fcinfo, &rfm_state_ops);
+	RfmState   *s = st->data;
 	TimestampTz t;
 	double		amount;
 	int32		i;
@@ -135,9 +123,11 @@ rfm_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rfm as_of must not be NULL")));
+	if (s == NULL)
+		st->data = s = rfm_new(st->hdr.eoh_context);
 	rfm_set_as_of(s, PG_GETARG_TIMESTAMPTZ(4));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		PG_RETURN_POINTER(s);
+		PG_RETURN_AGG_STATE(st);
 	t = PG_GETARG_TIMESTAMPTZ(2);
 	amount = PG_GETARG_FLOAT8(3);
 	if (TIMESTAMP_NOT_FINITE(t))
@@ -149,7 +139,7 @@ rfm_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("rfm amount must be finite, not %g", amount)));
 	if (t > s->as_of)
-		PG_RETURN_POINTER(s);	/* after the reference time: not yet happened */
+		PG_RETURN_AGG_STATE(st);	/* after the reference time: not yet happened */
 	old = MemoryContextSwitchTo(s->cxt);
 	i = rfm_slot(s, PG_GETARG_INT64(1));
 	MemoryContextSwitchTo(old);
@@ -157,12 +147,14 @@ rfm_transfn(PG_FUNCTION_ARGS)
 		s->last[i] = t;
 	s->freq[i]++;
 	s->money[i] += amount;
-	PG_RETURN_POINTER(s);
+	PG_RETURN_AGG_STATE(st);
 }
 
 static void
-rfm_merge(RfmState *a, const RfmState *b)
+rfm_combine(void *into, const void *from)
 {
+	RfmState   *a = into;
+	const RfmState *b = from;
 	MemoryContext old;
 
 	if (b->have_as_of)
@@ -180,57 +172,25 @@ rfm_merge(RfmState *a, const RfmState *b)
 	MemoryContextSwitchTo(old);
 }
 
-PG_FUNCTION_INFO_V1(rfm_combinefn);
-Datum
-rfm_combinefn(PG_FUNCTION_ARGS)
+static void
+rfm_write(const void *data, ByteWriter *w)
 {
-	MemoryContext aggcxt = rfm_agg_context(fcinfo);
-	RfmState   *a;
-
-	if (PG_ARGISNULL(1))
-		PG_RETURN_DATUM(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0));
-	if (PG_ARGISNULL(0))
-		a = rfm_new(aggcxt);
-	else
-		a = (RfmState *) PG_GETARG_POINTER(0);
-	rfm_merge(a, (RfmState *) PG_GETARG_POINTER(1));
-	PG_RETURN_POINTER(a);
-}
-
-PG_FUNCTION_INFO_V1(rfm_serialfn);
-Datum
-rfm_serialfn(PG_FUNCTION_ARGS)
-{
-	RfmState   *s = (RfmState *) PG_GETARG_POINTER(0);
-	ByteWriter	w;
+	const RfmState *s = data;
 	int32		n = s->ids->count;
 
-	writer_init(&w, 64 + (Size) n * 32);
-	write_u32(&w, 0);			/* varlena header */
-	write_u8(&w, s->have_as_of);
-	write_i64(&w, s->as_of);
-	write_i64(&w, n);
-	write_i64_array(&w, s->ids->ids, n);
-	write_i64_array(&w, s->last, n);
-	write_i64_array(&w, s->freq, n);
-	write_f64_array(&w, s->money, n);
-	if (w.len > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("rfm state is too large to leave this process: %zu bytes", w.len),
-				 errhint("Run the aggregate without parallel workers.")));
-	SET_VARSIZE(w.data, w.len);
-	PG_RETURN_BYTEA_P((bytea *) w.data);
+	write_u8(w, s->have_as_of);
+	write_i64(w, s->as_of);
+	write_i64(w, n);
+	write_i64_array(w, s->ids->ids, n);
+	write_i64_array(w, s->last, n);
+	write_i64_array(w, s->freq, n);
+	write_f64_array(w, s->money, n);
 }
 
-PG_FUNCTION_INFO_V1(rfm_deserialfn);
-Datum
-rfm_deserialfn(PG_FUNCTION_ARGS)
+static void *
+rfm_read(ByteReader *r)
 {
-	MemoryContext aggcxt = rfm_agg_context(fcinfo);
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	ByteReader	r;
-	RfmState   *s = rfm_new(aggcxt);
+	RfmState   *s = rfm_new(CurrentMemoryContext);
 	bool		have;
 	TimestampTz as_of;
 	int64		n;
@@ -238,33 +198,32 @@ rfm_deserialfn(PG_FUNCTION_ARGS)
 			   *last,
 			   *freq;
 	double	   *money;
-	MemoryContext old;
 
-	reader_init(&r, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), "aggregate state");
-	have = read_u8(&r) != 0;
-	as_of = read_i64(&r);
-	n = read_count(&r, PG_INT32_MAX / 2, 32);
-	ids = read_i64_array(&r, n);
-	last = read_i64_array(&r, n);
-	freq = read_i64_array(&r, n);
-	money = read_f64_array(&r, n);
-	reader_expect_end(&r);
+	have = read_u8(r) != 0;
+	as_of = read_i64(r);
+	n = read_count(r, PG_INT32_MAX / 2, 32);
+	ids = read_i64_array(r, n);
+	last = read_i64_array(r, n);
+	freq = read_i64_array(r, n);
+	money = read_f64_array(r, n);
 	if (have)
 		rfm_set_as_of(s, as_of);
-	old = MemoryContextSwitchTo(aggcxt);
 	for (int64 j = 0; j < n; j++)
 	{
 		int32		i = rfm_slot(s, ids[j]);
 
 		if (freq[j] < 1 || !isfinite(money[j]) || i != (int32) j)
-			reader_corrupt(&r, "The rfm state holds impossible values");
+			reader_corrupt(r, "The rfm state holds impossible values");
 		s->last[i] = last[j];
 		s->freq[i] = freq[j];
 		s->money[i] = money[j];
 	}
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(s);
+	return s;
 }
+
+const TrainStateOps rfm_state_ops = {
+	STATE_RFM, rfm_write, rfm_read, rfm_combine
+};
 
 /* Scores */
 
@@ -314,7 +273,7 @@ PG_FUNCTION_INFO_V1(rfm_finalfn);
 Datum
 rfm_finalfn(PG_FUNCTION_ARGS)
 {
-	RfmState   *s;
+	const RfmState *s = train_state_get_data(fcinfo, 0, &rfm_state_ops);
 	int32		n;
 	RankEntry  *e;
 	int32	   *rs,
@@ -329,7 +288,6 @@ rfm_finalfn(PG_FUNCTION_ARGS)
 	bool		typbyval;
 	char		typalign;
 
-	rfm_agg_context(fcinfo);
 	arrtype = get_fn_expr_rettype(fcinfo->flinfo);
 	elemtype = get_element_type(arrtype);
 	if (!OidIsValid(elemtype))
@@ -338,9 +296,8 @@ rfm_finalfn(PG_FUNCTION_ARGS)
 	tupdesc = BlessTupleDesc(tupdesc);
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	/* no rows, or none on or before as_of: an empty array */
-	if (PG_ARGISNULL(0) || ((RfmState *) PG_GETARG_POINTER(0))->ids->count == 0)
+	if (s == NULL || s->ids->count == 0)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(elemtype));
-	s = (RfmState *) PG_GETARG_POINTER(0);
 	n = s->ids->count;
 
 	e = palloc(sizeof(RankEntry) * n);

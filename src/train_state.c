@@ -57,8 +57,8 @@ train_state_get_flat_size(ExpandedObjectHeader *eohptr)
 		if (w.len > MaxAllocSize)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("%s training state is too large to leave this process: %zu bytes",
-							model_kind_name(st->ops->kind), w.len),
+					 errmsg("%s aggregate state is too large to leave this process: %zu bytes",
+							train_state_kind_name(st->ops->kind), w.len),
 					 errdetail("Partial aggregate states are limited to 1 GB."),
 					 errhint("Run the aggregate without parallel workers, or on fewer rows per worker.")));
 		st->flat_size = w.len;
@@ -115,7 +115,7 @@ read_flat_state(const char *data, Size len, const TrainStateOps **ops_out)
 	char		magic[4];
 	uint16		version,
 				kind;
-	const ModelKindInfo *info;
+	const TrainStateOps *ops;
 	void	   *result = NULL;
 
 	reader_init(&r, data, len, "aggregate state");
@@ -124,13 +124,13 @@ read_flat_state(const char *data, Size len, const TrainStateOps **ops_out)
 	kind = read_u16(&r);
 	if (memcmp(magic, STATE_MAGIC, 4) != 0 || version != STATE_FORMAT_VERSION)
 		reader_corrupt(&r, "The value is not an ecomml aggregate state of a known format");
-	info = model_kind_info(kind);
-	if (info == NULL || info->state_ops == NULL)
-		reader_corrupt(&r, "The state's model kind is unknown");
+	ops = train_state_ops_for_kind(kind);
+	if (ops == NULL)
+		reader_corrupt(&r, "The state's kind is unknown");
 	if (r.pos < r.len)
-		result = info->state_ops->read(&r);
+		result = ops->read(&r);
 	reader_expect_end(&r);
-	*ops_out = info->state_ops;
+	*ops_out = ops;
 	return result;
 }
 
@@ -140,8 +140,8 @@ check_state_kind(const TrainStateOps *found, const TrainStateOps *expected)
 	if (found != expected)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expected a %s training state, got a %s training state",
-						model_kind_name(expected->kind), model_kind_name(found->kind))));
+				 errmsg("expected a %s aggregate state, got a %s aggregate state",
+						train_state_kind_name(expected->kind), train_state_kind_name(found->kind))));
 }
 
 /* A read-write copy of any state datum, living in a child of parent. */
@@ -221,7 +221,7 @@ train_state_get_data(FunctionCallInfo fcinfo, int argno, const TrainStateOps *op
 }
 
 /*
- * The one combine function of every training aggregate: merges the second
+ * The one combine function of every ecomml aggregate: merges the second
  * state into the first by the kind's combine callback.
  */
 PG_FUNCTION_INFO_V1(agg_state_combine);
@@ -343,3 +343,40 @@ agg_state_send(PG_FUNCTION_ARGS)
 	pq_sendbytes(&buf, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
+
+/*
+ * The 0.1.0 catalog declared roc_auc, pr_auc, binary_metrics and rfm with an
+ * internal state and their own combine/serialize/deserialize functions.  Their
+ * transition and final functions now keep an agg_state, which works as well
+ * behind an internal declaration (the datum is the same pointer), so these
+ * symbols serve a database still at 0.1.0 until ALTER EXTENSION ecomml UPDATE
+ * (and CREATE EXTENSION ecomml VERSION '0.1.0').
+ */
+static Datum
+agg_state_serialize_v010(PG_FUNCTION_ARGS)
+{
+	/* detoasting an expanded object flattens it */
+	PG_RETURN_BYTEA_P(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0)));
+}
+
+static Datum
+agg_state_deserialize_v010(PG_FUNCTION_ARGS)
+{
+	TrainState *st = train_state_expand(PG_GETARG_DATUM(0), require_agg_context(fcinfo));
+
+	PG_RETURN_AGG_STATE(st);
+}
+
+#define V010_ALIAS(name, target) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum name(PG_FUNCTION_ARGS) { return target(fcinfo); }
+
+V010_ALIAS(score_label_combine, agg_state_combine)
+V010_ALIAS(score_label_serialize, agg_state_serialize_v010)
+V010_ALIAS(score_label_deserialize, agg_state_deserialize_v010)
+V010_ALIAS(binary_metrics_combine, agg_state_combine)
+V010_ALIAS(binary_metrics_serialize, agg_state_serialize_v010)
+V010_ALIAS(binary_metrics_deserialize, agg_state_deserialize_v010)
+V010_ALIAS(rfm_combinefn, agg_state_combine)
+V010_ALIAS(rfm_serialfn, agg_state_serialize_v010)
+V010_ALIAS(rfm_deserialfn, agg_state_deserialize_v010)

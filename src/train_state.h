@@ -16,10 +16,22 @@
 #include "utils/expandeddatum.h"
 #include "codec.h"
 
-/* What a model kind's training state must provide. */
+/*
+ * Aggregates that build no model (the metric aggregates and rfm) use agg_state
+ * too, so that every ecomml aggregate can run partially on Citus workers.
+ * Their kinds are numbered apart from ModelKind: a state never reads as a model.
+ */
+typedef enum MetricStateKind
+{
+	STATE_SCORE_LABELS = 1001,	/* roc_auc, pr_auc */
+	STATE_CONFUSION = 1002,		/* binary_metrics */
+	STATE_RFM = 1003			/* rfm */
+} MetricStateKind;
+
+/* What an aggregate's state must provide. */
 typedef struct TrainStateOps
 {
-	ModelKind	kind;
+	int			kind;			/* a ModelKind or a MetricStateKind */
 	/* serialize into w; must write exactly what read consumes */
 	void		(*write) (const void *data, ByteWriter *w);
 	/* rebuild from r in CurrentMemoryContext; validate every field */
@@ -47,6 +59,10 @@ extern TrainState *train_state_for_update(FunctionCallInfo fcinfo, const TrainSt
 
 /* In a final function: the kind's data of argument argno, or NULL if none. */
 extern const void *train_state_get_data(FunctionCallInfo fcinfo, int argno, const TrainStateOps *ops);
+
+/* kinds.c: the ops of a state kind (NULL if unknown), and its name */
+extern const TrainStateOps *train_state_ops_for_kind(int kind);
+extern const char *train_state_kind_name(int kind);
 
 
 #endif
