@@ -1,6 +1,6 @@
 -- Foundation: model codec, registry, cache, options, training-state type.
 BEGIN;
-SELECT plan(47);
+SELECT plan(50);
 
 CREATE TEMP TABLE good AS SELECT ecomml.train_mean(x) AS m FROM (VALUES (1.0), (2.0), (6.0)) v(x);
 
@@ -91,6 +91,15 @@ SELECT throws_ok($$SELECT encode('\x456341530100010002000000', 'base64')::ecomml
 SELECT throws_ok($$SELECT encode('\x4563415301000100020000000000000000000000'
     '0000f83f000000000000e0bf0100000000000000'::bytea, 'base64')::ecomml.agg_state$$,
     'XX001', 'invalid ecomml aggregate state', 'state with a negative sum of squares');
+-- metric aggregates share the type: kinds are checked, payloads validated
+SELECT throws_ok($$SELECT ecomml.roc_auc_finalfn(encode('\x4563415301000100'::bytea, 'base64')::ecomml.agg_state)$$,
+    '22023', 'expected a roc_auc/pr_auc aggregate state, got a constant aggregate state',
+    'a training state handed to a metric final function');
+SELECT throws_ok($$SELECT encode('\x456341530100e903020000000000'::bytea, 'base64')::ecomml.agg_state$$,
+    'XX001', 'invalid ecomml aggregate state', 'truncated roc_auc state');
+SELECT throws_ok($$SELECT encode('\x456341530100e9030100000000000000000000000000f87f01'::bytea,
+    'base64')::ecomml.agg_state$$,
+    'XX001', 'invalid ecomml aggregate state', 'roc_auc state with a NaN score');
 
 -- decoded-model cache: a per-row scoring call decodes once per query, also
 -- when the model comes out of line from TOAST through ecomml.model()

@@ -1,7 +1,7 @@
 -- Training aggregates under forced parallel plans: the combine path runs and
 -- the result equals the serial one.  fx_numbers is a committed fixture.
 BEGIN;
-SELECT plan(4);
+SELECT plan(5);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -30,6 +30,13 @@ SELECT is((SELECT count(*) FROM public.fx_numbers f
     'parallel grouped models equal serial ones');
 SELECT ok(abs((SELECT ecomml.predict(ecomml.train_mean(x)) FROM public.fx_numbers) - 50000.25) < 1e-6,
     'parallel mean is exact');
+
+-- What Citus needs to push an aggregate down to its workers, for every one
+SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1)
+           FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN pg_type t ON t.oid = a.aggtranstype
+           WHERE p.pronamespace = 'ecomml'::regnamespace
+             AND (a.aggcombinefn = 0 OR t.typtype = 'p' OR p.proparallel <> 's')), NULL,
+    'every ecomml aggregate has a combine function, a non-pseudo state type and is parallel safe');
 
 SELECT * FROM finish();
 ROLLBACK;
