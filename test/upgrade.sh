@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Upgrade path: a database made with ecomml 0.1.0 (fixture models of every
+# kind, registry versions, a model trained by the 0.1.0 SQL, user views on
+# roc_auc and rfm) goes through ALTER EXTENSION ecomml UPDATE; then
+# test/upgrade/upgrade.sql (pgTAP) checks it still works, and its catalog must
+# equal a fresh install's (test/upgrade/catalog.sql, diffed). Installing 0.1.0
+# with this build's library also checks that the library still has every C
+# function the 0.1.0 SQL calls, as databases not yet updated need.
+set -euo pipefail
+cd "$(dirname "$0")/upgrade"
+old=ecomml_upgraded fresh=ecomml_fresh
+psql -X -q -d postgres -c "SET client_min_messages = warning" \
+     -c "DROP DATABASE IF EXISTS $old" -c "DROP DATABASE IF EXISTS $fresh" \
+     -c "CREATE DATABASE $old" -c "CREATE DATABASE $fresh"
+sql() { db=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+sql "$fresh" -c "CREATE EXTENSION ecomml"
+sql "$old" -c "CREATE EXTENSION ecomml VERSION '0.1.0'" -c "CREATE EXTENSION pgtap"
+sql "$old" -f models-0.1.0.sql
+sql "$old" >/dev/null <<'SQL'
+SET timezone = 'UTC';
+-- the fixture models in the registry, one name per kind
+SELECT ecomml.model_save(kind, model) FROM upgrade_models ORDER BY kind;
+-- a model trained now by the 0.1.0 SQL: two versions, rolled back to the first
+CREATE TABLE upgrade_tx AS
+SELECT i, i % 7 = 0 AS fraud, ARRAY[(i % 7 = 0)::int * 2 + (i % 5) * 0.3, (i % 3)::float8] AS x
+FROM generate_series(1, 400) i;
+SELECT ecomml.model_save('trained_010', ecomml.train_logreg(x, fraud, '{"lambda": 1}'),
+                         '{"note": "v1"}') FROM upgrade_tx;
+SELECT ecomml.model_save('trained_010', ecomml.train_logreg(x, fraud, '{"lambda": 10}')) FROM upgrade_tx;
+SELECT ecomml.model_activate('trained_010', 1);
+-- what 0.1.0 saw, to compare with after the update
+CREATE TABLE registry_before AS
+SELECT name, version, kind, created_at, params, metrics, md5(model) AS model_md5, active
+FROM ecomml.model;
+CREATE TABLE scores_before AS
+SELECT version, ecomml.score(model, '{2.3, 1}') AS score FROM ecomml.model WHERE name = 'trained_010';
+-- user views on aggregates the update replaces: they must survive it
+CREATE TABLE auc_data AS
+SELECT round(((i * 37) % 101) / 100.0, 1)::float8 AS score, (i * 37) % 101 + i % 4 * 20 > 70 AS label
+FROM generate_series(1, 300) i;
+CREATE VIEW auc_view AS SELECT ecomml.roc_auc(score, label) AS auc FROM auc_data;
+CREATE TABLE rfm_orders AS
+SELECT (1 + g % 20)::bigint AS customer_id,
+       timestamptz '2025-10-01 00:00+00' + (g * 7 % 90) * interval '1 day' AS ordered_at,
+       ((g % 9) * 2.5)::float8 AS amount
+FROM generate_series(1, 100) g;
+CREATE VIEW rfm_view AS
+SELECT r.* FROM unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-01-01 00:00+00')
+                        FROM rfm_orders)) r;
+SQL
+# in a session of its own, as in production: nothing cached from the 0.1.0 one
+sql "$old" -c "ALTER EXTENSION ecomml UPDATE"
+status=0
+pg_prove -d "$old" upgrade.sql || status=1
+# the catalog: every member's definition, fresh against upgraded
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+members=$(sql "$fresh" -At -c "SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+    WHERE d.refclassid = 'pg_extension'::regclass AND e.extname = 'ecomml' AND d.deptype = 'e'")
+if sql "$fresh" -At -f catalog.sql >"$tmp/fresh" && sql "$old" -At -f catalog.sql >"$tmp/upgraded" \
+   && [ "$members" -gt 0 ] \
+   && diff -u --label fresh --label upgraded "$tmp/fresh" "$tmp/upgraded" >"$tmp/diff"; then
+    echo "upgrade: catalog after ALTER EXTENSION UPDATE equals a fresh install ($members members): ok"
+else
+    echo "upgrade: FAILED, catalog differs from a fresh install:"; cat "$tmp/diff" 2>/dev/null || true; status=1
+fi
+exit $status

@@ -1,0 +1,87 @@
+-- After ALTER EXTENSION ecomml UPDATE on a 0.1.0 database (test/upgrade.sh
+-- made it): models made by 0.1.0 still decode and give 0.1.0's answers, from
+-- the fixture table and from the registry; the registry is untouched; user
+-- views on the replaced aggregates still run and give the right values.
+BEGIN;
+SELECT plan(8 + 4 * (SELECT count(*)::int FROM upgrade_models));
+-- as when the fixture was made (test/upgrade/make_models.sql)
+SET extra_float_digits = 0;
+SET timezone = 'UTC';
+
+-- one query's single answer, or its error: a broken kind fails its own test
+CREATE FUNCTION pg_temp.run(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE answer text;
+BEGIN
+    EXECUTE query INTO STRICT answer;
+    RETURN answer;
+EXCEPTION WHEN OTHERS THEN
+    RETURN 'ERROR: ' || SQLERRM;
+END $$;
+
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'ecomml'), '0.2.0', 'extension is at 0.2.0');
+SELECT is((SELECT count(*)::int FROM upgrade_models), 11, 'the fixture has a model of each of the 11 kinds');
+
+-- the fixture's bytes, as a client would pass them
+SELECT is(pg_temp.run(format($$SELECT ecomml.model_info(%L::bytea)->>'kind'$$, model)), kind,
+          kind || ': model_info decodes the 0.1.0 model')
+FROM (SELECT * FROM upgrade_models ORDER BY kind) m;
+SELECT is(pg_temp.run(format(probe, model)), expected, kind || ': probe gives the 0.1.0 answer')
+FROM (SELECT * FROM upgrade_models ORDER BY kind) m;
+
+-- the same models saved under 0.1.0, read back through ecomml.model(name)
+-- inside the probe (the path views and jobs use)
+SELECT is(pg_temp.run(format($$SELECT r.kind || '/' || (ecomml.model_info(ecomml.model(%L))->>'kind')
+                                FROM ecomml.model r WHERE r.name = %L AND r.active$$, kind, kind)),
+          kind || '/' || kind, kind || ': registry row and its model have the kind')
+FROM (SELECT * FROM upgrade_models ORDER BY kind) m;
+SELECT is(pg_temp.run(format(replace(probe, '%L::bytea', 'ecomml.model(%L)'), kind)), expected,
+          kind || ': probe through ecomml.model() gives the 0.1.0 answer')
+FROM (SELECT * FROM upgrade_models ORDER BY kind) m;
+
+SELECT results_eq(
+    $$SELECT name, version, kind, created_at, params, metrics, md5(model), active
+      FROM ecomml.model ORDER BY name, version$$,
+    $$SELECT * FROM registry_before ORDER BY name, version$$,
+    'registry rows, versions, metadata, model bytes and active flags unchanged');
+
+-- trained by the 0.1.0 SQL just before the update; version 1 is active
+SELECT results_eq(
+    $$SELECT version, ecomml.score(model, '{2.3, 1}') FROM ecomml.model
+      WHERE name = 'trained_010' ORDER BY version$$,
+    $$SELECT version, score FROM scores_before ORDER BY version$$,
+    'both versions of the model trained under 0.1.0 score as before');
+SELECT is(ecomml.score(ecomml.model('trained_010'), '{2.3, 1}'),
+          (SELECT score FROM scores_before WHERE version = 1),
+          'ecomml.model() serves the rolled-back version 1');
+
+-- views made under 0.1.0, checked against the definitions in plain SQL
+SELECT is(round((SELECT auc FROM auc_view)::numeric, 12),
+          (SELECT round((count(*) FILTER (WHERE p.score > n.score)
+                         + 0.5 * count(*) FILTER (WHERE p.score = n.score)) / count(*), 12)
+             FROM auc_data p JOIN auc_data n ON p.label AND NOT n.label),
+          'view on roc_auc: the share of (positive, negative) pairs ranked right, ties half');
+SELECT results_eq(
+    $$SELECT customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, rfm
+      FROM rfm_view ORDER BY customer_id$$,
+    $$WITH c AS (
+          SELECT customer_id, count(*) AS frequency, sum(amount) AS monetary,
+                 extract(epoch FROM timestamptz '2026-01-01 00:00+00' - max(ordered_at))::float8 / 86400
+                     AS recency_days
+          FROM rfm_orders GROUP BY customer_id),
+      s AS (
+          SELECT c.*,
+                 (1 + 5 * (rank() OVER (ORDER BY recency_days DESC) - 1) / count(*) OVER ())::int AS r,
+                 (1 + 5 * (rank() OVER (ORDER BY frequency) - 1) / count(*) OVER ())::int AS f,
+                 (1 + 5 * (rank() OVER (ORDER BY monetary) - 1) / count(*) OVER ())::int AS m
+          FROM c)
+      SELECT customer_id, recency_days, frequency, monetary, r, f, m, r::text || f || m
+      FROM s ORDER BY customer_id$$,
+    'view on rfm: recency, frequency, monetary and quintile scores as doc/customers.md defines them');
+
+-- the registry goes on from where 0.1.0 left it
+SELECT is(ecomml.model_save('trained_010', (SELECT model FROM ecomml.model
+                                            WHERE name = 'trained_010' AND version = 2)),
+          3, 'model_save after the update saves version 3');
+
+SELECT * FROM finish();
+ROLLBACK;
