@@ -38,7 +38,24 @@ SELECT version, ecomml.score(model, '{2.3, 1}') AS score FROM ecomml.model WHERE
 CREATE TABLE auc_data AS
 SELECT round(((i * 37) % 101) / 100.0, 1)::float8 AS score, (i * 37) % 101 + i % 4 * 20 > 70 AS label
 FROM generate_series(1, 300) i;
-CREATE VIEW auc_view AS SELECT ecomml.roc_auc(score, label) AS auc FROM auc_data;
+ANALYZE auc_data;
+CREATE VIEW auc_view AS
+SELECT ecomml.roc_auc(score, label) AS auc, ecomml.pr_auc(score, label) AS ap,
+       ecomml.binary_metrics(score, label, 0.5) AS bm
+FROM auc_data;
+-- 0.1.0's metric aggregates on this library in a parallel plan: their
+-- internal-state serialize/deserialize functions must still work
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;
+CREATE FUNCTION plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; out text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP out := out || r || E'\n'; END LOOP;
+    RETURN out;
+END $$;
+CREATE TABLE metrics_010_parallel AS
+SELECT v.*, plan_text('SELECT * FROM auc_view') AS plan FROM auc_view v;
+RESET ALL;
 CREATE TABLE rfm_orders AS
 SELECT (1 + g % 20)::bigint AS customer_id,
        timestamptz '2025-10-01 00:00+00' + (g * 7 % 90) * interval '1 day' AS ordered_at,

@@ -3,7 +3,7 @@
 -- the fixture table and from the registry; the registry is untouched; user
 -- views on the replaced aggregates still run and give the right values.
 BEGIN;
-SELECT plan(8 + 4 * (SELECT count(*)::int FROM upgrade_models));
+SELECT plan(11 + 4 * (SELECT count(*)::int FROM upgrade_models));
 -- as when the fixture was made (test/upgrade/make_models.sql)
 SET extra_float_digits = 0;
 SET timezone = 'UTC';
@@ -60,6 +60,17 @@ SELECT is(round((SELECT auc FROM auc_view)::numeric, 12),
                          + 0.5 * count(*) FILTER (WHERE p.score = n.score)) / count(*), 12)
              FROM auc_data p JOIN auc_data n ON p.label AND NOT n.label),
           'view on roc_auc: the share of (positive, negative) pairs ranked right, ties half');
+SELECT is((SELECT bm - 'precision' - 'recall' - 'f1' - 'accuracy' - 'threshold' FROM auc_view),
+          (SELECT jsonb_build_object('tp', count(*) FILTER (WHERE score >= 0.5 AND label),
+                                     'fp', count(*) FILTER (WHERE score >= 0.5 AND NOT label),
+                                     'tn', count(*) FILTER (WHERE score < 0.5 AND NOT label),
+                                     'fn', count(*) FILTER (WHERE score < 0.5 AND label))
+           FROM auc_data),
+          'view on binary_metrics: the confusion counts');
+SELECT matches((SELECT plan FROM metrics_010_parallel), 'Partial Aggregate',
+    'under 0.1.0 the metric aggregates ran in a parallel plan on this library');
+SELECT is((SELECT (auc, ap, bm)::text FROM metrics_010_parallel), (SELECT (auc, ap, bm)::text FROM auc_view),
+    'their parallel 0.1.0 results equal the updated serial ones');
 SELECT results_eq(
     $$SELECT customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, rfm
       FROM rfm_view ORDER BY customer_id$$,
