@@ -218,6 +218,11 @@ rfm_read(ByteReader *r)
 		s->freq[i] = freq[j];
 		s->money[i] = money[j];
 	}
+	/* the state lives as long as the aggregate: drop the copies now */
+	pfree(ids);
+	pfree(last);
+	pfree(freq);
+	pfree(money);
 	return s;
 }
 

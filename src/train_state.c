@@ -1,5 +1,6 @@
 /*
- * train_state.c - ecomml.agg_state: the training aggregates' transition type
+ * train_state.c - ecomml.agg_state: the transition type of the training and
+ * metric aggregates
  *
  * Why an expanded object rather than a varlena updated in place: training
  * states grow (interactions, edges), and a varlena that is repalloc'd moves,

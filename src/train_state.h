@@ -1,5 +1,6 @@
 /*
- * train_state.h - the transition state shared by every training aggregate
+ * train_state.h - the transition state shared by every ecomml aggregate
+ * (training, and the metric aggregates that keep more than a float8[])
  *
  * SQL sees one type, ecomml.agg_state: a varlena whose flat form is
  * "EcAS", a format version, the model kind it trains, then the kind's payload.
