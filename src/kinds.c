@@ -36,16 +36,27 @@ static const ModelKindInfo kinds[] = {
 };
 
 /* States of the aggregates that build no model */
-static const struct
+typedef struct MetricStateInfo
 {
 	MetricStateKind kind;
 	const char *name;
 	const TrainStateOps *ops;
-}			metric_states[] = {
+} MetricStateInfo;
+
+static const MetricStateInfo metric_states[] = {
 	{STATE_SCORE_LABELS, "roc_auc/pr_auc", &score_label_state_ops},
 	{STATE_CONFUSION, "binary_metrics", &confusion_state_ops},
 	{STATE_RFM, "rfm", &rfm_state_ops},
 };
+
+static const MetricStateInfo *
+metric_state_info(int kind)
+{
+	for (size_t i = 0; i < lengthof(metric_states); i++)
+		if ((int) metric_states[i].kind == kind)
+			return &metric_states[i];
+	return NULL;
+}
 
 const ModelKindInfo *
 model_kind_info(int kind)
@@ -59,23 +70,18 @@ model_kind_info(int kind)
 const TrainStateOps *
 train_state_ops_for_kind(int kind)
 {
-	const ModelKindInfo *info = model_kind_info(kind);
+	const ModelKindInfo *model = model_kind_info(kind);
+	const MetricStateInfo *metric = metric_state_info(kind);
 
-	if (info)
-		return info->state_ops;
-	for (size_t i = 0; i < lengthof(metric_states); i++)
-		if ((int) metric_states[i].kind == kind)
-			return metric_states[i].ops;
-	return NULL;
+	return model ? model->state_ops : (metric ? metric->ops : NULL);
 }
 
 const char *
 train_state_kind_name(int kind)
 {
-	for (size_t i = 0; i < lengthof(metric_states); i++)
-		if ((int) metric_states[i].kind == kind)
-			return metric_states[i].name;
-	return model_kind_name(kind);
+	const MetricStateInfo *metric = metric_state_info(kind);
+
+	return metric ? metric->name : model_kind_name(kind);
 }
 
 void
