@@ -34,7 +34,12 @@ typedef enum ModelKind
 	MODEL_GRAPH = 8,
 	MODEL_KMEANS = 9,
 	MODEL_ELASTICITY = 10,
-	MODEL_TEXT_NB = 11
+	MODEL_TEXT_NB = 11,
+	/* 0.3.0 */
+	MODEL_GBDT = 12,
+	MODEL_EASE = 13,
+	MODEL_CLV = 14,
+	MODEL_ASSOC_RULES = 15
 } ModelKind;
 
 typedef struct ModelHeader
