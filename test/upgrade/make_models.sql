@@ -1,9 +1,9 @@
--- Writes test/upgrade/models-0.1.0.sql: one small model of every kind, made
--- by ecomml 0.1.0, each with a probe query and the answer 0.1.0 gave.  The
--- upgrade test decodes and scores them with the current library.
---   psql -X -q -d <db with ecomml 0.1.0> -f make_models.sql > models-0.1.0.sql
--- (made once, on the 0.1.0 build; rerunning it on a later build makes a
--- fixture of that build instead).
+-- Writes test/upgrade/models-<release>.sql: one small model of every kind,
+-- made by that ecomml release, each with a probe query and the answer the
+-- release gave.  The upgrade test decodes and scores them with the current
+-- library, and upgrades a database from every release that has a fixture.
+--   psql -X -q -d <db with ecomml R> -f make_models.sql > models-R.sql
+-- (made once per release, on that release's build, when it is released).
 SET client_min_messages = warning;
 SET extra_float_digits = 0;
 SET timezone = 'UTC';

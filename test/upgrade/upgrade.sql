@@ -1,9 +1,12 @@
--- After ALTER EXTENSION ecomml UPDATE on a 0.1.0 database (test/upgrade.sh
--- made it): models made by 0.1.0 still decode and give 0.1.0's answers, from
+-- After ALTER EXTENSION ecomml UPDATE on a database of an older release
+-- (test/upgrade.sh made it; the release is in upgrade_from): models made by
+-- that release still decode and give its answers, from
 -- the fixture table and from the registry; the registry is untouched; user
 -- views on the replaced aggregates still run and give the right values.
 BEGIN;
 SELECT plan(11 + 4 * (SELECT count(*)::int FROM upgrade_models));
+-- the release the database started at, in the test descriptions
+CREATE FUNCTION pg_temp.old() RETURNS text LANGUAGE sql AS 'SELECT version FROM upgrade_from';
 -- as when the fixture was made (test/upgrade/make_models.sql)
 SET extra_float_digits = 0;
 SET timezone = 'UTC';
@@ -25,19 +28,19 @@ SELECT is((SELECT count(*)::int FROM upgrade_models), 11, 'the fixture has a mod
 
 -- the fixture's bytes, as a client would pass them
 SELECT is(pg_temp.run(format($$SELECT ecomml.model_info(%L::bytea)->>'kind'$$, model)), kind,
-          kind || ': model_info decodes the 0.1.0 model')
+          kind || ': model_info decodes the ' || pg_temp.old() || ' model')
 FROM (SELECT * FROM upgrade_models ORDER BY kind) m;
-SELECT is(pg_temp.run(format(probe, model)), expected, kind || ': probe gives the 0.1.0 answer')
+SELECT is(pg_temp.run(format(probe, model)), expected, kind || ': probe gives the ' || pg_temp.old() || ' answer')
 FROM (SELECT * FROM upgrade_models ORDER BY kind) m;
 
--- the same models saved under 0.1.0, read back through ecomml.model(name)
+-- the same models saved under the old release, read back through ecomml.model(name)
 -- inside the probe (the path views and jobs use)
 SELECT is(pg_temp.run(format($$SELECT r.kind || '/' || (ecomml.model_info(ecomml.model(%L))->>'kind')
                                 FROM ecomml.model r WHERE r.name = %L AND r.active$$, kind, kind)),
           kind || '/' || kind, kind || ': registry row and its model have the kind')
 FROM (SELECT * FROM upgrade_models ORDER BY kind) m;
 SELECT is(pg_temp.run(format(replace(probe, '%L::bytea', 'ecomml.model(%L)'), kind)), expected,
-          kind || ': probe through ecomml.model() gives the 0.1.0 answer')
+          kind || ': probe through ecomml.model() gives the ' || pg_temp.old() || ' answer')
 FROM (SELECT * FROM upgrade_models ORDER BY kind) m;
 
 SELECT results_eq(
@@ -46,17 +49,17 @@ SELECT results_eq(
     $$SELECT * FROM registry_before ORDER BY name, version$$,
     'registry rows, versions, metadata, model bytes and active flags unchanged');
 
--- trained by the 0.1.0 SQL just before the update; version 1 is active
+-- trained by the old release's SQL just before the update; version 1 is active
 SELECT results_eq(
     $$SELECT version, ecomml.score(model, '{2.3, 1}') FROM ecomml.model
-      WHERE name = 'trained_010' ORDER BY version$$,
+      WHERE name = 'trained_old' ORDER BY version$$,
     $$SELECT version, score FROM scores_before ORDER BY version$$,
-    'both versions of the model trained under 0.1.0 score as before');
-SELECT is(ecomml.score(ecomml.model('trained_010'), '{2.3, 1}'),
+    'both versions of the model trained under ' || pg_temp.old() || ' score as before');
+SELECT is(ecomml.score(ecomml.model('trained_old'), '{2.3, 1}'),
           (SELECT score FROM scores_before WHERE version = 1),
           'ecomml.model() serves the rolled-back version 1');
 
--- views made under 0.1.0, checked against the definitions in plain SQL
+-- views made under the old release, checked against the definitions in plain SQL
 SELECT is(round((SELECT auc FROM auc_view)::numeric, 12),
           (SELECT round((count(*) FILTER (WHERE p.score > n.score)
                          + 0.5 * count(*) FILTER (WHERE p.score = n.score)) / count(*), 12)
@@ -69,10 +72,10 @@ SELECT is((SELECT bm - 'precision' - 'recall' - 'f1' - 'accuracy' - 'threshold' 
                                      'fn', count(*) FILTER (WHERE score < 0.5 AND label))
            FROM auc_data),
           'view on binary_metrics: the confusion counts');
-SELECT matches((SELECT plan FROM metrics_010_parallel), 'Partial Aggregate',
-    'under 0.1.0 the metric aggregates ran in a parallel plan on this library');
-SELECT is((SELECT (auc, ap, bm)::text FROM metrics_010_parallel), (SELECT (auc, ap, bm)::text FROM auc_view),
-    'their parallel 0.1.0 results equal the updated serial ones');
+SELECT matches((SELECT plan FROM metrics_old_parallel), 'Partial Aggregate',
+    'under ' || pg_temp.old() || ' the metric aggregates ran in a parallel plan on this library');
+SELECT is((SELECT (auc, ap, bm)::text FROM metrics_old_parallel), (SELECT (auc, ap, bm)::text FROM auc_view),
+    'their parallel ' || pg_temp.old() || ' results equal the updated serial ones');
 SELECT results_eq(
     $$SELECT customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, rfm
       FROM rfm_view ORDER BY customer_id$$,
@@ -91,9 +94,9 @@ SELECT results_eq(
       FROM s ORDER BY customer_id$$,
     'view on rfm: recency, frequency, monetary and quintile scores as doc/customers.md defines them');
 
--- the registry goes on from where 0.1.0 left it
-SELECT is(ecomml.model_save('trained_010', (SELECT model FROM ecomml.model
-                                            WHERE name = 'trained_010' AND version = 2)),
+-- the registry goes on from where the old release left it
+SELECT is(ecomml.model_save('trained_old', (SELECT model FROM ecomml.model
+                                            WHERE name = 'trained_old' AND version = 2)),
           3, 'model_save after the update saves version 3');
 
 SELECT * FROM finish();
