@@ -4,7 +4,7 @@
  * Each scorable kind exposes its feature count, whether NULL elements are
  * allowed (they arrive as NaN), a scorer and an explainer; this table is the
  * only place that knows them all, so the metric aggregates (binmetrics.c) and
- * the trainers (logreg.c, iforest.c) do not depend on one another.
+ * the trainers (logreg.c, iforest.c, gbdt.c) do not depend on one another.
  */
 #include "postgres.h"
 
@@ -16,6 +16,7 @@
 
 #include "arrays.h"
 #include "fraud.h"
+#include "gbdt.h"
 #include "model_cache.h"
 
 typedef struct ScoringKind
@@ -33,9 +34,16 @@ never_null(const void *model)
 	return false;
 }
 
+static bool
+always_null(const void *model)
+{
+	return true;
+}
+
 static const ScoringKind scoring_kinds[] = {
 	{MODEL_LOGREG, logreg_features, logreg_imputes, logreg_score, logreg_explain},
 	{MODEL_IFOREST, iforest_features, never_null, iforest_score, iforest_explain},
+	{MODEL_GBDT, gbdt_features, always_null, gbdt_score, gbdt_explain},
 };
 
 static const ScoringKind *
@@ -46,7 +54,7 @@ scoring_kind(int kind)
 			return &scoring_kinds[i];
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("expected a logreg or iforest model, got a %s model",
+			 errmsg("expected a logreg, iforest or gbdt model, got a %s model",
 					model_kind_name(kind))));
 	pg_unreachable();
 }
