@@ -11,6 +11,7 @@ SQL_PIECES = src/train_state.sql \
              src/model_cache.sql \
              src/constant.sql \
              src/fraud.sql \
+             src/gbdt.sql \
              src/forecast.sql \
              src/inventory.sql \
              src/recs.sql \

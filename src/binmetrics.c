@@ -1,6 +1,6 @@
 /*
- * binmetrics.c - feature arrays, ecomml.score / explain_score, and the
- * binary-classification metric aggregates roc_auc, pr_auc, binary_metrics
+ * binmetrics.c - the binary-classification metric aggregates roc_auc, pr_auc,
+ * binary_metrics (scoring by model kind lives in scoring.c)
  *
  * roc_auc and pr_auc follow scikit-learn exactly, ties included: rows are
  * sorted by score descending and one point of the curve is taken per distinct
@@ -16,15 +16,12 @@
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "arrays.h"
 #include "fraud.h"
 #include "kinds.h"
-#include "model_cache.h"
 
 
 /* Sorting and the two curve metrics */
@@ -420,104 +417,4 @@ binary_metrics_finalfn(PG_FUNCTION_ARGS)
 	append_shortest(&buf, "accuracy", ratio(s->tp + s->tn, n));
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-}
-
-/* Scoring */
-
-static void
-require_fraud_kind(int kind)
-{
-	if (kind != MODEL_LOGREG && kind != MODEL_IFOREST)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expected a logreg or iforest model, got a %s model",
-						model_kind_name(kind))));
-}
-
-/* ecomml.score(model bytea, features float8[]) -> probability or anomaly score */
-PG_FUNCTION_INFO_V1(fraud_score);
-Datum
-fraud_score(PG_FUNCTION_ARGS)
-{
-	int			kind;
-	const void *m = model_cache_get(fcinfo, 0, MODEL_ANY, &kind);
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
-	const double *x;
-	int			d;
-
-	require_fraud_kind(kind);
-	if (kind == MODEL_LOGREG)
-	{
-		x = array_features(arr, logreg_features(m), logreg_imputes(m), NULL, &d, "score");
-		PG_RETURN_FLOAT8(logreg_score(m, x, d));
-	}
-	x = array_features(arr, iforest_features(m), false, NULL, &d, "score");
-	PG_RETURN_FLOAT8(iforest_score(m, x, d));
-}
-
-typedef struct Contribution
-{
-	int			feature;
-	double		value;
-} Contribution;
-
-static int
-cmp_contribution(const void *a, const void *b)
-{
-	const Contribution *x = a;
-	const Contribution *y = b;
-	double		ax = fabs(x->value),
-				ay = fabs(y->value);
-
-	if (ax != ay)
-		return ax > ay ? -1 : 1;
-	return x->feature - y->feature;
-}
-
-/* ecomml.explain_score(model, features) -> (feature, contribution) rows */
-PG_FUNCTION_INFO_V1(fraud_explain_score);
-Datum
-fraud_explain_score(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			kind;
-	const void *m = model_cache_get(fcinfo, 0, MODEL_ANY, &kind);
-	ArrayType  *arr;
-	const double *x;
-	double	   *contrib;
-	Contribution *rows;
-	int			d;
-
-	require_fraud_kind(kind);
-	InitMaterializedSRF(fcinfo, 0);
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	if (kind == MODEL_LOGREG)
-	{
-		x = array_features(arr, logreg_features(m), logreg_imputes(m), NULL, &d, "explain_score");
-		contrib = palloc(sizeof(double) * d);
-		logreg_explain(m, x, d, contrib);
-	}
-	else
-	{
-		x = array_features(arr, iforest_features(m), false, NULL, &d, "explain_score");
-		contrib = palloc(sizeof(double) * d);
-		iforest_explain(m, x, d, contrib);
-	}
-	rows = palloc(sizeof(Contribution) * d);
-	for (int j = 0; j < d; j++)
-	{
-		rows[j].feature = j + 1;
-		rows[j].value = contrib[j];
-	}
-	qsort(rows, d, sizeof(Contribution), cmp_contribution);
-	for (int j = 0; j < d; j++)
-	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-
-		values[0] = Int32GetDatum(rows[j].feature);
-		values[1] = Float8GetDatum(rows[j].value);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
 }

@@ -1,5 +1,5 @@
 
--- Fraud scoring (src/logreg.c, src/iforest.c, src/binmetrics.c, doc/fraud.md)
+-- Fraud scoring (src/logreg.c, src/iforest.c, src/binmetrics.c, src/scoring.c, doc/fraud.md)
 
 CREATE FUNCTION ecomml.train_logreg_transfn(ecomml.agg_state, float8[], boolean)
 RETURNS ecomml.agg_state

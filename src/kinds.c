@@ -17,6 +17,7 @@
 #include "customers.h"
 #include "forecast.h"
 #include "fraud.h"
+#include "gbdt.h"
 #include "kinds.h"
 #include "recs.h"
 #include "routes.h"
@@ -33,6 +34,7 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_KMEANS, "kmeans", kmeans_decode, kmeans_describe, &kmeans_state_ops},
 	{MODEL_ELASTICITY, "elasticity", elasticity_decode, elasticity_describe, &elasticity_state_ops},
 	{MODEL_TEXT_NB, "text_nb", textnb_decode, textnb_describe, &textnb_state_ops},
+	{MODEL_GBDT, "gbdt", gbdt_decode, gbdt_describe, &gbdt_state_ops},
 };
 
 /* States of the aggregates that build no model */

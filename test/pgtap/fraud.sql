@@ -169,7 +169,7 @@ SELECT throws_ok($$SELECT ecomml.train_iforest('{1}'::float8[], '{"sample_size":
 SELECT throws_ok($$SELECT ecomml.train_iforest('{1,NULL}'::float8[])$$,
     '22004', 'train_iforest feature 2 is NULL', 'iforest NULL element');
 SELECT throws_ok($$SELECT ecomml.score(ecomml.train_mean(1.0), '{1}')$$,
-    '22023', 'expected a logreg or iforest model, got a constant model', 'score of a constant model');
+    '22023', 'expected a logreg, iforest or gbdt model, got a constant model', 'score of a constant model');
 SELECT throws_ok($$SELECT ecomml.score(lr, '{1,2}') FROM m$$,
     '2202E', 'score features have 2 elements, expected 5', 'score with the wrong length');
 SELECT throws_ok($$SELECT ecomml.score(iso, '{1,NaN,1,1}') FROM m$$,
@@ -177,7 +177,7 @@ SELECT throws_ok($$SELECT ecomml.score(iso, '{1,NaN,1,1}') FROM m$$,
 SELECT throws_ok($$SELECT ecomml.score(lr, '{1,NULL,1,1,1}') FROM m$$,
     '22004', 'score feature 2 is NULL', 'score with a NULL element');
 SELECT throws_ok($$SELECT * FROM ecomml.explain_score((SELECT ecomml.train_mean(1.0)), '{1}')$$,
-    '22023', 'expected a logreg or iforest model, got a constant model', 'explain_score of a constant model');
+    '22023', 'expected a logreg, iforest or gbdt model, got a constant model', 'explain_score of a constant model');
 SELECT throws_ok($$SELECT ecomml.roc_auc(s, true) FROM (VALUES ('NaN'::float8)) v(s)$$,
     '22000', 'score must not be NaN', 'roc_auc of NaN');
 SELECT throws_ok($$SELECT ecomml.binary_metrics(0.5, true, NULL)$$,

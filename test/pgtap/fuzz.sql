@@ -2,7 +2,7 @@
 -- proper SQLSTATE (never XX000, never a crash) or a valid result.
 -- ecomml.ignore_checksum_failure lets damaged payloads reach the decoders.
 BEGIN;
-SELECT plan(15);
+SELECT plan(16);
 SET LOCAL client_min_messages = error;
 SET LOCAL ecomml.ignore_checksum_failure = on;
 SELECT setseed(0.17);
@@ -21,6 +21,9 @@ SELECT 'constant', ecomml.train_mean(id::float8), 'SELECT ecomml.predict($1)' FR
 UNION ALL
 SELECT 'logreg', ecomml.train_logreg(f, label),
        'SELECT ecomml.score($1, ''{0.5,1.5,2.5}''), (SELECT count(*) FROM ecomml.explain_score($1, ''{0.5,1.5,2.5}''))' FROM pts
+UNION ALL
+SELECT 'gbdt', ecomml.train_gbdt(f, label, '{"rounds": 5, "max_depth": 3}'),
+       'SELECT ecomml.score($1, ''{0.5,NULL,2.5}''), (SELECT count(*) FROM ecomml.explain_score($1, ''{0.5,1.5,NULL}''))' FROM pts
 UNION ALL
 SELECT 'iforest', ecomml.train_iforest(f, '{"trees": 10, "sample_size": 32, "seed": 1}'),
        'SELECT ecomml.score($1, ''{0.5,1.5,2.5}''), (SELECT count(*) FROM ecomml.explain_score($1, ''{0.5,1.5,2.5}''))' FROM pts
@@ -49,7 +52,7 @@ UNION ALL
 SELECT 'text_nb', ecomml.train_text_classifier(to_tsvector('simple', CASE WHEN label THEN 'great fast love ' ELSE 'slow broken bad ' END || id), CASE WHEN label THEN 'pos' ELSE 'neg' END),
        'SELECT count(*) FROM ecomml.classify($1, to_tsvector(''simple'', ''great broken fast''))' FROM pts;
 
-SELECT is((SELECT count(*) FROM models WHERE m IS NOT NULL), 11::bigint, 'one valid model of every kind');
+SELECT is((SELECT count(*) FROM models WHERE m IS NOT NULL), 12::bigint, 'one valid model of every kind');
 
 -- A damaged copy of m: a fresh model id (so the cache must decode it), then
 -- flipped bytes, extreme values, or a truncated payload with a matching length.
@@ -108,7 +111,7 @@ END $$;
 CREATE TEMP TABLE fuzzed AS SELECT kind, pg_temp.fuzz(m, use, 1000) AS outcomes FROM models;
 SELECT ok(NOT outcomes ? 'XX000', kind || ': 1000 damaged models, no internal error: ' || outcomes::text)
 FROM fuzzed ORDER BY kind;
-SELECT is((SELECT count(*) FROM fuzzed), 11::bigint, 'the server survived every damaged model');
+SELECT is((SELECT count(*) FROM fuzzed), 12::bigint, 'the server survived every damaged model');
 
 -- Hostile arguments to the serving functions, on valid models.
 CREATE FUNCTION pg_temp.try(q text, m bytea) RETURNS text LANGUAGE plpgsql AS $$
@@ -128,6 +131,10 @@ FROM models x, LATERAL (VALUES
     ('logreg', 'SELECT ecomml.score($1, ''{{1,2},{3,4}}'')'),
     ('logreg', 'SELECT ecomml.score($1, ''{1,NULL,2}'')'),
     ('iforest', 'SELECT ecomml.score($1, ''{1,2,3,4,5}'')'),
+    ('gbdt', 'SELECT ecomml.score($1, ''{1,2}'')'),
+    ('gbdt', 'SELECT ecomml.score($1, ''{NaN,1,2}'')'),
+    ('gbdt', 'SELECT ecomml.score($1, ''{-Infinity,1,2}'')'),
+    ('gbdt', 'SELECT count(*) FROM ecomml.explain_score($1, ''{NULL,NULL,NULL}'')'),
     ('forecast', 'SELECT count(*) FROM ecomml.forecast($1, -1)'),
     ('forecast', 'SELECT count(*) FROM ecomml.forecast($1, 2147483647)'),
     ('forecast', 'SELECT count(*) FROM ecomml.forecast($1, 3, ''{NaN}'')'),
@@ -144,7 +151,7 @@ FROM models x, LATERAL (VALUES
 ) AS h(kind, q) WHERE h.kind = x.kind;
 SELECT is((SELECT count(*) FROM hostile WHERE outcome = 'XX000'), 0::bigint,
     'hostile arguments never raise an internal error');
-SELECT is((SELECT count(*) FROM hostile), 20::bigint, 'every hostile call ran');
+SELECT is((SELECT count(*) FROM hostile), 24::bigint, 'every hostile call ran');
 
 SELECT * FROM finish();
 ROLLBACK;

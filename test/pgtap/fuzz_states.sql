@@ -19,6 +19,7 @@ END $$;
 SELECT pg_temp.state_aggs('train_mean', 'float8');
 SELECT pg_temp.state_aggs('train_logreg', 'float8[], boolean');
 SELECT pg_temp.state_aggs('train_iforest', 'float8[], jsonb');
+SELECT pg_temp.state_aggs('train_gbdt', 'float8[], float8, jsonb');
 SELECT pg_temp.state_aggs('fit_forecast', 'timestamptz, float8');
 SELECT pg_temp.state_aggs('train_als', 'bigint, bigint, float8, jsonb');
 SELECT pg_temp.state_aggs('train_als_implicit', 'bigint, bigint, float8, jsonb');
@@ -38,6 +39,7 @@ FROM generate_series(1, 120) g;
 CREATE TEMP TABLE states AS
 SELECT 'train_mean' AS name, pg_temp.train_mean_partial(id::float8) AS s FROM pts
 UNION ALL SELECT 'train_logreg', pg_temp.train_logreg_partial(f, label) FROM pts
+UNION ALL SELECT 'train_gbdt', pg_temp.train_gbdt_partial(ARRAY[f[1], CASE WHEN id % 5 = 0 THEN NULL ELSE f[2] END], (id % 3)::float8, '{"objective": "poisson", "rounds": 3, "max_depth": 2}') FROM pts
 UNION ALL SELECT 'train_iforest', pg_temp.train_iforest_partial(f, '{"trees": 4, "sample_size": 16, "seed": 1}') FROM pts
 UNION ALL SELECT 'fit_forecast', pg_temp.fit_forecast_partial(timestamptz '2026-01-01' + id * interval '1 day', (id % 9)::float8) FROM pts
 UNION ALL SELECT 'train_als', pg_temp.train_als_partial(id % 13, id % 7, 1 + id % 4, '{"factors": 2, "iterations": 2}') FROM pts
@@ -58,7 +60,7 @@ BEGIN
     EXECUTE format('SELECT pg_temp.%I_finish(x)::text FROM (VALUES ($1)) v(x)', name) INTO answer USING s;
     RETURN answer;
 END $$;
-SELECT is((SELECT count(*) FROM states WHERE pg_temp.finish(name, s) IS NOT NULL), 15::bigint,
+SELECT is((SELECT count(*) FROM states WHERE pg_temp.finish(name, s) IS NOT NULL), 16::bigint,
     'an undamaged state of every kind finishes through text');
 
 -- A damaged copy of the flat state (past its 8-byte header): flipped bits,
@@ -109,7 +111,7 @@ CREATE TEMP TABLE fuzzed AS SELECT name, pg_temp.fuzz(name, s, 300) AS outcomes 
 SELECT is((SELECT string_agg(name || ' ' || outcomes::text, '; ') FROM fuzzed WHERE outcomes ? 'XX000'), NULL,
     '300 damaged states of every kind, no internal error');
 SELECT is((SELECT count(*) FROM fuzzed WHERE (SELECT sum(v::int) FROM jsonb_each_text(outcomes) e(k, v)) = 300),
-    15::bigint, 'the server survived every damaged state');
+    16::bigint, 'the server survived every damaged state');
 
 -- States of one kind handed to another kind's final function
 SELECT throws_ok($$SELECT pg_temp.finish('rfm', (SELECT s FROM states WHERE name = 'roc_auc'))$$,
