@@ -39,6 +39,8 @@
 
 #define FC_MAX_PERIODS	10000000
 #define FC_MAX_HORIZON	10000
+#define FC_FILL_RATIO	100		/* filled periods per observed period, at most */
+#define FC_FILL_FLOOR	100000	/* ... or this many */
 #define FC_MAX_SEASON	366
 #define ETS_MAX_SEASON	24		/* seasonal ETS only up to this m (as R's ets) */
 #ifndef ETS_EVALS_1
@@ -264,6 +266,14 @@ fit_forecast_transfn(PG_FUNCTION_ARGS)
 		s->fill = choice_index(fill_names, options_choice(opts, "fill", "zero", fill_names));
 		s->m = options_int(opts, "season_length", 0, 1, FC_MAX_SEASON);
 		s->spec = parse_ets_spec(opts);
+		/* an ETS model code implies method ets; with another method it is a mistake */
+		if (s->spec >= 0 && s->method == FC_AUTO)
+			s->method = FC_ETS;
+		else if (s->spec >= 0 && s->method != FC_ETS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"model\" applies to method ets, not %s", method_names[s->method]),
+					 errhint("Drop \"model\", or use \"method\": \"ets\".")));
 		s->strict = options_bool(opts, "strict", false);
 		s->seed = options_int64(opts, "seed", 42, 0, PG_INT64_MAX / 2);
 		s->nsim = options_int(opts, "nsim", 1000, 10, 100000);
@@ -1583,6 +1593,26 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the series spans " INT64_FORMAT " periods, more than %d", n, FC_MAX_PERIODS),
 				 errhint("Check option \"freq\".")));
+	{
+		/*
+		 * Filling must not turn a few rows into millions of periods (a
+		 * mistyped year, a wrong freq): the periods added may be at most
+		 * FC_FILL_RATIO times the periods observed, or FC_FILL_FLOOR.
+		 */
+		int64		observed = 1;
+
+		for (int64 i = 1; i < s->n; i++)
+			if (period_bucket(&k[i], &k[0], fm.freq) != period_bucket(&k[i - 1], &k[0], fm.freq))
+				observed++;
+		if (n - observed > Max(FC_FILL_FLOOR, FC_FILL_RATIO * observed))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("filling the series would add " INT64_FORMAT " periods to " INT64_FORMAT " observed ones",
+							n - observed, observed),
+					 errdetail("At most %d times the observed periods, or %d, may be filled.",
+							   FC_FILL_RATIO, FC_FILL_FLOOR),
+					 errhint("Check the periods and option \"freq\", or aggregate to a coarser \"freq\".")));
+	}
 	y = MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(double));
 	present = MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(bool));
 	memset(y, 0, n * sizeof(double));

@@ -59,18 +59,27 @@ cum_demand(const ForecastModel *fm, int h, CumDemand *cd)
 	cd->paths = NULL;
 	cd->nsim = 0;
 	fc_point(fm, h, cd->mean);
+	/*
+	 * Demand is never negative: a model whose point forecast heads below zero
+	 * (an additive trend on a falling series) must not add stock.  The mean
+	 * is clamped at zero per period, as is every simulated period.
+	 */
 	for (int t = 0; t < h; t++)
 	{
+		cd->mean[t] = Max(0.0, cd->mean[t]);
 		c += cd->mean[t];
 		cd->cmean[t] = c;
 	}
 	sim = fc_simulate(fm, h);
 	if (sim)
 	{
-		/* cumulative sums along every path, in place */
+		/* cumulative sums of non-negative demand along every path, in place */
 		for (int p = 0; p < fm->nsim; p++)
+		{
+			sim[(Size) p * h] = Max(0.0, sim[(Size) p * h]);
 			for (int t = 1; t < h; t++)
-				sim[(Size) p * h + t] += sim[(Size) p * h + t - 1];
+				sim[(Size) p * h + t] = Max(0.0, sim[(Size) p * h + t]) + sim[(Size) p * h + t - 1];
+		}
 		cd->paths = sim;
 		cd->nsim = fm->nsim;
 	}

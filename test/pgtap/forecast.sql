@@ -1,7 +1,7 @@
 -- Forecasting: statsmodels agreement, recovery of known structure, accuracy
 -- against the generating process's oracle, parallel plans, bad input.
 BEGIN;
-SELECT plan(40);
+SELECT plan(45);
 SET LOCAL timezone = 'UTC';
 
 -- ETS against statsmodels 0.13.5 ETSModel (expected values printed by
@@ -156,6 +156,21 @@ SELECT throws_ok($$SELECT * FROM ecomml.forecast((SELECT ecomml.train_mean(1.0))
 SELECT is((SELECT count(*) FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, y) FROM line), 0)), 0::bigint, 'horizon 0 gives no rows');
 SELECT is((SELECT ecomml.model_info(ecomml.fit_forecast(day, y, '{"method":"ets"}'))->>'method' FROM (SELECT * FROM line LIMIT 3) s),
           'naive', 'too few periods fall back to naive');
+
+-- a few rows must not expand into millions of periods (issue 16, item 3)
+SELECT throws_ok($$SELECT ecomml.fit_forecast(d, 1.0, '{"freq":"month","fill":"interpolate"}')
+                   FROM unnest(ARRAY['2000-01-01', '100000-01-01']::date[]) d$$,
+                 '54000', NULL, 'two rows spanning 98,000 years are not interpolated into 1.2M months');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(d, 1.0, '{"freq":"month"}')
+                   FROM unnest(ARRAY['2000-01-01', '100000-01-01']::date[]) d$$,
+                 '54000', NULL, 'nor zero-filled');
+-- the "model" option implies ETS (issue 16, item 8)
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y - 3, '{"model":"MNM"}') FROM line$$, '22000', NULL,
+                 'a multiplicative model without "method" is still checked against the data');
+SELECT is((SELECT ecomml.model_info(ecomml.fit_forecast(day, y, '{"model":"ANN"}'))->>'model' FROM line), 'ANN',
+          'a model code alone fits that ETS model');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"theta","model":"AAN"}') FROM line$$, '22023', NULL,
+                 'a model code with a method other than ets');
 
 SELECT * FROM finish();
 ROLLBACK;

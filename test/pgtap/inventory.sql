@@ -1,7 +1,7 @@
 -- Stock projection and replenishment: formulas on a model with known
 -- distribution, properties on every model family, bad input.
 BEGIN;
-SELECT plan(22);
+SELECT plan(25);
 SET LOCAL timezone = 'UTC';
 
 -- "mean" model: daily demand 10, sigma^2 = 80/19, independent days
@@ -73,6 +73,18 @@ SELECT throws_ok($$SELECT * FROM mdl, ecomml.reorder_point(m, 10, 2, 0.9, '{"hol
                  'holding cost without order cost');
 SELECT throws_ok($$SELECT * FROM ecomml.stock_plan((SELECT ecomml.train_mean(1.0)), 10, 2, 0.9)$$, '22023', NULL,
                  'a model of another kind');
+
+-- demand is never negative (issue 16, item 7): a falling trend heading below zero
+CREATE TEMP TABLE falling AS
+SELECT ecomml.fit_forecast(date '2026-01-01' + i, 100 - 2.5 * i + (i % 3), '{"method":"ets","model":"AAN"}') AS m
+FROM generate_series(0, 35) i;
+SELECT ok((SELECT min(mean) < 0 FROM falling, ecomml.forecast(m, 60)), 'the fitted trend heads below zero');
+SELECT ok((SELECT bool_and(demand >= 0) AND min(projected_on_hand) >= 0 AND max(projected_on_hand) <= 50
+           FROM falling, ecomml.stock_plan(m, 50, 2, 0.95, '{"horizon":60}')),
+          'stock_plan: demand clamped at zero, stock never grows without receipts');
+SELECT ok((SELECT lead_time_demand >= 0 AND safety_stock >= 0 AND reorder_point >= 0
+           FROM falling, ecomml.reorder_point(m, 50, 40, 0.95)),
+          'reorder_point: lead-time demand is not negative');
 
 SELECT * FROM finish();
 ROLLBACK;
