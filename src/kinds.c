@@ -13,6 +13,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "clv.h"
 #include "constant.h"
 #include "customers.h"
 #include "forecast.h"
@@ -33,6 +34,7 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_KMEANS, "kmeans", kmeans_decode, kmeans_describe, &kmeans_state_ops},
 	{MODEL_ELASTICITY, "elasticity", elasticity_decode, elasticity_describe, &elasticity_state_ops},
 	{MODEL_TEXT_NB, "text_nb", textnb_decode, textnb_describe, &textnb_state_ops},
+	{MODEL_CLV, "clv", clv_decode, clv_describe, &clv_state_ops},
 };
 
 /* States of the aggregates that build no model */
