@@ -131,6 +131,20 @@ options_bool(Jsonb *jb, const char *key, bool dflt)
 	return v->val.boolean;
 }
 
+char *
+options_text(Jsonb *jb, const char *key)
+{
+	JsonbValue *v = options_find(jb, key);
+
+	if (v == NULL)
+		return NULL;
+	if (v->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a string", key)));
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
 const char *
 options_choice(Jsonb *jb, const char *key, const char *dflt, const char *const *choices)
 {

@@ -16,6 +16,8 @@ extern int32 options_int(Jsonb *jb, const char *key, int32 dflt, int32 min, int3
 extern int64 options_int64(Jsonb *jb, const char *key, int64 dflt, int64 min, int64 max);
 extern double options_double(Jsonb *jb, const char *key, double dflt, double min, double max);
 extern bool options_bool(Jsonb *jb, const char *key, bool dflt);
+/* a string option as a palloc'd C string, or NULL when absent */
+extern char *options_text(Jsonb *jb, const char *key);
 /* returns one of choices (NULL-terminated); the result is a pointer into choices */
 extern const char *options_choice(Jsonb *jb, const char *key, const char *dflt,
 								  const char *const *choices);

@@ -1,0 +1,39 @@
+/*
+ * optim.h - small smooth minimization: dense BFGS with an Armijo line
+ * search, and the Hessian by central differences of an analytic gradient
+ *
+ * For the few-parameter maximum-likelihood fits (BG/NBD, Gamma-Gamma) whose
+ * log-likelihoods have closed-form gradients; dimension at most OPTIM_MAX_DIM.
+ */
+#ifndef ECOMML_OPTIM_H
+#define ECOMML_OPTIM_H
+
+#include "c.h"
+
+#define OPTIM_MAX_DIM 8
+
+/* objective at x, gradient into g; may return NaN/Inf outside its domain */
+typedef double (*OptimFunc) (const double *x, double *g, void *arg);
+
+typedef struct OptimResult
+{
+	double		value;			/* objective at the returned x */
+	double		gnorm;			/* max |gradient| there */
+	int			iterations;
+	bool		converged;		/* gnorm <= gtol */
+} OptimResult;
+
+/* minimize f from x (overwritten by the minimizer) */
+extern OptimResult optim_bfgs(OptimFunc f, void *arg, double *x, int n, int max_iter,
+							  double gtol);
+
+/* h (n x n, symmetric) = Hessian of f at x from central differences of g */
+extern void optim_hessian(OptimFunc f, void *arg, const double *x, int n, double *h);
+
+/*
+ * cov = inverse of the symmetric positive definite h (n x n); false (cov
+ * untouched) when h is not positive definite.
+ */
+extern bool optim_inverse_spd(const double *h, int n, double *cov);
+
+#endif
