@@ -101,7 +101,11 @@ extern bool fc_psi(const ForecastModel *fm, int h, double *psi, double *scale);
 /* period label of future step h (h = 0 is the last observed period) */
 extern TimestampTz fc_period(const ForecastModel *fm, int64 step);
 extern double fc_period_days(const ForecastModel *fm);
+/* shared numerics of the methods (src/series.c) */
 extern double fc_qnorm(double p);
 extern double fc_pnorm(double x);
+extern void fc_linear_fit(const double *y, int n, double *intercept, double *slope);
+extern void fc_classical_season(const double *y, int n, int m, bool mult, double *idx);
+extern bool fc_seasonality_test(const double *y, int n, int m);
 
 #endif

@@ -1,9 +1,12 @@
 /*
- * optim.h - small smooth minimization: dense BFGS with an Armijo line
- * search, and the Hessian by central differences of an analytic gradient
+ * optim.h - small-dimension minimizers shared by the model fits
  *
- * For the few-parameter maximum-likelihood fits (BG/NBD, Gamma-Gamma) whose
- * log-likelihoods have closed-form gradients; dimension at most OPTIM_MAX_DIM.
+ * Dense BFGS with an Armijo line search and the Hessian by central
+ * differences of an analytic gradient, for the few-parameter
+ * maximum-likelihood fits (BG/NBD, Gamma-Gamma) whose log-likelihoods have
+ * closed-form gradients (dimension at most OPTIM_MAX_DIM); and Nelder-Mead
+ * with bounds expressed by the objective, for the forecasting methods (ETS,
+ * Theta, ARIMA), whose objectives have no cheap gradient.
  */
 #ifndef ECOMML_OPTIM_H
 #define ECOMML_OPTIM_H
@@ -35,5 +38,17 @@ extern void optim_hessian(OptimFunc f, void *arg, const double *x, int n, double
  * untouched) when h is not positive definite.
  */
 extern bool optim_inverse_spd(const double *h, int n, double *cov);
+
+/* Nelder-Mead */
+typedef double (*NmObjective) (const double *x, void *arg);
+
+/*
+ * Minimize f over R^d from x (inside the feasible region; infeasible points
+ * score +inf).  step[] is the initial simplex edge per coordinate.  Stops
+ * after maxeval evaluations or when the simplex values agree to reltol.
+ * x receives the best point; returns its value.
+ */
+extern double nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
+						  int maxeval, double reltol);
 
 #endif

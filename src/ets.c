@@ -1,0 +1,864 @@
+/*
+ * ets.c - exponential smoothing state space models (ETS) as R's
+ * forecast::ets() fits them (Hyndman, Koehler, Ord & Snyder 2008,
+ * "Forecasting with Exponential Smoothing: the State Space Approach";
+ * Hyndman, Koehler, Snyder & Grose 2002):
+ *
+ * - error-correction recursions shared by additive and multiplicative errors;
+ * - parameters by maximum likelihood (concentrated Gaussian likelihood):
+ *   smoothing parameters AND initial states (level, slope, m - 1 seasonal
+ *   states, the last one fixed by normalization) optimized jointly;
+ * - R's default bounds "both": the usual region (alpha, beta <= alpha,
+ *   gamma <= 1 - alpha, phi in [0.8, 0.98]) intersected with the
+ *   admissible (forecastable) region, which for seasonal models requires the
+ *   roots of the characteristic polynomial inside the unit circle (checked
+ *   with the Schur-Cohn recursion rather than by computing roots);
+ * - model choice by AICc.
+ *
+ * Speed: every candidate is first fitted with the seasonal states fixed at
+ * a classical decomposition (few parameters, cheap); the best candidates by
+ * that AICc are then refitted with all initial states free, and the AICc of
+ * the refits decides.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+#include "blas.h"
+#include "ets.h"
+#include "optim.h"
+
+#ifndef ETS_EVALS_1
+#define ETS_EVALS_1 60			/* Nelder-Mead evaluations per parameter, */
+#define ETS_EVALS_2 50			/* first run and restart */
+#endif
+#define ETS_REFITS 1			/* candidates refitted with free seasonal states:
+								 * more cost time and did not forecast better on
+								 * test/bench/forecast.sh (doc/forecasting.md) */
+
+typedef struct EtsProblem
+{
+	const double *y;
+	int			n;
+	int			e,
+				t,
+				s,
+				m;
+	double	   *season0;		/* initial ring: season0[j] applies to y[j] */
+	double	   *ring;			/* scratch, m */
+	bool		free_season;	/* season0[0..m-2] are in x, season0[m-1] normalizes */
+	/* parameter layout in the optimizer's vector */
+	int			i_beta,
+				i_gamma,
+				i_phi,
+				i_l0,
+				i_b0,
+				i_s0,
+				d;
+} EtsProblem;
+
+typedef struct EtsResult
+{
+	int			e,
+				t,
+				s;
+	double		alpha,
+				beta,
+				gamma,
+				phi,
+				l0,
+				b0;
+	double		sse,
+				sumlog;
+	double		level,
+				trend;
+	double		loglik,
+				aicc,
+				sigma2;
+	int			k;				/* parameters incl. sigma */
+	double	   *season;			/* final seasonal states, season[m-1] next */
+	double	   *season0;		/* initial ring, season0[j] applies to y[j] */
+	bool		ok;
+} EtsResult;
+
+/*
+ * Run the ETS recursions over y.  ring (m values, ring[pos] = s_{t-m}) is
+ * updated in place; fitted[] (if not NULL) gets the one-step forecasts.
+ * Returns false if a multiplicative model leaves its domain.
+ */
+static pg_attribute_always_inline bool
+ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int m,
+			  double alpha, double beta, double gamma, double phi,
+			  double *l_io, double *b_io, double *ring, int *pos_io,
+			  double *fitted, double *sse_out, double *sumlog_out)
+{
+	double		l = *l_io,
+				b = *b_io,
+				sse = 0,
+				mant = 1;		/* product of yhat as mant * 2^expo */
+	int64		expo = 0;
+	int			pos = pos_io ? *pos_io : 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		double		phib = t == ETS_N ? 0 : (t == ETS_A ? b : phi * b);
+		double		q = l + phib;
+		double		so = s == ETS_N ? 0 : ring[pos];
+		double		yhat,
+					err,
+					p;
+
+		if (s == ETS_M)
+		{
+			if (so <= 0 || q <= 0)
+				return false;
+			yhat = q * so;
+			p = y[i] / so;
+		}
+		else
+		{
+			yhat = q + so;
+			p = y[i] - so;
+		}
+		if (fitted)
+			fitted[i] = yhat;
+		if (e == ETS_M)
+		{
+			int			ex;
+
+			if (yhat <= 0)
+				return false;
+			err = (y[i] - yhat) / yhat;
+			/* sum of log(yhat) without a log per step */
+			mant = frexp(mant * yhat, &ex);
+			expo += ex;
+		}
+		else
+			err = y[i] - yhat;
+		sse += err * err;
+		l = q + alpha * (p - q);
+		if (t != ETS_N)
+			b = phib + beta * (p - q);
+		if (s != ETS_N)
+		{
+			double		tt = s == ETS_A ? y[i] - q : y[i] / q;
+
+			ring[pos] = so + gamma * (tt - so);
+			if (++pos == m)
+				pos = 0;
+		}
+	}
+	*l_io = l;
+	*b_io = b;
+	if (pos_io)
+		*pos_io = pos;
+	*sse_out = sse;
+	*sumlog_out = e == ETS_M ? log(mant) + expo * M_LN2 : 0;
+	return isfinite(sse);
+}
+
+/*
+ * The recursions specialized per model (the component codes are constants
+ * in every instance, so the compiler drops the branches of the inner loop).
+ */
+static bool
+ets_loop(const double *y, int n, int e, int t, int s, int m,
+		 double alpha, double beta, double gamma, double phi,
+		 double *l_io, double *b_io, double *ring, int *pos_io,
+		 double *fitted, double *sse_out, double *sumlog_out)
+{
+#define ETS_CASE(E, T, S) \
+	case E * 100 + T * 10 + S: \
+		return ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
+							 pos_io, fitted, sse_out, sumlog_out)
+	switch (e * 100 + t * 10 + s)
+	{
+			ETS_CASE(1, 0, 0);
+			ETS_CASE(1, 1, 0);
+			ETS_CASE(1, 2, 0);
+			ETS_CASE(1, 0, 1);
+			ETS_CASE(1, 1, 1);
+			ETS_CASE(1, 2, 1);
+			ETS_CASE(2, 0, 0);
+			ETS_CASE(2, 1, 0);
+			ETS_CASE(2, 2, 0);
+			ETS_CASE(2, 0, 1);
+			ETS_CASE(2, 1, 1);
+			ETS_CASE(2, 2, 1);
+			ETS_CASE(2, 0, 2);
+			ETS_CASE(2, 1, 2);
+			ETS_CASE(2, 2, 2);
+	}
+#undef ETS_CASE
+	return ets_loop_impl(y, n, e, t, s, m, alpha, beta, gamma, phi, l_io, b_io, ring,
+						 pos_io, fitted, sse_out, sumlog_out);
+}
+
+static void
+ets_unpack(EtsProblem *pb, const double *x, EtsResult *r)
+{
+	r->alpha = x[0];
+	r->beta = pb->i_beta >= 0 ? x[pb->i_beta] : 0;
+	r->gamma = pb->i_gamma >= 0 ? x[pb->i_gamma] : 0;
+	r->phi = pb->i_phi >= 0 ? x[pb->i_phi] : 1;
+	r->l0 = pb->i_l0 >= 0 ? x[pb->i_l0] : 0;
+	r->b0 = pb->i_b0 >= 0 ? x[pb->i_b0] : 0;
+	if (pb->free_season)
+	{
+		double		sum = 0;
+
+		for (int j = 0; j < pb->m - 1; j++)
+		{
+			pb->season0[j] = x[pb->i_s0 + j];
+			sum += pb->season0[j];
+		}
+		/* additive states sum to 0, multiplicative ones to m */
+		pb->season0[pb->m - 1] = (pb->s == ETS_M ? pb->m : 0) - sum;
+	}
+}
+
+/*
+ * True if every root of a[0] + a[1] z + ... + a[deg] z^deg lies within
+ * |z| <= 1 + 1e-10 (R's admissibility tolerance).  Schur-Cohn: p has all
+ * roots strictly inside the unit disc iff |a0| < |a_deg| and the reduced
+ * polynomial (a_deg p(z) - a0 p*(z)) / z does; testing p(r z), r = 1 +
+ * 1e-10, admits roots up to radius r.
+ */
+static bool
+roots_in_unit_disc(const double *coef, int deg)
+{
+	double		a[ETS_MAX_SEASON + 2];
+	double		r = 1 + 1e-10,
+				rk = 1;
+
+	for (int i = 0; i <= deg; i++)
+	{
+		a[i] = coef[i] * rk;
+		rk *= r;
+	}
+	for (int n = deg; n > 0; n--)
+	{
+		double		a0 = a[0],
+					an = a[n];
+
+		if (!(fabs(a0) < fabs(an)))
+			return false;
+		for (int i = 0; i < n; i++)
+			a[i] = an * a[i + 1] - a0 * a[n - 1 - i];
+		/* rescale: the coefficients shrink or grow geometrically otherwise */
+		{
+			double		mx = 0;
+
+			for (int i = 0; i < n; i++)
+				mx = Max(mx, fabs(a[i]));
+			if (mx == 0)
+				return false;
+			for (int i = 0; i < n; i++)
+				a[i] /= mx;
+		}
+	}
+	return true;
+}
+
+/*
+ * R's admissible(): with the usual bounds the non-seasonal conditions always
+ * hold; a seasonal model needs the characteristic polynomial
+ * phi(1-a-g) + (a+b-a phi+g-1) z + (a+b-a phi)(z^2..z^(m-1)) + (a+b-phi) z^m + z^(m+1)
+ * stable.
+ */
+static bool
+ets_admissible(const EtsResult *r, int s, int m)
+{
+	double		p[ETS_MAX_SEASON + 2];
+	double		a = r->alpha,
+				b = r->beta,
+				g = r->gamma,
+				phi = r->phi;
+
+	if (s == ETS_N || m <= 1)
+		return true;
+	if (g < Max(1 - 1 / phi - a, 0) || g > 1 + 1 / phi - a)
+		return false;
+	if (a < 1 - 1 / phi - g * (1 - m + phi + phi * m) / (2 * phi * m))
+		return false;
+	if (b < -(1 - phi) * (g / m + a))
+		return false;
+	p[0] = phi * (1 - a - g);
+	p[1] = a + b - a * phi + g - 1;
+	for (int j = 2; j < m; j++)
+		p[j] = a + b - a * phi;
+	p[m] = a + b - phi;
+	p[m + 1] = 1;
+	return roots_in_unit_disc(p, m + 1);
+}
+
+/* -2 log-likelihood up to a constant: n log(SSE) (+ 2 sum log|yhat|) */
+static double
+ets_objective(const double *x, void *arg)
+{
+	EtsProblem *pb = arg;
+	EtsResult	r;
+	double		l,
+				b,
+				sse,
+				sumlog;
+
+	ets_unpack(pb, x, &r);
+	if (r.alpha < 1e-4 || r.alpha > 0.9999)
+		return INFINITY;
+	if (pb->i_beta >= 0 && (r.beta < 1e-4 || r.beta > r.alpha))
+		return INFINITY;
+	if (pb->i_gamma >= 0 && (r.gamma < 1e-4 || r.gamma > 1 - r.alpha))
+		return INFINITY;
+	if (pb->i_phi >= 0 && (r.phi < 0.8 || r.phi > 0.98))
+		return INFINITY;
+	if (!ets_admissible(&r, pb->s, pb->m))
+		return INFINITY;
+	if (pb->s != ETS_N)
+		memcpy(pb->ring, pb->season0, pb->m * sizeof(double));
+	l = r.l0;
+	b = r.b0;
+	if (!ets_loop(pb->y, pb->n, pb->e, pb->t, pb->s, pb->m, r.alpha, r.beta, r.gamma, r.phi,
+				  &l, &b, pb->ring, NULL, NULL, &sse, &sumlog))
+		return INFINITY;
+	return pb->n * log(sse / pb->n + 1e-300) + 2 * sumlog;
+}
+
+int
+ets_nparams(int t, int s, int m)
+{
+	return 1 + (t != ETS_N) + (s != ETS_N) + (t == ETS_AD) + 1 + (t != ETS_N) +
+		(s != ETS_N ? m - 1 : 0) + 1;
+}
+
+/* log-likelihood, AICc, final states of the parameters in res */
+static void
+ets_finish(const double *y, int n, int m, EtsProblem *pb, EtsResult *res)
+{
+	double		l = res->l0,
+				b = res->b0;
+	int			pos = 0;
+
+	if (res->s != ETS_N)
+		memcpy(pb->ring, res->season0, m * sizeof(double));
+	ets_loop(y, n, res->e, res->t, res->s, m, res->alpha, res->beta, res->gamma, res->phi,
+			 &l, &b, pb->ring, &pos, NULL, &res->sse, &res->sumlog);
+	res->level = l;
+	res->trend = b;
+	res->loglik = -0.5 * n * (log(2 * M_PI * (res->sse / n + 1e-300)) + 1) - res->sumlog;
+	res->aicc = -2 * res->loglik + 2.0 * res->k +
+		2.0 * res->k * (res->k + 1) / (n - res->k - 1);
+	res->sigma2 = res->sse / Max(1, n - (res->k - 1));
+	res->ok = true;
+	/* final seasonal states in canonical order: season[m-1] is next */
+	if (res->s != ETS_N)
+	{
+		double	   *canon = palloc(m * sizeof(double));
+
+		for (int j = 0; j < m; j++)
+			canon[m - 1 - j] = pb->ring[(pos + j) % m];
+		res->season = canon;
+	}
+}
+
+static void
+ets_problem(EtsProblem *pb, const double *y, int n, int e, int t, int s, int m)
+{
+	memset(pb, 0, sizeof(EtsProblem));
+	pb->y = y;
+	pb->n = n;
+	pb->e = e;
+	pb->t = t;
+	pb->s = s;
+	pb->m = m;
+	pb->ring = s != ETS_N ? palloc(m * sizeof(double)) : NULL;
+	pb->i_beta = pb->i_gamma = pb->i_phi = pb->i_b0 = pb->i_s0 = -1;
+}
+
+/*
+ * Stage 1.  Initial states (Hyndman et al. 2008, sec. 2.6.1): seasonal
+ * indices from a classical decomposition of the first (up to) three seasons,
+ * held fixed here; level and slope from a regression on the first
+ * max(10, 2m) adjusted values, then optimized with the smoothing parameters.
+ */
+static void
+ets_fit(const double *y, int n, int e, int t, int s, int m, EtsResult *res)
+{
+	EtsProblem	pb;
+	double		x[8],
+				step[8];
+	double	   *season0 = NULL;
+	double	   *ysa;
+	int			maxn,
+				d = 0;
+	double		l0,
+				b0,
+				obj;
+
+	memset(res, 0, sizeof(EtsResult));
+	res->e = e;
+	res->t = t;
+	res->s = s;
+	res->k = ets_nparams(t, s, s == ETS_N ? 1 : m);
+	if (n - res->k - 1 <= 0)
+		return;
+	if (s == ETS_N)
+		m = 1;
+	ysa = palloc(n * sizeof(double));
+	if (s != ETS_N)
+	{
+		season0 = palloc(m * sizeof(double));
+		fc_classical_season(y, Min(n, 3 * m), m, s == ETS_M, season0);
+		for (int i = 0; i < n; i++)
+			ysa[i] = s == ETS_A ? y[i] - season0[i % m] : y[i] / season0[i % m];
+	}
+	else
+		memcpy(ysa, y, n * sizeof(double));
+	maxn = Min(Max(10, 2 * m), n);
+	if (t == ETS_N)
+	{
+		l0 = 0;
+		for (int i = 0; i < maxn; i++)
+			l0 += ysa[i];
+		l0 /= maxn;
+		b0 = 0;
+	}
+	else
+		fc_linear_fit(ysa, maxn, &l0, &b0);
+	if (e == ETS_M && l0 <= 0)
+		l0 = Max(ysa[0], 1e-3);
+
+	ets_problem(&pb, y, n, e, t, s, m);
+	pb.season0 = season0;
+	/* R's starting values (initparam): alpha 0.2 / m, beta and gamma small */
+	x[d] = s != ETS_N ? 1e-4 + 0.2 * 0.9998 / m : 0.2;
+	step[d++] = 0.1;
+	if (t != ETS_N)
+	{
+		pb.i_beta = d;
+		x[d] = s != ETS_N ? 1e-4 + 0.1 * (x[0] - 1e-4) : 0.02;
+		step[d] = s != ETS_N ? 0.5 * x[d] : 0.02;
+		d++;
+	}
+	if (s != ETS_N)
+	{
+		pb.i_gamma = d;
+		x[d] = 1e-4 + 0.05 * (1 - x[0] - 1e-4);
+		step[d++] = 0.05;
+	}
+	if (t == ETS_AD)
+	{
+		pb.i_phi = d;
+		x[d] = s != ETS_N ? 0.8 + 0.99 * 0.18 : 0.95;
+		step[d++] = 0.02;
+	}
+	{
+		double		scale = 0;
+
+		for (int i = 0; i < maxn; i++)
+			scale += fabs(ysa[i] - l0);
+		scale = Max(scale / maxn, 1e-3 * (fabs(l0) + 1));
+		pb.i_l0 = d;
+		x[d] = l0;
+		step[d++] = 0.5 * scale;
+		if (t != ETS_N)
+		{
+			pb.i_b0 = d;
+			x[d] = b0;
+			step[d++] = 0.1 * scale;
+		}
+	}
+	pb.d = d;
+	pfree(ysa);
+	if (!isfinite(ets_objective(x, &pb)))
+	{
+		/* the decomposition's start may be inadmissible: a smaller gamma */
+		if (pb.i_gamma >= 0)
+			x[pb.i_gamma] = 1e-3;
+	}
+	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_1 * d, 1e-7);
+	/* one restart from the optimum escapes many premature stops */
+	for (int j = 0; j < d; j++)
+		step[j] *= 0.5;
+	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_2 * d, 1e-10);
+	if (!isfinite(obj))
+		return;
+	ets_unpack(&pb, x, res);
+	res->season0 = season0;
+	ets_finish(y, n, m, &pb, res);
+}
+
+/*
+ * Additive error and season (ANA, AAA, AAdA): for fixed smoothing parameters
+ * the one-step errors are affine in the initial states, e = e0 - C x0, where
+ * e0 are the errors from zero initial states and column j of C the forecasts
+ * of a zero series started from basis state j.  The best initial states then
+ * solve a small least-squares problem, so they are concentrated out of the
+ * likelihood exactly and Nelder-Mead searches the smoothing parameters only.
+ * Basis: level, slope, and s_j - s_{m-1} (j < m - 1) for the normalized season.
+ */
+typedef struct EtsLinear
+{
+	EtsProblem *pb;
+	int			p;				/* initial states */
+	double	   *zeros,			/* n */
+			   *e0,				/* n */
+			   *cmat,			/* p x n, row j = column j of C */
+			   *gram,			/* p x p */
+			   *rhs;			/* p */
+} EtsLinear;
+
+static bool
+ets_linear_states(EtsLinear *el, const EtsResult *r, double *sse_out)
+{
+	EtsProblem *pb = el->pb;
+	int			n = pb->n,
+				m = pb->m,
+				p = el->p;
+	double		l,
+				b,
+				sse,
+				sumlog,
+				ee = 0,
+				tr = 0;
+
+	/* e0: zero initial states */
+	memset(pb->ring, 0, m * sizeof(double));
+	l = b = 0;
+	ets_loop(pb->y, n, pb->e, pb->t, pb->s, m, r->alpha, r->beta, r->gamma, r->phi,
+			 &l, &b, pb->ring, NULL, el->e0, &sse, &sumlog);
+	for (int i = 0; i < n; i++)
+	{
+		el->e0[i] = pb->y[i] - el->e0[i];
+		ee += el->e0[i] * el->e0[i];
+	}
+	for (int j = 0; j < p; j++)
+	{
+		memset(pb->ring, 0, m * sizeof(double));
+		l = j == 0 ? 1 : 0;
+		b = (j == 1 && pb->t != ETS_N) ? 1 : 0;
+		if (j >= 1 + (pb->t != ETS_N))
+		{
+			pb->ring[j - 1 - (pb->t != ETS_N)] = 1;
+			pb->ring[m - 1] = -1;
+		}
+		ets_loop(el->zeros, n, pb->e, pb->t, pb->s, m, r->alpha, r->beta, r->gamma, r->phi,
+				 &l, &b, pb->ring, NULL, el->cmat + (Size) j * n, &sse, &sumlog);
+	}
+	for (int j = 0; j < p; j++)
+	{
+		const double *cj = el->cmat + (Size) j * n;
+
+		el->rhs[j] = 0;
+		for (int i = 0; i < n; i++)
+			el->rhs[j] += cj[i] * el->e0[i];
+		for (int k = 0; k <= j; k++)
+		{
+			const double *ck = el->cmat + (Size) k * n;
+			double		g = 0;
+
+			for (int i = 0; i < n; i++)
+				g += cj[i] * ck[i];
+			el->gram[j * p + k] = el->gram[k * p + j] = g;
+		}
+		tr += el->gram[j * p + j];
+	}
+	/* a tiny ridge keeps the normal equations positive definite */
+	for (int j = 0; j < p; j++)
+		el->gram[j * p + j] += 1e-12 * tr / p + 1e-300;
+	{
+		double		ssr = 0;
+		double	   *rhs0 = el->rhs + p;	/* copy of C'e0 */
+
+		memcpy(rhs0, el->rhs, p * sizeof(double));
+		if (!blas_cholesky_solve(el->gram, el->rhs, p))
+			return false;
+		for (int j = 0; j < p; j++)
+			ssr += rhs0[j] * el->rhs[j];
+		*sse_out = Max(ee - ssr, 1e-300 * (ee + 1));
+	}
+	return isfinite(*sse_out);
+}
+
+static double
+ets_linear_objective(const double *x, void *arg)
+{
+	EtsLinear  *el = arg;
+	EtsProblem *pb = el->pb;
+	EtsResult	r;
+	double		sse;
+
+	ets_unpack(pb, x, &r);
+	if (r.alpha < 1e-4 || r.alpha > 0.9999)
+		return INFINITY;
+	if (pb->i_beta >= 0 && (r.beta < 1e-4 || r.beta > r.alpha))
+		return INFINITY;
+	if (r.gamma < 1e-4 || r.gamma > 1 - r.alpha)
+		return INFINITY;
+	if (pb->i_phi >= 0 && (r.phi < 0.8 || r.phi > 0.98))
+		return INFINITY;
+	if (!ets_admissible(&r, pb->s, pb->m))
+		return INFINITY;
+	if (!ets_linear_states(el, &r, &sse))
+		return INFINITY;
+	return pb->n * log(sse / pb->n);
+}
+
+/* stage 2 for additive seasonal models: smoothing parameters by Nelder-Mead */
+static void
+ets_refit_linear(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
+{
+	EtsProblem	pb;
+	EtsLinear	el;
+	double		x[4],
+				step[4],
+				obj;
+	int			d = 0,
+				nt = start->t != ETS_N;
+
+	*res = *start;
+	ets_problem(&pb, y, n, start->e, start->t, start->s, m);
+	el.pb = &pb;
+	el.p = 1 + nt + m - 1;
+	el.zeros = palloc0(n * sizeof(double));
+	el.e0 = palloc(n * sizeof(double));
+	el.cmat = palloc((Size) el.p * n * sizeof(double));
+	el.gram = palloc(el.p * el.p * sizeof(double));
+	el.rhs = palloc(2 * el.p * sizeof(double));
+	x[d] = start->alpha;
+	step[d++] = Min(0.1, 0.5 * (0.9999 - start->alpha)) + 1e-3;
+	if (nt)
+	{
+		pb.i_beta = d;
+		x[d] = start->beta;
+		step[d++] = Max(0.01, 0.5 * start->beta);
+	}
+	pb.i_gamma = d;
+	x[d] = start->gamma;
+	step[d++] = Max(0.02, 0.5 * start->gamma);
+	if (start->t == ETS_AD)
+	{
+		pb.i_phi = d;
+		x[d] = start->phi;
+		step[d++] = 0.02;
+	}
+	pb.i_l0 = -1;
+	pb.d = d;
+	obj = nelder_mead(ets_linear_objective, &el, d, x, step, 100 * d, 1e-8);
+	for (int j = 0; j < d; j++)
+		step[j] *= 0.3;
+	obj = nelder_mead(ets_linear_objective, &el, d, x, step, 60 * d, 1e-10);
+	if (!isfinite(obj))
+		return;
+	{
+		EtsResult	r;
+		double		sse;
+
+		ets_unpack(&pb, x, &r);
+		if (!ets_linear_states(&el, &r, &sse))
+			return;
+		r.e = start->e;
+		r.t = start->t;
+		r.s = start->s;
+		r.k = start->k;
+		r.l0 = el.rhs[0];
+		r.b0 = nt ? el.rhs[1] : 0;
+		r.season0 = palloc(m * sizeof(double));
+		r.season0[m - 1] = 0;
+		for (int j = 0; j < m - 1; j++)
+		{
+			r.season0[j] = el.rhs[1 + nt + j];
+			r.season0[m - 1] -= r.season0[j];
+		}
+		r.season = NULL;
+		ets_finish(y, n, m, &pb, &r);
+		/* keep the stage-1 fit if this is no better (it cannot be, but rounding) */
+		if (r.ok && r.loglik >= start->loglik - 1e-9)
+			*res = r;
+	}
+}
+
+/*
+ * Stage 2: a seasonal fit refined with the m - 1 free seasonal states
+ * optimized jointly with everything else, from the stage-1 optimum.
+ */
+static void
+ets_refit(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
+{
+	EtsProblem	pb;
+	int			d = 0;
+	double	   *x,
+			   *step;
+	double		obj,
+				scale = 0;
+
+	*res = *start;
+	ets_problem(&pb, y, n, start->e, start->t, start->s, m);
+	pb.season0 = palloc(m * sizeof(double));
+	pb.free_season = true;
+	x = palloc((8 + m) * sizeof(double));
+	step = palloc((8 + m) * sizeof(double));
+	for (int i = 1; i < n; i++)
+		scale += fabs(y[i] - y[i - 1]);
+	scale = Max(scale / Max(1, n - 1), 1e-3 * (fabs(start->l0) + 1));
+	x[d] = start->alpha;
+	step[d++] = Min(0.05, 0.5 * (0.9999 - start->alpha) + 1e-3);
+	if (start->t != ETS_N)
+	{
+		pb.i_beta = d;
+		x[d] = start->beta;
+		step[d++] = 0.01;
+	}
+	pb.i_gamma = d;
+	x[d] = start->gamma;
+	step[d++] = 0.02;
+	if (start->t == ETS_AD)
+	{
+		pb.i_phi = d;
+		x[d] = start->phi;
+		step[d++] = 0.01;
+	}
+	pb.i_l0 = d;
+	x[d] = start->l0;
+	step[d++] = 0.2 * scale;
+	if (start->t != ETS_N)
+	{
+		pb.i_b0 = d;
+		x[d] = start->b0;
+		step[d++] = 0.05 * scale;
+	}
+	pb.i_s0 = d;
+	for (int j = 0; j < m - 1; j++)
+	{
+		x[d] = start->season0[j];
+		/* multiplicative states are ratios, additive ones in units of y */
+		step[d++] = start->s == ETS_M ? 0.02 : 0.1 * scale;
+	}
+	pb.d = d;
+	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_1 * d, 1e-8);
+	for (int j = 0; j < d; j++)
+		step[j] *= 0.25;
+	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_2 * d, 1e-10);
+	if (!isfinite(obj))
+		return;					/* keep the stage-1 fit */
+	ets_unpack(&pb, x, res);
+	res->season0 = pb.season0;
+	res->season = NULL;
+	ets_finish(y, n, m, &pb, res);
+}
+
+/*
+ * Fit an ETS model into fm; spec -1 chooses by AICc among the candidates
+ * (multiplicative components only for positive series, seasonal ones only
+ * with 1 < m <= ETS_MAX_SEASON and two seasons of data).  fitted[] (if not
+ * NULL) receives the one-step in-sample forecasts.  False if nothing fits.
+ */
+bool
+ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool positive,
+		   double *fitted)
+{
+	EtsResult	cand[18];
+	int			nc = 0;
+	EtsResult	best;
+	EtsProblem	pb;
+
+	/*
+	 * Automatic choice with at least three seasons: the 90% lag-m
+	 * autocorrelation test (the one Theta uses), applied to the first
+	 * differences so that a trend does not pass for a season, decides
+	 * whether the seasonal or the non-seasonal half of the family competes.
+	 */
+	int			only = -1;		/* -1 both, 0 non-seasonal, 1 seasonal */
+
+	if (spec < 0 && m > 1 && m <= ETS_MAX_SEASON && n - 1 >= 3 * m)
+	{
+		double	   *dy = palloc((n - 1) * sizeof(double));
+
+		for (int i = 1; i < n; i++)
+			dy[i - 1] = y[i] - y[i - 1];
+		only = fc_seasonality_test(dy, n - 1, m) ? 1 : 0;
+		pfree(dy);
+	}
+	for (int e = ETS_A; e <= ETS_M; e++)
+		for (int t = ETS_N; t <= ETS_AD; t++)
+			for (int s = ETS_N; s <= ETS_M; s++)
+			{
+				if (spec >= 0 && spec != e * 100 + t * 10 + s)
+					continue;
+				if (e == ETS_A && s == ETS_M)
+					continue;
+				if ((e == ETS_M || s == ETS_M) && !positive)
+					continue;
+				if (s != ETS_N && (m <= 1 || m > ETS_MAX_SEASON || n < 2 * m))
+					continue;
+				if (only >= 0 && (s != ETS_N) != (only == 1))
+					continue;
+				CHECK_FOR_INTERRUPTS();
+				ets_fit(y, n, e, t, s, m, &cand[nc]);
+				if (cand[nc].ok)
+					nc++;
+			}
+	if (nc == 0)
+		return false;
+
+	/*
+	 * Stage 2 for the ETS_REFITS seasonal candidates with the lowest stage-1
+	 * AICc (simple selection: nc is at most 15).
+	 */
+	for (int r = 0; r < ETS_REFITS; r++)
+	{
+		int			bi = -1;
+
+		for (int i = 0; i < nc; i++)
+			if (cand[i].s != ETS_N && cand[i].season != NULL && cand[i].k > 0 &&
+				(bi < 0 || cand[i].aicc < cand[bi].aicc))
+				bi = i;
+		if (bi < 0)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		if (cand[bi].e == ETS_A && cand[bi].s == ETS_A)
+			ets_refit_linear(y, n, m, &cand[bi], &best);
+		else
+			ets_refit(y, n, m, &cand[bi], &best);
+		/* k < 0 marks a refitted candidate so it is picked once */
+		cand[bi] = best;
+		cand[bi].k = -cand[bi].k;
+	}
+	best = cand[0];
+	for (int i = 1; i < nc; i++)
+		if (cand[i].aicc < best.aicc)
+			best = cand[i];
+	best.k = abs(best.k);
+
+	fm->method = FC_ETS;
+	fm->etype = best.e;
+	fm->ttype = best.t;
+	fm->stype = best.s;
+	fm->m = best.s == ETS_N ? 1 : m;
+	fm->alpha = best.alpha;
+	fm->beta = best.beta;
+	fm->gamma = best.gamma;
+	fm->phi = best.t == ETS_AD ? best.phi : 1;
+	fm->level = best.level;
+	fm->trend = best.trend;
+	fm->sigma2 = best.sigma2;
+	fm->loglik = best.loglik;
+	fm->aicc = best.aicc;
+	fm->season = best.s == ETS_N ? palloc0(sizeof(double)) : best.season;
+	if (fitted)
+	{
+		double		l = best.l0,
+					b = best.b0,
+					sse,
+					sumlog;
+
+		ets_problem(&pb, y, n, best.e, best.t, best.s, fm->m);
+		if (best.s != ETS_N)
+			memcpy(pb.ring, best.season0, fm->m * sizeof(double));
+		ets_loop(y, n, best.e, best.t, best.s, fm->m, best.alpha, best.beta, best.gamma,
+				 best.phi, &l, &b, pb.ring, NULL, fitted, &sse, &sumlog);
+	}
+	return true;
+}
