@@ -90,7 +90,7 @@ read_options(RecOptions *o, ByteReader *r)
 	if (o->factors < 0 || o->factors > 1024 || o->iterations < 0 || o->iterations > 10000 ||
 		o->cg_steps < 0 || o->cg_steps > 1000 || o->blas_threads < 0 || o->blas_threads > 1024 ||
 		o->neighbors < 0 || o->weighting < REC_WEIGHT_NONE || o->weighting > REC_WEIGHT_BM25 ||
-		!isfinite(o->lambda) || o->lambda < 0 || !isfinite(o->alpha) || o->alpha < 0 ||
+		!isfinite(o->lambda) || (o->lambda < 0 && o->lambda != REC_LAMBDA_AUTO) || !isfinite(o->alpha) || o->alpha < 0 ||
 		!isfinite(o->validation) || o->validation < 0 || o->validation >= 1 ||
 		!isfinite(o->bm25_k1) || o->bm25_k1 < 0 || !isfinite(o->bm25_b) ||
 		o->bm25_b < 0 || o->bm25_b > 1)
@@ -189,6 +189,33 @@ rec_pair_hash(int64 user, int64 item, int64 seed)
 	return (h >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* Item rows from the user rows: a counting-sort transpose keeps users ascending per item. */
+static void
+index_item_rows(RecData *d)
+{
+	int64	   *fill;
+
+	d->iptr = MemoryContextAllocHuge(CurrentMemoryContext, (d->n_items + 1) * sizeof(int64));
+	d->irow = MemoryContextAllocHuge(CurrentMemoryContext, Max(d->nnz, 1) * sizeof(int32));
+	d->ival = MemoryContextAllocHuge(CurrentMemoryContext, Max(d->nnz, 1) * sizeof(double));
+	memset(d->iptr, 0, (d->n_items + 1) * sizeof(int64));
+	for (int64 k = 0; k < d->nnz; k++)
+		d->iptr[d->ucol[k] + 1]++;
+	for (int32 i = 0; i < d->n_items; i++)
+		d->iptr[i + 1] += d->iptr[i];
+	fill = MemoryContextAllocHuge(CurrentMemoryContext, (d->n_items + 1) * sizeof(int64));
+	memcpy(fill, d->iptr, (d->n_items + 1) * sizeof(int64));
+	for (int32 u = 0; u < d->n_users; u++)
+		for (int64 k = d->uptr[u]; k < d->uptr[u + 1]; k++)
+		{
+			int64		dst = fill[d->ucol[k]]++;
+
+			d->irow[dst] = u;
+			d->ival[dst] = d->uval[k];
+		}
+	pfree(fill);
+}
+
 RecData *
 interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 seed)
 {
@@ -202,7 +229,6 @@ interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 s
 	int32	   *pair_user;
 	int32	   *pair_item;
 	bool	   *is_valid;
-	int64	   *fill;
 
 	/* sort (user, item, value): duplicates become adjacent, order fixed;
 	 * qsort_interruptible lets statement_timeout stop a long sort */
@@ -300,30 +326,63 @@ interactions_build(const RecState *s, RecDuplicates dup, double holdout, int64 s
 	for (int32 u = 0; u < d->n_users; u++)
 		d->uptr[u + 1] += d->uptr[u];
 
-	/* item rows: a counting-sort transpose keeps users ascending per item */
-	d->iptr = MemoryContextAllocHuge(CurrentMemoryContext, (d->n_items + 1) * sizeof(int64));
-	d->irow = MemoryContextAllocHuge(CurrentMemoryContext, Max(ntrain, 1) * sizeof(int32));
-	d->ival = MemoryContextAllocHuge(CurrentMemoryContext, Max(ntrain, 1) * sizeof(double));
-	memset(d->iptr, 0, (d->n_items + 1) * sizeof(int64));
-	for (int64 k = 0; k < ntrain; k++)
-		d->iptr[d->ucol[k] + 1]++;
-	for (int32 i = 0; i < d->n_items; i++)
-		d->iptr[i + 1] += d->iptr[i];
-	fill = MemoryContextAllocHuge(CurrentMemoryContext, (d->n_items + 1) * sizeof(int64));
-	memcpy(fill, d->iptr, (d->n_items + 1) * sizeof(int64));
-	for (int32 u = 0; u < d->n_users; u++)
-		for (int64 k = d->uptr[u]; k < d->uptr[u + 1]; k++)
-		{
-			int64		dst = fill[d->ucol[k]]++;
-
-			d->irow[dst] = u;
-			d->ival[dst] = d->uval[k];
-		}
-
-	pfree(fill);
+	index_item_rows(d);
 	pfree(pair_user);
 	pfree(pair_item);
 	pfree(is_valid);
 	pfree(t);
 	return d;
+}
+
+/*
+ * A copy of d's training pairs with the given fraction moved to the
+ * validation arrays (a hash of the pair's ids and seed decides, so the split
+ * does not depend on row order); d's own validation pairs are left out.
+ * Used to choose hyperparameters on pairs the final fit will train on.
+ */
+RecData *
+interactions_split(const RecData *d, double fraction, int64 seed)
+{
+	RecData    *s = palloc0(sizeof(RecData));
+	int64		nvalid = 0,
+				k = 0,
+				v = 0;
+
+	s->users = d->users;
+	s->items = d->items;
+	s->n_users = d->n_users;
+	s->n_items = d->n_items;
+	for (int32 u = 0; u < d->n_users; u++)
+		for (int64 j = d->uptr[u]; j < d->uptr[u + 1]; j++)
+			if (rec_pair_hash(d->users->ids[u], d->items->ids[d->ucol[j]], seed) < fraction)
+				nvalid++;
+	s->nnz = d->nnz - nvalid;
+	s->n_valid = nvalid;
+	s->uptr = MemoryContextAllocHuge(CurrentMemoryContext, (d->n_users + 1) * sizeof(int64));
+	s->ucol = MemoryContextAllocHuge(CurrentMemoryContext, Max(s->nnz, 1) * sizeof(int32));
+	s->uval = MemoryContextAllocHuge(CurrentMemoryContext, Max(s->nnz, 1) * sizeof(double));
+	s->valid_user = MemoryContextAllocHuge(CurrentMemoryContext, Max(nvalid, 1) * sizeof(int32));
+	s->valid_item = MemoryContextAllocHuge(CurrentMemoryContext, Max(nvalid, 1) * sizeof(int32));
+	s->valid_val = MemoryContextAllocHuge(CurrentMemoryContext, Max(nvalid, 1) * sizeof(double));
+	s->uptr[0] = 0;
+	for (int32 u = 0; u < d->n_users; u++)
+	{
+		for (int64 j = d->uptr[u]; j < d->uptr[u + 1]; j++)
+		{
+			if (rec_pair_hash(d->users->ids[u], d->items->ids[d->ucol[j]], seed) < fraction)
+			{
+				s->valid_user[v] = u;
+				s->valid_item[v] = d->ucol[j];
+				s->valid_val[v] = d->uval[j];
+				v++;
+				continue;
+			}
+			s->ucol[k] = d->ucol[j];
+			s->uval[k] = d->uval[j];
+			k++;
+		}
+		s->uptr[u + 1] = k;
+	}
+	index_item_rows(s);
+	return s;
 }

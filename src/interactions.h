@@ -34,6 +34,9 @@ typedef struct RecOptions
 	int64		seed;
 } RecOptions;
 
+/* lambda option "auto": chosen on held-out pairs (explicit ALS) */
+#define REC_LAMBDA_AUTO (-1.0)
+
 #define REC_WEIGHT_NONE 0
 #define REC_WEIGHT_TFIDF 1
 #define REC_WEIGHT_BM25 2
@@ -94,6 +97,9 @@ extern void rec_state_append(RecState *s, MemoryContext cxt, int64 user, int64 i
  */
 extern RecData *interactions_build(const RecState *s, RecDuplicates dup,
 								   double holdout, int64 seed);
+
+/* d's training pairs with a fraction of them moved to validation */
+extern RecData *interactions_split(const RecData *d, double fraction, int64 seed);
 
 /* A pseudo-random number in [0, 1) from a pair of ids and a seed. */
 extern double rec_pair_hash(int64 user, int64 item, int64 seed);

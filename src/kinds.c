@@ -31,6 +31,7 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_ALS, "als", als_decode, rec_describe, &als_state_ops},
 	{MODEL_ALS_IMPLICIT, "als_implicit", als_implicit_decode, rec_describe, &als_implicit_state_ops},
 	{MODEL_ITEM_KNN, "item_knn", item_knn_decode, rec_describe, &item_knn_state_ops},
+	{MODEL_EASE, "ease", ease_decode, rec_describe, &ease_state_ops},
 	{MODEL_GRAPH, "graph", graph_decode, graph_describe, &graph_state_ops},
 	{MODEL_KMEANS, "kmeans", kmeans_decode, kmeans_describe, &kmeans_state_ops},
 	{MODEL_ELASTICITY, "elasticity", elasticity_decode, elasticity_describe, &elasticity_state_ops},

@@ -117,6 +117,21 @@ options_double(Jsonb *jb, const char *key, double dflt, double min, double max)
 	return options_number(jb, key, dflt, min, max, false);
 }
 
+double
+options_double_or_auto(Jsonb *jb, const char *key, double min, double max)
+{
+	JsonbValue *v = options_find(jb, key);
+
+	if (v == NULL ||
+		(v->type == jbvString && v->val.string.len == 4 && strncmp(v->val.string.val, "auto", 4) == 0))
+		return NAN;
+	if (v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a number or \"auto\"", key)));
+	return options_number(jb, key, 0, min, max, false);
+}
+
 bool
 options_bool(Jsonb *jb, const char *key, bool dflt)
 {

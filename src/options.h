@@ -15,6 +15,8 @@ extern void options_check_keys(Jsonb *jb, const char *const *allowed);
 extern int32 options_int(Jsonb *jb, const char *key, int32 dflt, int32 min, int32 max);
 extern int64 options_int64(Jsonb *jb, const char *key, int64 dflt, int64 min, int64 max);
 extern double options_double(Jsonb *jb, const char *key, double dflt, double min, double max);
+/* a number in [min, max], or NAN for "auto" (also when the key is absent) */
+extern double options_double_or_auto(Jsonb *jb, const char *key, double min, double max);
 extern bool options_bool(Jsonb *jb, const char *key, bool dflt);
 /* a string option as a palloc'd C string, or NULL when absent */
 extern char *options_text(Jsonb *jb, const char *key);

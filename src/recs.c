@@ -39,49 +39,11 @@
 #include "model_cache.h"
 #include "options.h"
 #include "recs.h"
+#include "recs_model.h"
 #include "rng.h"
 
-#define MAX_FACTORS 1024
 #define CG_EPS 1e-20
 
-/* The decoded model of every recommender kind. */
-typedef struct RecModel
-{
-	int			kind;
-	RecOptions	opt;
-	int64		rows;			/* non-NULL input rows */
-	int64		skipped;		/* rows skipped for a NULL */
-	int64		nnz;			/* distinct pairs trained on */
-	int64		n_valid;		/* distinct pairs held out */
-	double		mu;				/* mean training rating (explicit) */
-	double		r_max;			/* largest training value */
-	int32		nu;
-	int32		ni;
-	int32		k;				/* factors; 0 for kNN */
-	IdMap	   *users;
-	IdMap	   *items;
-	/* seen items per user (CSR, columns ascending); values kept for kNN */
-	int64	   *sptr;
-	int32	   *scol;
-	double	   *sval;
-	/* factors (ALS) */
-	double	   *P;				/* nu x k */
-	double	   *Q;				/* ni x k */
-	double	   *bu;				/* explicit only */
-	double	   *bi;
-	/* neighbors (kNN), per item sorted by similarity descending */
-	int64	   *nptr;
-	int32	   *ncol;
-	double	   *nsim;
-	/* training history */
-	int32		n_iter;
-	double	   *loss;
-	double	   *train_rmse;
-	double	   *valid_rmse;
-	/* derived at decode time */
-	double	   *qnorm;			/* item factor norms (ALS) */
-	double	   *YtY;			/* Q'Q (implicit), k x k */
-} RecModel;
 
 static const char *const als_options[] = {
 	"factors", "iterations", "lambda", "seed", "validation", "blas_threads", NULL
@@ -92,6 +54,7 @@ static const char *const als_implicit_options[] = {
 static const char *const item_knn_options[] = {
 	"neighbors", "weighting", "bm25_k1", "bm25_b", NULL
 };
+static const char *const ease_options[] = {"lambda", "blas_threads", NULL};
 static const char *const weighting_choices[] = {"none", "tfidf", "bm25", NULL};
 
 const TrainStateOps als_state_ops = {
@@ -102,6 +65,9 @@ const TrainStateOps als_implicit_state_ops = {
 };
 const TrainStateOps item_knn_state_ops = {
 	MODEL_ITEM_KNN, rec_state_write, rec_state_read, rec_state_combine
+};
+const TrainStateOps ease_state_ops = {
+	MODEL_EASE, rec_state_write, rec_state_read, rec_state_combine
 };
 
 /* ------------------------------------------------------------------------
@@ -120,7 +86,9 @@ parse_options(Jsonb *opts, int kind, RecOptions *o)
 			options_check_keys(opts, als_options);
 			o->factors = options_int(opts, "factors", 64, 1, MAX_FACTORS);
 			o->iterations = options_int(opts, "iterations", 15, 1, 10000);
-			o->lambda = options_double(opts, "lambda", 0.05, 0.0, 1e6);
+			o->lambda = options_double_or_auto(opts, "lambda", 0.0, 1e6);
+			if (isnan(o->lambda))
+				o->lambda = REC_LAMBDA_AUTO;
 			o->seed = options_int64(opts, "seed", 42, PG_INT64_MIN, PG_INT64_MAX);
 			o->validation = options_double(opts, "validation", 0.0, 0.0, 0.9);
 			o->blas_threads = options_int(opts, "blas_threads", 0, 0, 1024);
@@ -133,6 +101,11 @@ parse_options(Jsonb *opts, int kind, RecOptions *o)
 			o->alpha = options_double(opts, "alpha", 40.0, 0.0, 1e6);
 			o->cg_steps = options_int(opts, "cg_steps", 3, 1, 1000);
 			o->seed = options_int64(opts, "seed", 42, PG_INT64_MIN, PG_INT64_MAX);
+			o->blas_threads = options_int(opts, "blas_threads", 0, 0, 1024);
+			break;
+		case MODEL_EASE:
+			options_check_keys(opts, ease_options);
+			o->lambda = options_double(opts, "lambda", 100.0, 0.0, 1e12);
 			o->blas_threads = options_int(opts, "blas_threads", 0, 0, 1024);
 			break;
 		case MODEL_ITEM_KNN:
@@ -235,7 +208,12 @@ rec_model_write(const RecModel *m, ByteWriter *w)
 	write_i64(w, m->nnz);
 	write_i64_array(w, m->sptr, m->nu + 1);
 	write_i32_array(w, m->scol, m->nnz);
-	if (m->kind == MODEL_ITEM_KNN)
+	if (m->kind == MODEL_EASE)
+	{
+		write_f64_array(w, m->sval, m->nnz);
+		ease_write(m, w);
+	}
+	else if (m->kind == MODEL_ITEM_KNN)
 	{
 		write_f64_array(w, m->sval, m->nnz);
 		write_i64(w, m->nptr[m->ni]);
@@ -257,6 +235,18 @@ rec_model_write(const RecModel *m, ByteWriter *w)
 	write_f64_array(w, m->loss, m->n_iter);
 	write_f64_array(w, m->train_rmse, m->n_iter);
 	write_f64_array(w, m->valid_rmse, m->n_iter);
+	/* 0.3.0: the lambda search of explicit ALS (absent in older models) */
+	if (m->kind == MODEL_ALS)
+	{
+		double	   *iters = rec_alloc_doubles(m->n_lambda);
+
+		for (int32 j = 0; j < m->n_lambda; j++)
+			iters[j] = m->lambda_iters[j];
+		write_i32(w, m->n_lambda);
+		write_f64_array(w, m->lambda_grid, m->n_lambda);
+		write_f64_array(w, m->lambda_rmse, m->n_lambda);
+		write_f64_array(w, iters, m->n_lambda);
+	}
 }
 
 static void
@@ -304,7 +294,7 @@ rec_model_read(ByteReader *r, int kind)
 	m->n_valid = read_i64(r);
 	m->mu = read_f64(r);
 	m->r_max = read_f64(r);
-	if ((kind == MODEL_ITEM_KNN ? m->k != 0 : (m->k < 1 || m->k > MAX_FACTORS)) ||
+	if ((kind == MODEL_ITEM_KNN || kind == MODEL_EASE ? m->k != 0 : (m->k < 1 || m->k > MAX_FACTORS)) ||
 		m->opt.iterations < 0 || m->opt.cg_steps < 0 || m->opt.neighbors < 0 ||
 		m->opt.weighting < REC_WEIGHT_NONE || m->opt.weighting > REC_WEIGHT_BM25 ||
 		!isfinite(m->opt.lambda) || !isfinite(m->opt.alpha) || !isfinite(m->opt.validation) ||
@@ -319,7 +309,13 @@ rec_model_read(ByteReader *r, int kind)
 	m->sptr = read_i64_array(r, m->nu + 1);
 	m->scol = read_i32_array(r, m->nnz);
 	check_csr(r, m->sptr, m->nu, m->scol, m->nnz, m->ni);
-	if (kind == MODEL_ITEM_KNN)
+	if (kind == MODEL_EASE)
+	{
+		m->sval = read_f64_array(r, m->nnz);
+		check_finite(r, m->sval, m->nnz);
+		ease_read(m, r);
+	}
+	else if (kind == MODEL_ITEM_KNN)
 	{
 		m->sval = read_f64_array(r, m->nnz);
 		check_finite(r, m->sval, m->nnz);
@@ -350,10 +346,31 @@ rec_model_read(ByteReader *r, int kind)
 	m->loss = read_f64_array(r, m->n_iter);
 	m->train_rmse = read_f64_array(r, m->n_iter);
 	m->valid_rmse = read_f64_array(r, m->n_iter);
+	if (kind == MODEL_ALS && r->pos < r->len)
+	{
+		double	   *iters;
+
+		m->n_lambda = read_i32(r);
+		if (m->n_lambda < 0 || m->n_lambda > 64)
+			reader_corrupt(r, "The lambda search has an impossible length");
+		m->lambda_grid = read_f64_array(r, m->n_lambda);
+		m->lambda_rmse = read_f64_array(r, m->n_lambda);
+		iters = read_f64_array(r, m->n_lambda);
+		m->lambda_iters = palloc(Max(m->n_lambda, 1) * sizeof(int32));
+		for (int32 j = 0; j < m->n_lambda; j++)
+		{
+			if (!(iters[j] >= 0 && iters[j] <= 10000))
+				reader_corrupt(r, "The lambda search holds impossible values");
+			m->lambda_iters[j] = (int32) iters[j];
+		}
+	}
 	reader_expect_end(r);
 
 	/* derived serving data */
-	if (kind != MODEL_ITEM_KNN)
+	m->popularity = rec_zeros(m->ni);
+	for (int64 j = 0; j < m->nnz; j++)
+		m->popularity[m->scol[j]] += 1;
+	if (kind == MODEL_ALS || kind == MODEL_ALS_IMPLICIT)
 	{
 		m->qnorm = palloc_extended(Max(m->ni, 1) * sizeof(double), MCXT_ALLOC_HUGE);
 		for (int32 i = 0; i < m->ni; i++)
@@ -386,6 +403,12 @@ item_knn_decode(ByteReader *r)
 	return rec_model_read(r, MODEL_ITEM_KNN);
 }
 
+void *
+ease_decode(ByteReader *r)
+{
+	return rec_model_read(r, MODEL_EASE);
+}
+
 
 void
 rec_describe(const void *decoded, StringInfo buf)
@@ -409,9 +432,26 @@ rec_describe(const void *decoded, StringInfo buf)
 		json_append_int(buf, "similarities", m->nptr[m->ni]);
 		return;
 	}
+	if (m->kind == MODEL_EASE)
+	{
+		json_append_double(buf, "lambda", m->opt.lambda);
+		return;
+	}
 	json_append_int(buf, "factors", m->k);
 	json_append_int(buf, "iterations", m->opt.iterations);
 	json_append_double(buf, "lambda", m->opt.lambda);
+	if (m->n_lambda > 0)
+	{
+		double	   *iters = palloc(m->n_lambda * sizeof(double));
+
+		for (int32 j = 0; j < m->n_lambda; j++)
+			iters[j] = m->lambda_iters[j];
+		json_append_text(buf, "lambda_chosen_by", "validation");
+		json_append_int(buf, "iterations_run", m->n_iter);
+		json_append_double_array(buf, "lambda_tried", m->lambda_grid, m->n_lambda);
+		json_append_double_array(buf, "lambda_validation_rmse", m->lambda_rmse, m->n_lambda);
+		json_append_double_array(buf, "lambda_best_iterations", iters, m->n_lambda);
+	}
 	json_append_int(buf, "seed", m->opt.seed);
 	if (m->kind == MODEL_ALS)
 	{
@@ -447,8 +487,8 @@ rec_describe(const void *decoded, StringInfo buf)
  * Training
  * ------------------------------------------------------------------------ */
 
-static double *
-alloc_doubles(Size n)
+double *
+rec_alloc_doubles(Size n)
 {
 	return MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(double));
 }
@@ -523,11 +563,10 @@ als_explicit_predict(const RecModel *m, int32 u, int32 i)
 		cblas_ddot(m->k, m->P + (Size) u * m->k, 1, m->Q + (Size) i * m->k, 1);
 }
 
-
-static double *
-zeros(Size n)
+double *
+rec_zeros(Size n)
 {
-	double	   *v = alloc_doubles(n);
+	double	   *v = rec_alloc_doubles(n);
 
 	memset(v, 0, Max(n, 1) * sizeof(double));
 	return v;
@@ -536,10 +575,215 @@ zeros(Size n)
 static void
 alloc_history(RecModel *m)
 {
-	m->loss = alloc_doubles(m->opt.iterations);
-	m->train_rmse = alloc_doubles(m->opt.iterations);
-	m->valid_rmse = alloc_doubles(m->opt.iterations);
+	m->loss = rec_alloc_doubles(m->opt.iterations);
+	m->train_rmse = rec_alloc_doubles(m->opt.iterations);
+	m->valid_rmse = rec_alloc_doubles(m->opt.iterations);
 	m->n_iter = 0;
+}
+
+/* Scratch space and factors of explicit ALS fits. */
+typedef struct AlsExplicitWork
+{
+	double	   *work;
+	double	   *t;
+	double	   *A;
+	double	   *b;
+	/* the factors at the best validation RMSE so far */
+	double	   *bestP;
+	double	   *bestQ;
+	double	   *bestbu;
+	double	   *bestbi;
+} AlsExplicitWork;
+
+#define ALS_PATIENCE 2			/* iterations without a better validation RMSE */
+#define ALS_AUTO_HOLDOUT 0.1	/* training pairs held out to choose lambda */
+#define ALS_AUTO_LAMBDA0 0.05	/* first value tried; then doubled or halved */
+#define ALS_AUTO_STEPS_UP 7
+#define ALS_AUTO_STEPS_DOWN 9
+
+static double
+als_explicit_valid_rmse(const RecModel *m, const RecData *d)
+{
+	double		vsse = 0;
+
+	for (int64 j = 0; j < d->n_valid; j++)
+	{
+		double		e = d->valid_val[j] - als_explicit_predict(m, d->valid_user[j], d->valid_item[j]);
+
+		vsse += e * e;
+	}
+	return d->n_valid > 0 ? sqrt(vsse / d->n_valid) : NAN;
+}
+
+/*
+ * Fit from fresh seeded factors for at most max_iter iterations.  With
+ * early_stop (and validation pairs) stop after ALS_PATIENCE iterations
+ * without a better validation RMSE and keep the factors of the best one.
+ * With record, the history and one NOTICE per iteration are kept.  Returns
+ * the best validation RMSE (NAN without validation pairs) and its iteration
+ * count in *best_iter.
+ */
+static double
+als_explicit_run(RecModel *m, const RecData *d, AlsExplicitWork *w, double lambda,
+				 int max_iter, bool early_stop, bool record, int *best_iter)
+{
+	int			k = m->k;
+	double		best = INFINITY;
+	Rng			rng;
+
+	rng_seed(&rng, (uint64) m->opt.seed);
+	init_factors(m->P, (Size) m->nu * k, &rng, 0.1);
+	init_factors(m->Q, (Size) m->ni * k, &rng, 0.1);
+	memset(m->bu, 0, Max(m->nu, 1) * sizeof(double));
+	memset(m->bi, 0, Max(m->ni, 1) * sizeof(double));
+	early_stop = early_stop && d->n_valid > 0;
+	*best_iter = max_iter;
+	if (record)
+		m->n_iter = 0;
+
+	for (int it = 0; it < max_iter; it++)
+	{
+		double		vrmse;
+
+		als_explicit_solve(d->n_users, d->uptr, d->ucol, d->uval, m->P, m->bu, m->Q, m->bi,
+						   k, lambda, m->mu, w->work, w->t, w->A, w->b);
+		als_explicit_solve(d->n_items, d->iptr, d->irow, d->ival, m->Q, m->bi, m->P, m->bu,
+						   k, lambda, m->mu, w->work, w->t, w->A, w->b);
+		vrmse = als_explicit_valid_rmse(m, d);
+		if (record)
+		{
+			double		sse = 0,
+						reg = 0;
+
+			for (int32 u = 0; u < d->n_users; u++)
+			{
+				const double *p = m->P + (Size) u * k;
+
+				CHECK_FOR_INTERRUPTS();
+				for (int64 j = d->uptr[u]; j < d->uptr[u + 1]; j++)
+				{
+					double		e = d->uval[j] - als_explicit_predict(m, u, d->ucol[j]);
+
+					sse += e * e;
+				}
+				reg += (d->uptr[u + 1] - d->uptr[u]) * (cblas_ddot(k, p, 1, p, 1) + m->bu[u] * m->bu[u]);
+			}
+			for (int32 i = 0; i < d->n_items; i++)
+			{
+				const double *q = m->Q + (Size) i * k;
+
+				reg += (d->iptr[i + 1] - d->iptr[i]) * (cblas_ddot(k, q, 1, q, 1) + m->bi[i] * m->bi[i]);
+			}
+			m->loss[it] = (sse + lambda * reg) / d->nnz;
+			m->train_rmse[it] = sqrt(sse / d->nnz);
+			m->valid_rmse[it] = vrmse;
+			m->n_iter = it + 1;
+			if (d->n_valid > 0)
+				ereport(NOTICE,
+						(errmsg("als iteration %d of %d: loss %.6f, train rmse %.6f, validation rmse %.6f",
+								it + 1, max_iter, m->loss[it], m->train_rmse[it], vrmse)));
+			else
+				ereport(NOTICE,
+						(errmsg("als iteration %d of %d: loss %.6f, train rmse %.6f",
+								it + 1, max_iter, m->loss[it], m->train_rmse[it])));
+		}
+		if (!early_stop)
+			continue;
+		if (vrmse < best * (1 - 1e-6))
+		{
+			best = vrmse;
+			*best_iter = it + 1;
+			memcpy(w->bestP, m->P, (Size) m->nu * k * sizeof(double));
+			memcpy(w->bestQ, m->Q, (Size) m->ni * k * sizeof(double));
+			memcpy(w->bestbu, m->bu, m->nu * sizeof(double));
+			memcpy(w->bestbi, m->bi, m->ni * sizeof(double));
+		}
+		else if (it + 1 - *best_iter >= ALS_PATIENCE)
+			break;
+	}
+	if (!early_stop)
+		return als_explicit_valid_rmse(m, d);
+	memcpy(m->P, w->bestP, (Size) m->nu * k * sizeof(double));
+	memcpy(m->Q, w->bestQ, (Size) m->ni * k * sizeof(double));
+	memcpy(m->bu, w->bestbu, m->nu * sizeof(double));
+	memcpy(m->bi, w->bestbi, m->ni * sizeof(double));
+	return best;
+}
+
+/*
+ * lambda "auto": fit on 90 % of the training pairs with lambda = 0.05, 0.1,
+ * ... (doubling while the held-out RMSE improves, else halving from 0.025),
+ * each fit early-stopped; keep every value's best RMSE and iteration count.
+ * Returns the chosen lambda and its iteration count in *iters.
+ */
+static double
+als_explicit_choose_lambda(RecModel *m, const RecData *d, AlsExplicitWork *w, int *iters)
+{
+	RecData    *split = interactions_split(d, ALS_AUTO_HOLDOUT, m->opt.seed ^ INT64CONST(0x5eed1a3bda));
+	int			cap = ALS_AUTO_STEPS_UP + ALS_AUTO_STEPS_DOWN + 4;
+	int			best = 0,
+				dir = 1,
+				step = 0;
+
+	if (split->n_valid == 0 || split->nnz == 0)
+	{
+		*iters = m->opt.iterations;
+		return ALS_AUTO_LAMBDA0;
+	}
+	m->lambda_grid = rec_alloc_doubles(cap);
+	m->lambda_rmse = rec_alloc_doubles(cap);
+	m->lambda_iters = palloc(cap * sizeof(int32));
+	for (;;)
+	{
+		double		lambda = ALS_AUTO_LAMBDA0 * pow(2.0, step);
+		int			it;
+		int			n = m->n_lambda;
+
+		m->lambda_grid[n] = lambda;
+		m->lambda_rmse[n] = als_explicit_run(m, split, w, lambda, m->opt.iterations, true, false, &it);
+		m->lambda_iters[n] = it;
+		m->n_lambda++;
+		ereport(NOTICE,
+				(errmsg("als lambda %g: validation rmse %.6f after %d iterations",
+						lambda, m->lambda_rmse[n], it)));
+		if (n > 0 && !(m->lambda_rmse[n] < m->lambda_rmse[best]))
+		{
+			/* worse: after the first step up, turn down once; else stop */
+			if (dir == 1 && n == 1)
+			{
+				dir = -1;
+				step = -1;
+				continue;
+			}
+			break;
+		}
+		best = n;
+		step += dir;
+		if (step > ALS_AUTO_STEPS_UP || step < -ALS_AUTO_STEPS_DOWN)
+			break;
+	}
+	/* refine: the geometric midpoints next to the best value */
+	for (int side = -1; side <= 1; side += 2)
+	{
+		double		lambda = m->lambda_grid[best] * pow(M_SQRT2, side);
+		int			it;
+		int			n = m->n_lambda;
+
+		m->lambda_grid[n] = lambda;
+		m->lambda_rmse[n] = als_explicit_run(m, split, w, lambda, m->opt.iterations, true, false, &it);
+		m->lambda_iters[n] = it;
+		m->n_lambda++;
+		ereport(NOTICE,
+				(errmsg("als lambda %g: validation rmse %.6f after %d iterations",
+						lambda, m->lambda_rmse[n], it)));
+		if (m->lambda_rmse[n] < m->lambda_rmse[best])
+		{
+			best = n;
+			break;
+		}
+	}
+	*iters = m->lambda_iters[best];
+	return m->lambda_grid[best];
 }
 
 static void
@@ -548,76 +792,31 @@ fit_als_explicit(RecModel *m, const RecData *d)
 	int			k = m->k,
 				k1 = k + 1;
 	int64		mrow = Max(max_row(d->uptr, d->n_users), max_row(d->iptr, d->n_items));
-	double	   *work = alloc_doubles((Size) mrow * k1);
-	double	   *t = alloc_doubles(mrow);
-	double	   *A = alloc_doubles((Size) k1 * k1);
-	double	   *b = alloc_doubles(k1);
-	double		lambda = m->opt.lambda;
+	AlsExplicitWork w;
 	double		sum = 0;
-	Rng			rng;
+	int			iters = m->opt.iterations;
 
 	for (int64 j = 0; j < d->nnz; j++)
 		sum += d->uval[j];
 	m->mu = sum / d->nnz;
-	rng_seed(&rng, (uint64) m->opt.seed);
-	m->P = alloc_doubles((Size) m->nu * k);
-	m->Q = alloc_doubles((Size) m->ni * k);
-	init_factors(m->P, (Size) m->nu * k, &rng, 0.1);
-	init_factors(m->Q, (Size) m->ni * k, &rng, 0.1);
-	m->bu = zeros(m->nu);
-	m->bi = zeros(m->ni);
+	w.work = rec_alloc_doubles((Size) mrow * k1);
+	w.t = rec_alloc_doubles(mrow);
+	w.A = rec_alloc_doubles((Size) k1 * k1);
+	w.b = rec_alloc_doubles(k1);
+	m->P = rec_alloc_doubles((Size) m->nu * k);
+	m->Q = rec_alloc_doubles((Size) m->ni * k);
+	m->bu = rec_zeros(m->nu);
+	m->bi = rec_zeros(m->ni);
 	alloc_history(m);
-
-	for (int it = 0; it < m->opt.iterations; it++)
+	if (m->opt.lambda == REC_LAMBDA_AUTO)
 	{
-		double		sse = 0,
-					reg = 0,
-					vsse = 0;
-
-		als_explicit_solve(d->n_users, d->uptr, d->ucol, d->uval, m->P, m->bu, m->Q, m->bi,
-						   k, lambda, m->mu, work, t, A, b);
-		als_explicit_solve(d->n_items, d->iptr, d->irow, d->ival, m->Q, m->bi, m->P, m->bu,
-						   k, lambda, m->mu, work, t, A, b);
-
-		for (int32 u = 0; u < d->n_users; u++)
-		{
-			const double *p = m->P + (Size) u * k;
-
-			CHECK_FOR_INTERRUPTS();
-			for (int64 j = d->uptr[u]; j < d->uptr[u + 1]; j++)
-			{
-				double		e = d->uval[j] - als_explicit_predict(m, u, d->ucol[j]);
-
-				sse += e * e;
-			}
-			reg += (d->uptr[u + 1] - d->uptr[u]) * (cblas_ddot(k, p, 1, p, 1) + m->bu[u] * m->bu[u]);
-		}
-		for (int32 i = 0; i < d->n_items; i++)
-		{
-			const double *q = m->Q + (Size) i * k;
-
-			reg += (d->iptr[i + 1] - d->iptr[i]) * (cblas_ddot(k, q, 1, q, 1) + m->bi[i] * m->bi[i]);
-		}
-		for (int64 j = 0; j < d->n_valid; j++)
-		{
-			double		e = d->valid_val[j] - als_explicit_predict(m, d->valid_user[j], d->valid_item[j]);
-
-			vsse += e * e;
-		}
-		m->loss[it] = (sse + lambda * reg) / d->nnz;
-		m->train_rmse[it] = sqrt(sse / d->nnz);
-		m->valid_rmse[it] = d->n_valid > 0 ? sqrt(vsse / d->n_valid) : NAN;
-		m->n_iter = it + 1;
-		if (d->n_valid > 0)
-			ereport(NOTICE,
-					(errmsg("als iteration %d of %d: loss %.6f, train rmse %.6f, validation rmse %.6f",
-							it + 1, m->opt.iterations, m->loss[it], m->train_rmse[it],
-							m->valid_rmse[it])));
-		else
-			ereport(NOTICE,
-					(errmsg("als iteration %d of %d: loss %.6f, train rmse %.6f",
-							it + 1, m->opt.iterations, m->loss[it], m->train_rmse[it])));
+		w.bestP = rec_alloc_doubles((Size) m->nu * k);
+		w.bestQ = rec_alloc_doubles((Size) m->ni * k);
+		w.bestbu = rec_alloc_doubles(m->nu);
+		w.bestbi = rec_alloc_doubles(m->ni);
+		m->opt.lambda = als_explicit_choose_lambda(m, d, &w, &iters);
 	}
+	als_explicit_run(m, d, &w, m->opt.lambda, iters, false, true, &iters);
 }
 
 /* Gram matrix Y'Y (upper triangle, row-major) plus lambda on the diagonal. */
@@ -693,18 +892,18 @@ static void
 fit_als_implicit(RecModel *m, const RecData *d)
 {
 	int			k = m->k;
-	double	   *G = alloc_doubles((Size) k * k);
-	double	   *r = alloc_doubles(k);
-	double	   *p = alloc_doubles(k);
-	double	   *Ap = alloc_doubles(k);
+	double	   *G = rec_alloc_doubles((Size) k * k);
+	double	   *r = rec_alloc_doubles(k);
+	double	   *p = rec_alloc_doubles(k);
+	double	   *Ap = rec_alloc_doubles(k);
 	double		lambda = m->opt.lambda,
 				alpha = m->opt.alpha,
 				extra_conf = 0;
 	Rng			rng;
 
 	rng_seed(&rng, (uint64) m->opt.seed);
-	m->P = alloc_doubles((Size) m->nu * k);
-	m->Q = alloc_doubles((Size) m->ni * k);
+	m->P = rec_alloc_doubles((Size) m->nu * k);
+	m->Q = rec_alloc_doubles((Size) m->ni * k);
 	init_factors(m->P, (Size) m->nu * k, &rng, 0.01);
 	init_factors(m->Q, (Size) m->ni * k, &rng, 0.01);
 	alloc_history(m);
@@ -772,12 +971,12 @@ fit_item_knn(RecModel *m, const RecData *d)
 {
 	int32		nu = d->n_users,
 				ni = d->n_items;
-	double	   *idf = alloc_doubles(nu);
-	double	   *lnorm = alloc_doubles(ni);
-	double	   *wu = alloc_doubles(d->nnz);
-	double	   *wi = alloc_doubles(d->nnz);
-	double	   *norm = alloc_doubles(ni);
-	double	   *acc = zeros(ni);
+	double	   *idf = rec_alloc_doubles(nu);
+	double	   *lnorm = rec_alloc_doubles(ni);
+	double	   *wu = rec_alloc_doubles(d->nnz);
+	double	   *wi = rec_alloc_doubles(d->nnz);
+	double	   *norm = rec_alloc_doubles(ni);
+	double	   *acc = rec_zeros(ni);
 	bool	   *flag = palloc0(Max(ni, 1) * sizeof(bool));
 	int32	   *touched = palloc(Max(ni, 1) * sizeof(int32));
 	int			kk = Min(m->opt.neighbors, Max(ni - 1, 1));
@@ -906,7 +1105,7 @@ rec_finalfn(FunctionCallInfo fcinfo, const TrainStateOps *ops)
 	m = palloc0(sizeof(RecModel));
 	m->kind = kind;
 	m->opt = s->opt;
-	m->k = kind == MODEL_ITEM_KNN ? 0 : s->opt.factors;
+	m->k = kind == MODEL_ITEM_KNN || kind == MODEL_EASE ? 0 : s->opt.factors;
 	m->rows = s->n;
 	m->skipped = s->skipped;
 	m->nnz = d->nnz;
@@ -928,6 +1127,8 @@ rec_finalfn(FunctionCallInfo fcinfo, const TrainStateOps *ops)
 		fit_als_explicit(m, d);
 	else if (kind == MODEL_ALS_IMPLICIT)
 		fit_als_implicit(m, d);
+	else if (kind == MODEL_EASE)
+		fit_ease(m, d);
 	else
 		fit_item_knn(m, d);
 
@@ -953,598 +1154,23 @@ train_als_implicit_finalfn(PG_FUNCTION_ARGS)
 	return rec_finalfn(fcinfo, &als_implicit_state_ops);
 }
 
+PG_FUNCTION_INFO_V1(train_ease_transfn);
+Datum
+train_ease_transfn(PG_FUNCTION_ARGS)
+{
+	return rec_transfn(fcinfo, &ease_state_ops);
+}
+
+PG_FUNCTION_INFO_V1(train_ease_finalfn);
+Datum
+train_ease_finalfn(PG_FUNCTION_ARGS)
+{
+	return rec_finalfn(fcinfo, &ease_state_ops);
+}
+
 PG_FUNCTION_INFO_V1(train_item_knn_finalfn);
 Datum
 train_item_knn_finalfn(PG_FUNCTION_ARGS)
 {
 	return rec_finalfn(fcinfo, &item_knn_state_ops);
-}
-
-/* ------------------------------------------------------------------------
- * Serving
- * ------------------------------------------------------------------------ */
-
-static void
-check_rec_kind(int kind)
-{
-	if (kind != MODEL_ALS && kind != MODEL_ALS_IMPLICIT && kind != MODEL_ITEM_KNN)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expected an als, als_implicit or item_knn model, got a %s model",
-						model_kind_name(kind))));
-}
-
-static const RecModel *
-get_model(FunctionCallInfo fcinfo)
-{
-	int			kind;
-	const RecModel *m = model_cache_get(fcinfo, 0, MODEL_ANY, &kind);
-
-	check_rec_kind(kind);
-	return m;
-}
-
-/* In a value-per-call SRF: pinned until the SRF's multi-call context ends. */
-static const RecModel *
-get_model_srf(FunctionCallInfo fcinfo, FuncCallContext *funcctx)
-{
-	int			kind;
-	const RecModel *m = model_cache_get_pinned(fcinfo, 0, MODEL_ANY, &kind,
-											   funcctx->multi_call_memory_ctx);
-
-	check_rec_kind(kind);
-	return m;
-}
-
-static int32
-get_k(FunctionCallInfo fcinfo, int argno)
-{
-	int32		k = PG_GETARG_INT32(argno);
-
-	if (k < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k must be at least 1, not %d", k)));
-	return k;
-}
-
-/* Result rows of a recommending SRF, computed on the first call. */
-typedef struct RecRows
-{
-	int64		n;
-	int64	   *user;			/* NULL unless recommend_all */
-	int64	   *item;
-	double	   *score;
-	int32	   *rank;
-} RecRows;
-
-static RecRows *
-rows_alloc(int64 cap, bool with_user)
-{
-	RecRows    *rows = palloc0(sizeof(RecRows));
-
-	cap = Max(cap, 1);
-	rows->user = with_user ? MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(int64)) : NULL;
-	rows->item = MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(int64));
-	rows->score = MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(double));
-	rows->rank = MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(int32));
-	return rows;
-}
-
-static void
-rows_add(RecRows *rows, const RecModel *m, int64 user_id, const HeapItem *top, Size n)
-{
-	for (Size r = 0; r < n; r++)
-	{
-		if (rows->user)
-			rows->user[rows->n] = user_id;
-		rows->item[rows->n] = m->items->ids[top[r].value];
-		rows->score[rows->n] = top[r].key;
-		rows->rank[rows->n] = (int32) (r + 1);
-		rows->n++;
-	}
-}
-
-static FuncCallContext *
-srf_begin(FunctionCallInfo fcinfo)
-{
-	FuncCallContext *funcctx = SRF_FIRSTCALL_INIT();
-	MemoryContext old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-	TupleDesc	tupdesc;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning record called in context that cannot accept type record")));
-	funcctx->tuple_desc = BlessTupleDesc(tupdesc);
-	MemoryContextSwitchTo(old);
-	return funcctx;
-}
-
-static Datum
-srf_next(FunctionCallInfo fcinfo)
-{
-	FuncCallContext *funcctx = SRF_PERCALL_SETUP();
-	RecRows    *rows = funcctx->user_fctx;
-
-	if (rows != NULL && (int64) funcctx->call_cntr < rows->n)
-	{
-		int64		i = funcctx->call_cntr;
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-		int			c = 0;
-
-		if (rows->user)
-			values[c++] = Int64GetDatum(rows->user[i]);
-		values[c++] = Int64GetDatum(rows->item[i]);
-		values[c++] = Float8GetDatum(rows->score[i]);
-		values[c++] = Int32GetDatum(rows->rank[i]);
-		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
-	}
-	SRF_RETURN_DONE(funcctx);
-}
-
-/* Scratch space for scoring one user. */
-typedef struct Scorer
-{
-	double	   *score;			/* ni */
-	bool	   *flag;			/* ni, kNN */
-	int32	   *touched;		/* ni, kNN */
-	Heap	   *heap;
-	HeapItem   *top;
-	int32		k;
-} Scorer;
-
-static Scorer *
-scorer_create(const RecModel *m, int32 k)
-{
-	Scorer	   *sc = palloc0(sizeof(Scorer));
-
-	sc->k = Min(k, Max(m->ni, 1));
-	sc->score = zeros(m->ni);
-	if (m->kind == MODEL_ITEM_KNN)
-	{
-		sc->flag = palloc0(Max(m->ni, 1) * sizeof(bool));
-		sc->touched = MemoryContextAllocHuge(CurrentMemoryContext, Max(m->ni, 1) * sizeof(int32));
-	}
-	sc->heap = heap_create(sc->k);
-	sc->top = palloc(sc->k * sizeof(HeapItem));
-	return sc;
-}
-
-static bool
-in_sorted(const int32 *v, int64 n, int32 x)
-{
-	int64		lo = 0,
-				hi = n;
-
-	while (lo < hi)
-	{
-		int64		mid = (lo + hi) / 2;
-
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && v[lo] == x;
-}
-
-/*
- * Top k of a dense score vector, skipping the sorted indexes skip[0..nskip)
- * and the index self (-1 for none).
- */
-static Size
-topk_dense(Scorer *sc, const double *score, int32 n, const int32 *skip, int64 nskip, int32 self)
-{
-	Heap	   *h = sc->heap;
-	int64		s = 0;
-
-	h->count = 0;
-	for (int32 j = 0; j < n; j++)
-	{
-		double		v = score[j];
-
-		while (s < nskip && skip[s] < j)
-			s++;
-		if ((s < nskip && skip[s] == j) || j == self)
-			continue;
-		/* indexes ascend, so a tie with the weakest kept entry loses */
-		if (h->count == (Size) sc->k && v <= h->items[0].key)
-			continue;
-		heap_offer(h, sc->k, v, j);
-	}
-	return heap_drain_descending(h, sc->top);
-}
-
-/*
- * kNN: scores of the items reachable from the given (item, weight) pairs,
- * top k of them, skipping the sorted indexes skip[0..nskip).
- */
-static Size
-topk_knn(Scorer *sc, const RecModel *m, const int32 *items, const double *w, int64 n,
-		 const int32 *skip, int64 nskip)
-{
-	int32		nt = 0;
-
-	sc->heap->count = 0;
-	for (int64 a = 0; a < n; a++)
-		for (int64 e = m->nptr[items[a]]; e < m->nptr[items[a] + 1]; e++)
-		{
-			int32		j = m->ncol[e];
-
-			if (!sc->flag[j])
-			{
-				sc->flag[j] = true;
-				sc->score[j] = 0;
-				sc->touched[nt++] = j;
-			}
-			sc->score[j] += w[a] * m->nsim[e];
-		}
-	for (int32 t = 0; t < nt; t++)
-	{
-		int32		j = sc->touched[t];
-
-		sc->flag[j] = false;
-		if (!in_sorted(skip, nskip, j) && sc->score[j] > 0)
-			heap_offer(sc->heap, sc->k, sc->score[j], j);
-	}
-	return heap_drain_descending(sc->heap, sc->top);
-}
-
-/* ALS scores of one user (dense, every item). */
-static void
-als_user_scores(const RecModel *m, int32 u, double *score)
-{
-	cblas_dgemv(CblasRowMajor, CblasNoTrans, m->ni, m->k, 1.0, m->Q, m->k,
-				m->P + (Size) u * m->k, 1, 0.0, score, 1);
-	if (m->kind == MODEL_ALS)
-		for (int32 i = 0; i < m->ni; i++)
-			score[i] += m->mu + m->bu[u] + m->bi[i];
-}
-
-static Size
-recommend_user(Scorer *sc, const RecModel *m, int32 u, bool exclude_seen)
-{
-	const int32 *seen = m->scol + m->sptr[u];
-	int64		nseen = m->sptr[u + 1] - m->sptr[u];
-
-	if (m->kind == MODEL_ITEM_KNN)
-		return topk_knn(sc, m, seen, m->sval + m->sptr[u], nseen,
-						seen, exclude_seen ? nseen : 0);
-	als_user_scores(m, u, sc->score);
-	return topk_dense(sc, sc->score, m->ni, seen, exclude_seen ? nseen : 0, -1);
-}
-
-/* recommend(model, user_id, k, exclude_seen) */
-PG_FUNCTION_INFO_V1(rec_recommend);
-Datum
-rec_recommend(PG_FUNCTION_ARGS)
-{
-	if (SRF_IS_FIRSTCALL())
-	{
-		FuncCallContext *funcctx = srf_begin(fcinfo);
-		MemoryContext old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		const RecModel *m = get_model_srf(fcinfo, funcctx);
-		int32		k = get_k(fcinfo, 2);
-		int32		u = idmap_lookup(m->users, PG_GETARG_INT64(1));
-
-		if (u >= 0)
-		{
-			MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecomml recommend",
-														  ALLOCSET_DEFAULT_SIZES);
-			RecRows    *rows = rows_alloc(Min(k, m->ni), false);
-			Scorer	   *sc;
-			Size		n;
-
-			MemoryContextSwitchTo(scratch);
-			sc = scorer_create(m, k);
-			n = recommend_user(sc, m, u, PG_GETARG_BOOL(3));
-			rows_add(rows, m, 0, sc->top, n);
-			MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-			MemoryContextDelete(scratch);
-			funcctx->user_fctx = rows;
-		}
-		MemoryContextSwitchTo(old);
-	}
-	return srf_next(fcinfo);
-}
-
-/* Distinct known item indexes of an int8[], sorted; NULLs and unknown ids skipped. */
-static int32 *
-known_items(const RecModel *m, ArrayType *arr, int64 *n_out)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int32	   *idx;
-	int64		c = 0,
-				w = 0;
-
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("item_ids must be a one-dimensional array")));
-	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	idx = palloc(Max(n, 1) * sizeof(int32));
-	for (int i = 0; i < n; i++)
-	{
-		int32		j;
-
-		if (nulls[i])
-			continue;
-		j = idmap_lookup(m->items, DatumGetInt64(elems[i]));
-		if (j >= 0)
-			idx[c++] = j;
-	}
-	/* sort (insertion sort is fine for baskets) and dedupe */
-	for (int64 i = 1; i < c; i++)
-	{
-		int32		x = idx[i];
-		int64		j = i - 1;
-
-		while (j >= 0 && idx[j] > x)
-		{
-			idx[j + 1] = idx[j];
-			j--;
-		}
-		idx[j + 1] = x;
-	}
-	for (int64 i = 0; i < c; i++)
-		if (i == 0 || idx[i] != idx[i - 1])
-			idx[w++] = idx[i];
-	*n_out = w;
-	return idx;
-}
-
-/*
- * Fold a basket into a user vector x: explicit ALS solves
- * (Q_S'Q_S + lambda |S| I) x = Q_S'(r_max - mu - b_S), the basket read as
- * top ratings; implicit ALS solves (Y'Y + alpha Y_S'Y_S + lambda I) x =
- * (1 + alpha) Y_S'1, one interaction of weight 1 per item.
- */
-static void
-fold_in(const RecModel *m, const int32 *items, int64 n, double *x)
-{
-	int			k = m->k;
-	double	   *A = palloc0((Size) k * k * sizeof(double));
-	double		c = m->kind == MODEL_ALS ? 1.0 : m->opt.alpha;
-
-	memset(x, 0, k * sizeof(double));
-	if (m->kind == MODEL_ALS_IMPLICIT)
-		memcpy(A, m->YtY, (Size) k * k * sizeof(double));
-	for (int64 a = 0; a < n; a++)
-	{
-		const double *q = m->Q + (Size) items[a] * k;
-
-		cblas_dsyr(CblasRowMajor, CblasUpper, k, c, q, 1, A, k);
-		cblas_daxpy(k, m->kind == MODEL_ALS ? m->r_max - m->mu - m->bi[items[a]] : 1.0 + m->opt.alpha,
-					q, 1, x, 1);
-	}
-	for (int d = 0; d < k; d++)
-		A[d * k + d] += (m->kind == MODEL_ALS ? m->opt.lambda * n : m->opt.lambda) + 1e-9;
-	if (!blas_cholesky_solve(A, x, k))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("cannot fold the items into a user: the normal equations are singular")));
-	pfree(A);
-}
-
-/* recommend_for_items(model, item_ids, k) */
-PG_FUNCTION_INFO_V1(rec_recommend_for_items);
-Datum
-rec_recommend_for_items(PG_FUNCTION_ARGS)
-{
-	if (SRF_IS_FIRSTCALL())
-	{
-		FuncCallContext *funcctx = srf_begin(fcinfo);
-		MemoryContext old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		const RecModel *m = get_model_srf(fcinfo, funcctx);
-		int32		k = get_k(fcinfo, 2);
-		MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecomml recommend",
-													  ALLOCSET_DEFAULT_SIZES);
-		RecRows    *rows = rows_alloc(Min(k, m->ni), false);
-		int32	   *items;
-		int64		n;
-
-		MemoryContextSwitchTo(scratch);
-		items = known_items(m, PG_GETARG_ARRAYTYPE_P(1), &n);
-		if (n > 0)
-		{
-			Scorer	   *sc = scorer_create(m, k);
-			Size		got;
-
-			if (m->kind == MODEL_ITEM_KNN)
-			{
-				double	   *w = palloc(n * sizeof(double));
-
-				for (int64 a = 0; a < n; a++)
-					w[a] = 1.0;
-				got = topk_knn(sc, m, items, w, n, items, n);
-			}
-			else
-			{
-				double	   *x = palloc(m->k * sizeof(double));
-
-				fold_in(m, items, n, x);
-				cblas_dgemv(CblasRowMajor, CblasNoTrans, m->ni, m->k, 1.0, m->Q, m->k,
-							x, 1, 0.0, sc->score, 1);
-				if (m->kind == MODEL_ALS)
-					for (int32 i = 0; i < m->ni; i++)
-						sc->score[i] += m->mu + m->bi[i];
-				got = topk_dense(sc, sc->score, m->ni, items, n, -1);
-			}
-			rows_add(rows, m, 0, sc->top, got);
-		}
-		MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		MemoryContextDelete(scratch);
-		funcctx->user_fctx = rows;
-		MemoryContextSwitchTo(old);
-	}
-	return srf_next(fcinfo);
-}
-
-#define RECOMMEND_ALL_BLOCK 256
-
-/* recommend_all(model, k, exclude_seen) */
-PG_FUNCTION_INFO_V1(rec_recommend_all);
-Datum
-rec_recommend_all(PG_FUNCTION_ARGS)
-{
-	if (SRF_IS_FIRSTCALL())
-	{
-		FuncCallContext *funcctx = srf_begin(fcinfo);
-		MemoryContext old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		const RecModel *m = get_model_srf(fcinfo, funcctx);
-		int32		k = get_k(fcinfo, 1);
-		bool		exclude_seen = PG_GETARG_BOOL(2);
-		MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecomml recommend_all",
-													  ALLOCSET_DEFAULT_SIZES);
-		RecRows    *rows = rows_alloc((int64) m->nu * Min(k, m->ni), true);
-		Scorer	   *sc;
-
-		MemoryContextSwitchTo(scratch);
-		sc = scorer_create(m, k);
-		blas_begin(0);
-		if (m->kind == MODEL_ITEM_KNN)
-		{
-			for (int32 u = 0; u < m->nu; u++)
-			{
-				Size		got;
-
-				CHECK_FOR_INTERRUPTS();
-				got = recommend_user(sc, m, u, exclude_seen);
-				rows_add(rows, m, m->users->ids[u], sc->top, got);
-			}
-		}
-		else
-		{
-			double	   *block = alloc_doubles((Size) RECOMMEND_ALL_BLOCK * m->ni);
-
-			for (int32 u0 = 0; u0 < m->nu; u0 += RECOMMEND_ALL_BLOCK)
-			{
-				int32		nb = Min(RECOMMEND_ALL_BLOCK, m->nu - u0);
-
-				CHECK_FOR_INTERRUPTS();
-				cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, m->ni, m->k, 1.0,
-							m->P + (Size) u0 * m->k, m->k, m->Q, m->k, 0.0, block, m->ni);
-				for (int32 b = 0; b < nb; b++)
-				{
-					int32		u = u0 + b;
-					double	   *score = block + (Size) b * m->ni;
-					Size		got;
-
-					if (m->kind == MODEL_ALS)
-					{
-						double		base = m->mu + m->bu[u];
-
-						for (int32 i = 0; i < m->ni; i++)
-							score[i] += base + m->bi[i];
-					}
-					got = topk_dense(sc, score, m->ni, m->scol + m->sptr[u],
-									 exclude_seen ? m->sptr[u + 1] - m->sptr[u] : 0, -1);
-					rows_add(rows, m, m->users->ids[u], sc->top, got);
-				}
-			}
-		}
-		MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		MemoryContextDelete(scratch);
-		funcctx->user_fctx = rows;
-		MemoryContextSwitchTo(old);
-	}
-	return srf_next(fcinfo);
-}
-
-/* similar_items(model, item_id, k) */
-PG_FUNCTION_INFO_V1(rec_similar_items);
-Datum
-rec_similar_items(PG_FUNCTION_ARGS)
-{
-	if (SRF_IS_FIRSTCALL())
-	{
-		FuncCallContext *funcctx = srf_begin(fcinfo);
-		MemoryContext old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		const RecModel *m = get_model_srf(fcinfo, funcctx);
-		int32		k = get_k(fcinfo, 2);
-		int32		i = idmap_lookup(m->items, PG_GETARG_INT64(1));
-
-		if (i >= 0)
-		{
-			RecRows    *rows = rows_alloc(Min(k, m->ni), false);
-
-			if (m->kind == MODEL_ITEM_KNN)
-			{
-				HeapItem	h;
-
-				for (int64 e = m->nptr[i]; e < m->nptr[i + 1] && rows->n < k; e++)
-				{
-					h.key = m->nsim[e];
-					h.value = m->ncol[e];
-					rows_add(rows, m, 0, &h, 1);
-					rows->rank[rows->n - 1] = (int32) rows->n;
-				}
-			}
-			else
-			{
-				MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecomml similar_items",
-															  ALLOCSET_DEFAULT_SIZES);
-				Scorer	   *sc;
-				Size		got;
-
-				MemoryContextSwitchTo(scratch);
-				sc = scorer_create(m, k);
-				cblas_dgemv(CblasRowMajor, CblasNoTrans, m->ni, m->k, 1.0, m->Q, m->k,
-							m->Q + (Size) i * m->k, 1, 0.0, sc->score, 1);
-				for (int32 j = 0; j < m->ni; j++)
-				{
-					double		den = m->qnorm[i] * m->qnorm[j];
-
-					sc->score[j] = den > 0 ? sc->score[j] / den : 0;
-				}
-				got = topk_dense(sc, sc->score, m->ni, NULL, 0, i);
-				rows_add(rows, m, 0, sc->top, got);
-				MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-				MemoryContextDelete(scratch);
-			}
-			funcctx->user_fctx = rows;
-		}
-		MemoryContextSwitchTo(old);
-	}
-	return srf_next(fcinfo);
-}
-
-/*
- * predict(model, user_id, item_id): explicit ALS falls back to the global
- * mean plus whatever biases are known; implicit ALS and kNN return NULL for
- * an unknown user or item.
- */
-PG_FUNCTION_INFO_V1(rec_predict);
-Datum
-rec_predict(PG_FUNCTION_ARGS)
-{
-	const RecModel *m = get_model(fcinfo);
-	int32		u = idmap_lookup(m->users, PG_GETARG_INT64(1));
-	int32		i = idmap_lookup(m->items, PG_GETARG_INT64(2));
-	double		s = 0;
-
-	if (m->kind == MODEL_ALS)
-	{
-		s = m->mu + (u >= 0 ? m->bu[u] : 0) + (i >= 0 ? m->bi[i] : 0);
-		if (u >= 0 && i >= 0)
-			s += cblas_ddot(m->k, m->P + (Size) u * m->k, 1, m->Q + (Size) i * m->k, 1);
-		PG_RETURN_FLOAT8(s);
-	}
-	if (u < 0 || i < 0)
-		PG_RETURN_NULL();
-	if (m->kind == MODEL_ALS_IMPLICIT)
-		PG_RETURN_FLOAT8(cblas_ddot(m->k, m->P + (Size) u * m->k, 1, m->Q + (Size) i * m->k, 1));
-	for (int64 e = m->sptr[u]; e < m->sptr[u + 1]; e++)
-	{
-		int32		a = m->scol[e];
-
-		for (int64 f = m->nptr[a]; f < m->nptr[a + 1]; f++)
-			if (m->ncol[f] == i)
-				s += m->sval[e] * m->nsim[f];
-	}
-	PG_RETURN_FLOAT8(s);
 }

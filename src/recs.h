@@ -1,7 +1,8 @@
 /*
- * recs.h - recommender models: explicit ALS, implicit ALS, item-item kNN
+ * recs.h - recommender models: explicit ALS, implicit ALS, item-item kNN, EASE
  *
- * Training aggregates (train_als, train_als_implicit, train_item_knn) collect
+ * Training aggregates (train_als, train_als_implicit, train_item_knn,
+ * train_ease) collect
  * interactions in the store of interactions.h; their final functions fit the
  * model and encode it.  Serving functions (recommend, recommend_for_items,
  * recommend_all, similar_items, predict) work on the decoded model that
@@ -16,10 +17,12 @@
 extern const TrainStateOps als_state_ops;
 extern const TrainStateOps als_implicit_state_ops;
 extern const TrainStateOps item_knn_state_ops;
+extern const TrainStateOps ease_state_ops;
 
 extern void *als_decode(ByteReader *r);
 extern void *als_implicit_decode(ByteReader *r);
 extern void *item_knn_decode(ByteReader *r);
+extern void *ease_decode(ByteReader *r);
 extern void rec_describe(const void *decoded, StringInfo buf);
 
 #endif

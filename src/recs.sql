@@ -1,6 +1,7 @@
 
 -- Recommendations (src/recs.c, src/interactions.c, src/rank_metrics.c;
--- doc/recommendations.md): explicit and implicit ALS, item-item kNN.
+-- src/recs_serve.c, src/ease.c; doc/recommendations.md): explicit and implicit
+-- ALS, item-item kNN, EASE; serving with shop rules.
 
 CREATE FUNCTION ecomml.train_als_transfn(ecomml.agg_state, bigint, bigint, float8)
 RETURNS ecomml.agg_state
@@ -29,7 +30,7 @@ CREATE AGGREGATE ecomml.train_als(user_id bigint, item_id bigint, rating float8,
 COMMENT ON AGGREGATE ecomml.train_als(bigint, bigint, float8) IS
     'train a biased matrix-factorization recommender on explicit ratings by alternating least squares';
 COMMENT ON AGGREGATE ecomml.train_als(bigint, bigint, float8, jsonb) IS
-    'train explicit ALS; options {"factors","iterations","lambda","seed","validation","blas_threads"}';
+    'train explicit ALS; options {"factors","iterations","lambda" (number or "auto"),"seed","validation","blas_threads"}';
 
 CREATE FUNCTION ecomml.train_als_implicit_transfn(ecomml.agg_state, bigint, bigint, float8)
 RETURNS ecomml.agg_state
@@ -89,35 +90,69 @@ COMMENT ON AGGREGATE ecomml.train_item_knn(bigint, bigint, float8) IS
 COMMENT ON AGGREGATE ecomml.train_item_knn(bigint, bigint, float8, jsonb) IS
     'train item kNN; options {"neighbors","weighting":"none|tfidf|bm25","bm25_k1","bm25_b"}';
 
+CREATE FUNCTION ecomml.train_ease_transfn(ecomml.agg_state, bigint, bigint, float8)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_ease_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.train_ease_transfn(ecomml.agg_state, bigint, bigint, float8, jsonb)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_ease_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.train_ease_finalfn(ecomml.agg_state)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'train_ease_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE ecomml.train_ease(user_id bigint, item_id bigint, weight float8) (
+    SFUNC = ecomml.train_ease_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_ease_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE ecomml.train_ease(user_id bigint, item_id bigint, weight float8, options jsonb) (
+    SFUNC = ecomml.train_ease_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_ease_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ecomml.train_ease(bigint, bigint, float8) IS
+    'train an EASE item x item recommender (Steck 2019: one closed-form inversion of the item Gram matrix)';
+COMMENT ON AGGREGATE ecomml.train_ease(bigint, bigint, float8, jsonb) IS
+    'train EASE; options {"lambda","blas_threads"}';
+
 CREATE FUNCTION ecomml.recommend(model bytea, user_id bigint, k int DEFAULT 10,
-                                 exclude_seen bool DEFAULT true)
+                                 exclude_seen bool DEFAULT true,
+                                 candidates bigint[] DEFAULT NULL, exclude bigint[] DEFAULT NULL,
+                                 fallback text DEFAULT NULL)
 RETURNS TABLE(item_id bigint, score float8, rank int)
-AS 'MODULE_PATHNAME', 'rec_recommend' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION ecomml.recommend(bytea, bigint, int, bool) IS
-    'top k items for a user of an als, als_implicit or item_knn model; no rows for an unknown user';
+AS 'MODULE_PATHNAME', 'rec_recommend' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION ecomml.recommend(bytea, bigint, int, bool, bigint[], bigint[], text) IS
+    'top k items for a user, only candidates and never exclude; an unknown user gets no rows, or the most popular items with fallback => ''popular''';
 
-CREATE FUNCTION ecomml.recommend_for_items(model bytea, item_ids bigint[], k int DEFAULT 10)
+CREATE FUNCTION ecomml.recommend_for_items(model bytea, item_ids bigint[], k int DEFAULT 10,
+                                           candidates bigint[] DEFAULT NULL,
+                                           exclude bigint[] DEFAULT NULL, fallback text DEFAULT NULL)
 RETURNS TABLE(item_id bigint, score float8, rank int)
-AS 'MODULE_PATHNAME', 'rec_recommend_for_items' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION ecomml.recommend_for_items(bytea, bigint[], int) IS
-    'top k items for an anonymous user folded in from a basket of items (the basket excluded)';
+AS 'MODULE_PATHNAME', 'rec_recommend_for_items' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION ecomml.recommend_for_items(bytea, bigint[], int, bigint[], bigint[], text) IS
+    'top k items for an anonymous user folded in from a basket of items (the basket excluded; shop rules as in recommend)';
 
-CREATE FUNCTION ecomml.recommend_all(model bytea, k int DEFAULT 10, exclude_seen bool DEFAULT true)
+CREATE FUNCTION ecomml.recommend_all(model bytea, k int DEFAULT 10, exclude_seen bool DEFAULT true,
+                                     candidates bigint[] DEFAULT NULL, exclude bigint[] DEFAULT NULL)
 RETURNS TABLE(user_id bigint, item_id bigint, score float8, rank int)
-AS 'MODULE_PATHNAME', 'rec_recommend_all' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100000;
-COMMENT ON FUNCTION ecomml.recommend_all(bytea, int, bool) IS
-    'top k items for every user of the model (blocked matrix products), for materialized views';
+AS 'MODULE_PATHNAME', 'rec_recommend_all' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION ecomml.recommend_all(bytea, int, bool, bigint[], bigint[]) IS
+    'top k items for every user of the model (blocked matrix products; shop rules as in recommend), for materialized views';
 
 CREATE FUNCTION ecomml.similar_items(model bytea, item_id bigint, k int DEFAULT 10)
 RETURNS TABLE(item_id bigint, score float8, rank int)
 AS 'MODULE_PATHNAME', 'rec_similar_items' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION ecomml.similar_items(bytea, bigint, int) IS
-    'the k items most similar to an item: factor cosine (ALS) or stored neighbors (item_knn)';
+    'the k items most similar to an item: factor cosine (ALS), stored neighbors (item_knn) or EASE weights';
 
 CREATE FUNCTION ecomml.predict(model bytea, user_id bigint, item_id bigint) RETURNS float8
 AS 'MODULE_PATHNAME', 'rec_predict' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ecomml.predict(bytea, bigint, bigint) IS
-    'predicted rating (als) or score (als_implicit, item_knn) of a user for an item';
+    'predicted rating (als) or score (als_implicit, item_knn, ease) of a user for an item';
 
 -- Evaluation aggregates (src/rank_metrics.c)
 CREATE FUNCTION ecomml.ranking_metrics_transfn(float8[], bigint[], bigint[], int)

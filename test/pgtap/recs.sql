@@ -238,7 +238,7 @@ SELECT throws_ok($$SELECT ecomml.train_item_knn(1, 1, 1, '{"weighting": "idf"}')
 SELECT throws_ok($$SELECT ecomml.train_als(u, i, r) FROM (VALUES (NULL::bigint, 1::bigint, 1::float8)) v(u, i, r)$$,
                  '22000', 'cannot train an als model on zero rows', 'empty input');
 SELECT throws_ok($$WITH c AS (SELECT ecomml.train_mean(1) AS m) SELECT r.* FROM c, ecomml.recommend(c.m, 1) r$$, '22023',
-                 'expected an als, als_implicit or item_knn model, got a constant model', 'model of another kind');
+                 'expected an als, als_implicit, item_knn or ease model, got a constant model', 'model of another kind');
 SELECT throws_ok($$SELECT * FROM ecomml.recommend((SELECT m FROM als), 1, 0)$$, '22023', NULL, 'k < 1');
 SELECT throws_ok($$SELECT * FROM ecomml.recommend_for_items((SELECT m FROM als), ARRAY[[1, 2], [3, 4]]::bigint[])$$,
                  '2202E', NULL, 'two-dimensional basket');
