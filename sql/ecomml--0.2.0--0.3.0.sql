@@ -212,3 +212,24 @@ COMMENT ON AGGREGATE ecomml.train_ease(bigint, bigint, float8, jsonb) IS
     'train EASE; options {"lambda","blas_threads"}';
 COMMENT ON AGGREGATE ecomml.train_als(bigint, bigint, float8, jsonb) IS
     'train explicit ALS; options {"factors","iterations","lambda" (number or "auto"),"seed","validation","blas_threads"}';
+-- routes: solve_vrp reads orders and vehicles in C (unknown keys and duplicate
+-- vehicle ids are errors) and returns vehicle ids as bigint; the result type
+-- changes, so the functions are replaced (nothing in the extension depends on
+-- them).  The library keeps solve_vrp_internal for databases not yet updated.
+DROP FUNCTION ecomml.solve_vrp(jsonb, jsonb, jsonb);
+DROP FUNCTION ecomml.solve_vrp(bytea, jsonb, jsonb, jsonb);
+DROP FUNCTION ecomml.solve_vrp_internal(bytea, bigint[], float8[], float8[], bigint[], float8[], float8[],
+                                        float8[], float8[], bigint[], float8[], float8[], float8[], jsonb);
+-- Vehicle routing (src/vrp.c, src/vrp_input.c).  Orders and vehicles are
+-- read in C so that unknown keys are errors and ids keep 64 bits.
+CREATE FUNCTION ecomml.solve_vrp(graph bytea, orders jsonb, vehicles jsonb, options jsonb)
+RETURNS TABLE(vehicle bigint, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
+AS 'MODULE_PATHNAME', 'solve_vrp_graph' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION ecomml.solve_vrp(bytea, jsonb, jsonb, jsonb) IS
+    'capacitated vehicle routes with time windows over a graph model; orders [{"id","node","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end"}], options {"depot", "time_limit_ms", "max_iterations", "seed"}';
+
+CREATE FUNCTION ecomml.solve_vrp(orders jsonb, vehicles jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE(vehicle bigint, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
+AS 'MODULE_PATHNAME', 'solve_vrp_points' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION ecomml.solve_vrp(jsonb, jsonb, jsonb) IS
+    'capacitated vehicle routes with time windows, Euclidean; orders [{"id","x","y","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end"}], options {"depot_x", "depot_y", "time_limit_ms", "max_iterations", "seed"}';

@@ -7,6 +7,7 @@
 
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "options.h"
 
@@ -182,4 +183,34 @@ options_choice(Jsonb *jb, const char *key, const char *dflt, const char *const *
 			 errmsg("invalid value for option \"%s\"", key),
 			 errdetail("It must be one of %s.", known.data)));
 	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * A JSON number as an exact int64: false if it has a fraction or lies
+ * outside the bigint range.  (Reading through double, as options_number does,
+ * rounds ids above 2^53.)
+ */
+bool
+options_numeric_int64(Numeric num, int64 *out)
+{
+	Datum		d = NumericGetDatum(num);
+	Datum		whole;
+
+	if (numeric_is_nan(num) || numeric_is_inf(num))
+		return false;
+	whole = DirectFunctionCall2(numeric_trunc, d, Int32GetDatum(0));
+	if (!DatumGetBool(DirectFunctionCall2(numeric_eq, d, whole)))
+		return false;
+	if (DatumGetBool(DirectFunctionCall2(numeric_lt, d, NumericGetDatum(int64_to_numeric(PG_INT64_MIN)))) ||
+		DatumGetBool(DirectFunctionCall2(numeric_gt, d, NumericGetDatum(int64_to_numeric(PG_INT64_MAX)))))
+		return false;
+	*out = DatumGetInt64(DirectFunctionCall1(numeric_int8, d));
+	return true;
+}
+
+/* key is present with a value other than JSON null */
+bool
+options_has(Jsonb *jb, const char *key)
+{
+	return options_find(jb, key) != NULL;
 }

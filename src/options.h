@@ -9,6 +9,7 @@
 #define ECOMML_OPTIONS_H
 
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 /* NULL-terminated list of accepted keys; jb may be NULL (all defaults). */
 extern void options_check_keys(Jsonb *jb, const char *const *allowed);
@@ -23,5 +24,10 @@ extern char *options_text(Jsonb *jb, const char *key);
 /* returns one of choices (NULL-terminated); the result is a pointer into choices */
 extern const char *options_choice(Jsonb *jb, const char *key, const char *dflt,
 								  const char *const *choices);
+
+/* key is present with a value other than JSON null */
+extern bool options_has(Jsonb *jb, const char *key);
+/* a JSON number as an exact int64; false if fractional or out of range */
+extern bool options_numeric_int64(Numeric num, int64 *out);
 
 #endif

@@ -80,46 +80,16 @@ AS 'MODULE_PATHNAME', 'solve_tsp_graph' LANGUAGE C VOLATILE STRICT PARALLEL SAFE
 COMMENT ON FUNCTION ecomml.solve_tsp(bytea, bigint[], jsonb) IS
     'closed tour through stops of a graph model by road cost (asymmetric allowed); options {"start", "time_limit_ms", "max_kicks", "seed"}';
 
--- Vehicle routing (src/vrp.c).  The jsonb front ends unpack orders and
--- vehicles into arrays for the solver.
-CREATE FUNCTION ecomml.solve_vrp_internal(graph bytea, ids bigint[], x float8[], y float8[], node bigint[],
-                                          demand float8[], service float8[], open float8[], close float8[],
-                                          vehicle_ids bigint[], capacity float8[], shift_start float8[],
-                                          shift_end float8[], options jsonb)
-RETURNS TABLE(vehicle int, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
-AS 'MODULE_PATHNAME', 'solve_vrp_internal' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
-COMMENT ON FUNCTION ecomml.solve_vrp_internal(bytea, bigint[], float8[], float8[], bigint[], float8[], float8[],
-                                              float8[], float8[], bigint[], float8[], float8[], float8[], jsonb) IS
-    'the solver behind ecomml.solve_vrp (arrays instead of jsonb)';
-
+-- Vehicle routing (src/vrp.c, src/vrp_input.c).  Orders and vehicles are
+-- read in C so that unknown keys are errors and ids keep 64 bits.
 CREATE FUNCTION ecomml.solve_vrp(graph bytea, orders jsonb, vehicles jsonb, options jsonb)
-RETURNS TABLE(vehicle int, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
-LANGUAGE sql VOLATILE PARALLEL SAFE ROWS 100 AS $$
-    SELECT s.*
-    FROM (SELECT array_agg(r.id ORDER BY k) AS ids, array_agg(r.x ORDER BY k) AS x, array_agg(r.y ORDER BY k) AS y,
-                 array_agg(r.node ORDER BY k) AS node, array_agg(r.demand ORDER BY k) AS demand,
-                 array_agg(r.service ORDER BY k) AS service, array_agg(r.open ORDER BY k) AS open,
-                 array_agg(r.close ORDER BY k) AS close
-          FROM ROWS FROM (jsonb_to_recordset(orders)
-                          AS (id bigint, x float8, y float8, node bigint, demand float8, service float8,
-                              open float8, close float8)) WITH ORDINALITY
-               AS r(id, x, y, node, demand, service, open, close, k)) o,
-         (SELECT array_agg(r.id ORDER BY k) AS ids, array_agg(r.capacity ORDER BY k) AS capacity,
-                 array_agg(r.shift_start ORDER BY k) AS shift_start, array_agg(r.shift_end ORDER BY k) AS shift_end
-          FROM ROWS FROM (jsonb_to_recordset(vehicles)
-                          AS (id bigint, capacity float8, shift_start float8, shift_end float8)) WITH ORDINALITY
-               AS r(id, capacity, shift_start, shift_end, k)) v,
-         LATERAL ecomml.solve_vrp_internal(graph,
-             o.ids, o.x, o.y, o.node, o.demand, o.service, o.open, o.close,
-             v.ids, v.capacity, v.shift_start, v.shift_end, options) s
-$$;
+RETURNS TABLE(vehicle bigint, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
+AS 'MODULE_PATHNAME', 'solve_vrp_graph' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION ecomml.solve_vrp(bytea, jsonb, jsonb, jsonb) IS
     'capacitated vehicle routes with time windows over a graph model; orders [{"id","node","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end"}], options {"depot", "time_limit_ms", "max_iterations", "seed"}';
 
 CREATE FUNCTION ecomml.solve_vrp(orders jsonb, vehicles jsonb, options jsonb DEFAULT '{}')
-RETURNS TABLE(vehicle int, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
-LANGUAGE sql VOLATILE PARALLEL SAFE ROWS 100 AS $$
-    SELECT * FROM ecomml.solve_vrp(NULL::bytea, orders, vehicles, options)
-$$;
+RETURNS TABLE(vehicle bigint, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
+AS 'MODULE_PATHNAME', 'solve_vrp_points' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION ecomml.solve_vrp(jsonb, jsonb, jsonb) IS
     'capacitated vehicle routes with time windows, Euclidean; orders [{"id","x","y","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end"}], options {"depot_x", "depot_y", "time_limit_ms", "max_iterations", "seed"}';

@@ -2,7 +2,7 @@
  * tsp.c - ecomml.solve_tsp: Euclidean points or stops on a graph model
  *
  * Construction: greedy edge (symmetric costs) or nearest neighbour from the
- * start (asymmetric), over K-nearest-neighbour candidate lists (grid search
+ * start (asymmetric), over K-nearest-neighbour candidate lists (k-d tree
  * for points, partial sort for a cost matrix).
  * Local search: 2-opt and Or-opt (segments of 1-3 stops, both orientations)
  * over the candidate lists, driven by a queue of "active" stops (don't-look
@@ -31,6 +31,7 @@
 #include "arrays.h"
 #include "heap.h"
 #include "idmap.h"
+#include "knn2d.h"
 #include "model_cache.h"
 #include "options.h"
 #include "rng.h"
@@ -112,81 +113,26 @@ neighbours_matrix(Tsp *t)
 	}
 }
 
-/* k nearest points by a uniform grid, ring by ring */
+/* k nearest points by a k-d tree */
 static void
-neighbours_grid(Tsp *t)
+neighbours_points(Tsp *t)
 {
-	double		minx = INFINITY,
-				maxx = -INFINITY,
-				miny = INFINITY,
-				maxy = -INFINITY,
-				cw;
-	int32		g;
-	int32	   *cell_start,
-			   *cell_items,
-			   *fill;
+	Knn2d	   *tree = knn2d_build(t->x, t->y, t->n);
 	Heap	   *h = heap_create(t->k + 1);
 	HeapItem   *out = palloc((t->k + 1) * sizeof(HeapItem));
 
 	for (int32 i = 0; i < t->n; i++)
 	{
-		minx = Min(minx, t->x[i]);
-		maxx = Max(maxx, t->x[i]);
-		miny = Min(miny, t->y[i]);
-		maxy = Max(maxy, t->y[i]);
-	}
-	g = Max(1, (int32) sqrt(t->n / 2.0));
-	cw = Max(maxx - minx, maxy - miny) / g;
-	if (!(cw > 0))
-		cw = 1;
-#define CELL(px, py) (Min(g - 1, (int32) (((px) - minx) / cw)) * g + Min(g - 1, (int32) (((py) - miny) / cw)))
-	cell_start = palloc0(((Size) g * g + 1) * sizeof(int32));
-	cell_items = palloc(t->n * sizeof(int32));
-	fill = palloc(((Size) g * g + 1) * sizeof(int32));
-	for (int32 i = 0; i < t->n; i++)
-		cell_start[CELL(t->x[i], t->y[i]) + 1]++;
-	for (int32 c = 0; c < g * g; c++)
-		cell_start[c + 1] += cell_start[c];
-	memcpy(fill, cell_start, ((Size) g * g + 1) * sizeof(int32));
-	for (int32 i = 0; i < t->n; i++)
-		cell_items[fill[CELL(t->x[i], t->y[i])]++] = i;
-
-	for (int32 i = 0; i < t->n; i++)
-	{
-		int32		ci = Min(g - 1, (int32) ((t->x[i] - minx) / cw));
-		int32		cj = Min(g - 1, (int32) ((t->y[i] - miny) / cw));
 		Size		got;
 
 		h->count = 0;
-		for (int32 r = 0; r <= g; r++)
-		{
-			for (int32 a = ci - r; a <= ci + r; a++)
-				for (int32 b = cj - r; b <= cj + r; b++)
-				{
-					if (a < 0 || b < 0 || a >= g || b >= g)
-						continue;
-					if (Max(Abs(a - ci), Abs(b - cj)) != r)
-						continue;	/* ring only */
-					for (int32 q = cell_start[a * g + b]; q < cell_start[a * g + b + 1]; q++)
-					{
-						int32		j = cell_items[q];
-
-						if (j != i)
-							heap_offer(h, t->k, -D(t, i, j), j);
-					}
-				}
-			/* everything outside rings 0..r is at least r cell widths away */
-			if ((int32) h->count == Min(t->k, t->n - 1) &&
-				(h->count == 0 || -h->items[0].key <= r * cw))
-				break;
-		}
+		knn2d_query(tree, t->x[i], t->y[i], i, t->k, h);
 		got = heap_drain_descending(h, out);
 		for (int32 c = 0; c < t->k; c++)
 			t->nbr[(Size) i * t->k + c] = c < (int32) got ? (int32) out[c].value : -1;
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-#undef CELL
 }
 
 /* ---------------------------------------------------------------------------
@@ -601,10 +547,11 @@ construct_greedy(Tsp *t, int32 start)
 		}
 		if (best < 0)
 		{
-			int32		w = 0;
+			int32		w = 0,
+						q;
 
 			/* compact the list of free ends while scanning it */
-			for (int32 q = 0; q < nends; q++)
+			for (q = 0; q < nends; q++)
 			{
 				int32		x = ends[q];
 
@@ -615,13 +562,20 @@ construct_greedy(Tsp *t, int32 start)
 				{
 					bd = D(t, v, x);
 					best = x;
+					if (bd == 0)
+						break;	/* co-located: nothing nearer */
 				}
+			}
+			/* keep the ends not scanned (after an early stop) */
+			if (q < nends)
+			{
+				memmove(ends + w, ends + q + 1, (nends - q - 1) * sizeof(int32));
+				w += nends - q - 1;
 			}
 			nends = w;
 		}
 		cur = best;
-		if ((len & 1023) == 0)
-			CHECK_FOR_INTERRUPTS();
+		CHECK_FOR_INTERRUPTS();	/* cheap: a flag test per fragment */
 	}
 	for (int32 p = 0; p < n; p++)
 		if (order[p] == start)
@@ -740,7 +694,7 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 	if (t->mat)
 		neighbours_matrix(t);
 	else
-		neighbours_grid(t);
+		neighbours_points(t);
 	t->pf = palloc((n + 1) * sizeof(double));
 	t->pr = palloc((n + 1) * sizeof(double));
 	t->queue = palloc(n * sizeof(int32));

@@ -38,10 +38,12 @@
 
 #include "heap.h"
 #include "idmap.h"
+#include "knn2d.h"
 #include "model_cache.h"
 #include "options.h"
 #include "rng.h"
 #include "routes.h"
+#include "vrp_input.h"
 
 #define VRP_MAX_ORDERS 10000
 #define VRP_MAX_VEHICLES 1000
@@ -65,11 +67,14 @@ typedef struct Vrp
 	int32	  **route;			/* route[v][0..len[v]-1], orders only */
 	int32	   *len;
 	double	   *rdist;			/* distance of each route */
+	double	   *rload;			/* load of each route */
 	int32	   *where;			/* order -> vehicle, -1 unassigned */
 	int32	   *nbr;			/* (n+1) * k */
 	int32		k;
 	int32	   *tmp1,
 			   *tmp2;
+	double	   *dep,			/* route_slack's output, n + 2 each */
+			   *latest;
 	double		deadline;
 	bool		timed_out;
 } Vrp;
@@ -153,13 +158,51 @@ set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist)
 		memmove(p->route[v], r, len * sizeof(int32));
 	p->len[v] = len;
 	p->rdist[v] = dist;
+	p->rload[v] = 0;
 	for (int32 i = 0; i < len; i++)
+	{
 		p->where[r[i]] = v;
+		p->rload[v] += p->demand[r[i]];
+	}
 }
 
 /* ---------------------------------------------------------------------------
  * Insertion
  */
+
+/*
+ * Slack of route v, so that inserting an order anywhere is priced and checked
+ * in O(1): dep[i] is the departure from stop i (0 = the depot at shift start,
+ * 1..L the orders), latest[i] the latest arrival at stop i (L + 1 = the depot
+ * at shift end) that keeps the rest of the route on time.  Arriving earlier
+ * never hurts (a van may wait), so an insertion between stops i and i + 1 is
+ * feasible iff the new order is reached by its close and stop i + 1 is then
+ * reached by latest[i + 1].
+ */
+static void
+route_slack(const Vrp *p, int32 v, double *dep, double *latest)
+{
+	const int32 *r = p->route[v];
+	int32		L = p->len[v];
+	double		t = p->vstart[v];
+
+	dep[0] = t;
+	for (int32 i = 1; i <= L; i++)
+	{
+		int32		c = r[i - 1];
+
+		t += VD(p, i == 1 ? 0 : r[i - 2], c);
+		t = Max(t, p->open[c]) + p->service[c];
+		dep[i] = t;
+	}
+	latest[L + 1] = p->vend[v];
+	for (int32 i = L; i >= 1; i--)
+	{
+		int32		c = r[i - 1];
+
+		latest[i] = Min(p->close[c], latest[i + 1] - VD(p, c, i == L ? 0 : r[i]) - p->service[c]);
+	}
+}
 
 /* cheapest feasible insertion of order c; true if inserted */
 static bool
@@ -168,12 +211,13 @@ insert_cheapest(Vrp *p, int32 c)
 	int32		best_v = -1,
 				best_pos = -1;
 	double		best_delta = INFINITY,
-				best_dist = 0;
+				best_dist;
 	int32		te = -1;		/* last empty vehicle tried */
 
 	for (int32 v = 0; v < p->nv; v++)
 	{
 		int32		L = p->len[v];
+		const int32 *r = p->route[v];
 
 		/* empty vehicles with the same capacity and shift are alike: try one */
 		if (L == 0)
@@ -182,20 +226,32 @@ insert_cheapest(Vrp *p, int32 c)
 				continue;
 			te = v;
 		}
+		if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS)
+			continue;
+		route_slack(p, v, p->dep, p->latest);
 		for (int32 pos = 0; pos <= L; pos++)
 		{
-			double		d;
+			int32		a = pos == 0 ? 0 : r[pos - 1],
+						b = pos == L ? 0 : r[pos];
+			double		dac = VD(p, a, c),
+						dcb = VD(p, c, b),
+						t,
+						delta;
 
-			memcpy(p->tmp1, p->route[v], pos * sizeof(int32));
-			p->tmp1[pos] = c;
-			memcpy(p->tmp1 + pos + 1, p->route[v] + pos, (L - pos) * sizeof(int32));
-			d = eval_route(p, v, p->tmp1, L + 1);
-			if (d >= 0 && d - p->rdist[v] < best_delta - VEPS)
+			if (isinf(dac) || isinf(dcb))
+				continue;		/* unreachable on the graph */
+			t = p->dep[pos] + dac;
+			if (t > p->close[c] + VEPS)
+				continue;
+			t = Max(t, p->open[c]) + p->service[c] + dcb;
+			if (t > p->latest[pos + 1] + VEPS)
+				continue;
+			delta = dac + dcb - VD(p, a, b);
+			if (delta < best_delta - VEPS)
 			{
-				best_delta = d - p->rdist[v];
+				best_delta = delta;
 				best_v = v;
 				best_pos = pos;
-				best_dist = d;
 			}
 		}
 	}
@@ -205,9 +261,14 @@ insert_cheapest(Vrp *p, int32 c)
 		int32		L = p->len[best_v];
 		int32	   *r = p->route[best_v];
 
-		memmove(r + best_pos + 1, r + best_pos, (L - best_pos) * sizeof(int32));
-		r[best_pos] = c;
-		set_route(p, best_v, r, L + 1, best_dist);
+		memcpy(p->tmp1, r, best_pos * sizeof(int32));
+		p->tmp1[best_pos] = c;
+		memcpy(p->tmp1 + best_pos + 1, r + best_pos, (L - best_pos) * sizeof(int32));
+		/* the exact check decides (the slack test allows rounding of VEPS per stop) */
+		best_dist = eval_route(p, best_v, p->tmp1, L + 1);
+		if (best_dist < 0)
+			return false;
+		set_route(p, best_v, p->tmp1, L + 1, best_dist);
 	}
 	return true;
 }
@@ -233,6 +294,24 @@ cmp_saving(const void *a, const void *b)
 	if (x->i != y->i)
 		return x->i < y->i ? -1 : 1;
 	return x->j < y->j ? -1 : (x->j > y->j ? 1 : 0);
+}
+
+/* routes biggest load first, ties by first order */
+typedef struct RouteLoad
+{
+	double		load;
+	int32		head;
+} RouteLoad;
+
+static int
+cmp_route_load(const void *a, const void *b)
+{
+	const RouteLoad *x = a,
+			   *y = b;
+
+	if (x->load != y->load)
+		return x->load > y->load ? -1 : 1;
+	return x->head < y->head ? -1 : (x->head > y->head ? 1 : 0);
 }
 
 /* copy the route whose first order is h (linked by nxt) into buf */
@@ -293,8 +372,9 @@ construct_savings(Vrp *p, bool *servable)
 
 		if (!(sv[q].s > 0))
 			break;
-		if ((q & 1023) == 0)
-			CHECK_FOR_INTERRUPTS();
+		CHECK_FOR_INTERRUPTS();
+		if ((q & 63) == 0 && vnow() > p->deadline)
+			break;				/* out of time: keep the merges made so far */
 		/* i must end one route and j start another */
 		if (a == b || tail[a] != i || b != j || load[a] + load[b] > maxcap + VEPS)
 			continue;
@@ -315,22 +395,22 @@ construct_savings(Vrp *p, bool *servable)
 	for (int32 i = 1; i <= n; i++)
 		if (servable[i] && head[i] == i)
 			order[nroutes++] = i;
-	for (int32 a = 1; a < nroutes; a++)	/* insertion sort by load, descending, stable */
 	{
-		int32		x = order[a],
-					b = a - 1;
+		RouteLoad  *rl = palloc(Max(nroutes, 1) * sizeof(RouteLoad));
 
-		while (b >= 0 && load[order[b]] < load[x])
-		{
-			order[b + 1] = order[b];
-			b--;
-		}
-		order[b + 1] = x;
+		for (int32 q = 0; q < nroutes; q++)
+			rl[q] = (RouteLoad) {load[order[q]], order[q]};
+		qsort(rl, nroutes, sizeof(RouteLoad), cmp_route_load);
+		for (int32 q = 0; q < nroutes; q++)
+			order[q] = rl[q].head;
+		pfree(rl);
 	}
 	for (int32 q = 0; q < nroutes; q++)
 	{
 		int32		len = chain(nxt, order[q], buf);
 		bool		placed = false;
+
+		CHECK_FOR_INTERRUPTS();
 
 		for (int32 v = 0; v < p->nv && !placed; v++)
 		{
@@ -690,18 +770,22 @@ vrp_neighbours(Vrp *p)
 	int32		m = p->n + 1;
 	Heap	   *h = heap_create(p->k + 1);
 	HeapItem   *out = palloc((p->k + 1) * sizeof(HeapItem));
+	Knn2d	   *tree = p->mat ? NULL : knn2d_build(p->x + 1, p->y + 1, p->n);
 
 	for (int32 i = 0; i < m; i++)
 	{
 		Size		got;
 
 		h->count = 0;
-		for (int32 j = 1; j < m; j++)
-			if (j != i)
-				heap_offer(h, p->k, -Min(VD(p, i, j), VD(p, j, i)), j);
+		if (tree)				/* orders are points 1..n, tree indexes 0..n-1 */
+			knn2d_query(tree, p->x[i], p->y[i], i - 1, p->k, h);
+		else
+			for (int32 j = 1; j < m; j++)
+				if (j != i)
+					heap_offer(h, p->k, -Min(VD(p, i, j), VD(p, j, i)), j);
 		got = heap_drain_descending(h, out);
 		for (int32 c = 0; c < p->k; c++)
-			p->nbr[(Size) i * p->k + c] = c < (int32) got ? (int32) out[c].value : -1;
+			p->nbr[(Size) i * p->k + c] = c < (int32) got ? (int32) out[c].value + (tree ? 1 : 0) : -1;
 		if ((i & 255) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -725,9 +809,12 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 		p->route[v] = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * sizeof(int32));
 	p->len = palloc0(p->nv * sizeof(int32));
 	p->rdist = palloc0(p->nv * sizeof(double));
+	p->rload = palloc0(p->nv * sizeof(double));
 	p->where = palloc((n + 1) * sizeof(int32));
 	p->tmp1 = palloc((n + 2) * sizeof(int32));
 	p->tmp2 = palloc((n + 2) * sizeof(int32));
+	p->dep = palloc((n + 2) * sizeof(double));
+	p->latest = palloc((n + 2) * sizeof(double));
 	for (int32 c = 0; c <= n; c++)
 		p->where[c] = -1;
 	if (p->k > 0)
@@ -778,6 +865,7 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 					p->route[v][w++] = p->route[v][j];
 			p->where[c] = -1;
 			p->len[v] = w;
+			p->rload[v] -= p->demand[c];
 			p->rdist[v] = w == 0 ? 0 : eval_route(p, v, p->route[v], w);
 		}
 		/* recreate: removed orders in random order, then the unassigned ones */
@@ -793,7 +881,15 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 			insert_cheapest(p, removed[i]);
 		for (int32 c = 1; c <= n; c++)
 			if (p->where[c] < 0 && servable[c])
+			{
+				if ((c & 63) == 0)
+				{
+					CHECK_FOR_INTERRUPTS();
+					if (vnow() > p->deadline)
+						break;	/* the routes held stay feasible */
+				}
 				insert_cheapest(p, c);
+			}
 		vrp_local_search(p);
 		sol_save(p, &cur);
 		if (sol_better(&cur, &best))
@@ -810,98 +906,75 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 }
 
 /* ---------------------------------------------------------------------------
- * SQL: ecomml.solve_vrp_internal(graph, order arrays, vehicle arrays, options)
+ * SQL: ecomml.solve_vrp (jsonb, 0.3.0) and solve_vrp_internal (arrays, the
+ * 0.1.0 and 0.2.0 SQL wrappers)
  */
-static double *
-f8_array_dflt(FunctionCallInfo fcinfo, int argno, int n, double dflt, const char *what,
-			  bool allow_inf)
-{
-	double	   *out = palloc((n + 1) * sizeof(double));
-	Datum	   *elems;
-	bool	   *nulls;
-	int			cnt;
-
-	for (int i = 0; i <= n; i++)
-		out[i] = dflt;
-	if (PG_ARGISNULL(argno))
-		return out;
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &cnt);
-	if (cnt != n)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s has %d elements, expected %d", what, cnt, n)));
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			continue;
-		out[i] = DatumGetFloat8(elems[i]);
-		if (isnan(out[i]) || (!allow_inf && isinf(out[i])))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s must be finite, not %g", what, out[i])));
-	}
-	return out;
-}
-
-static int64 *
-i8_array(FunctionCallInfo fcinfo, int argno, int *n, bool nulls_ok, const char *what)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int64	   *out;
-
-	if (PG_ARGISNULL(argno))
-	{
-		*n = 0;
-		return NULL;
-	}
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, n);
-	out = palloc((*n + 1) * sizeof(int64));
-	for (int i = 0; i < *n; i++)
-	{
-		if (nulls[i] && !nulls_ok)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("every %s must be given", what)));
-		out[i] = nulls[i] ? PG_INT64_MIN : DatumGetInt64(elems[i]);
-	}
-	return out;
-}
-
-static const char *const vrp_options[] = {"depot_x", "depot_y", "depot", "time_limit_ms",
+static const char *const vrp_point_options[] = {"depot_x", "depot_y", "time_limit_ms",
+"max_iterations", "seed", NULL};
+static const char *const vrp_graph_options[] = {"depot", "time_limit_ms",
+"max_iterations", "seed", NULL};
+static const char *const vrp_any_options[] = {"depot_x", "depot_y", "depot", "time_limit_ms",
 "max_iterations", "seed", NULL};
 
+static void
+vrp_check_options(Jsonb *opts, bool graph, bool strict)
+{
+	if (!strict)
+	{
+		options_check_keys(opts, vrp_any_options);
+		return;
+	}
+	/* the depot of the other overload: say which form it belongs to */
+	if (!graph && options_has(opts, "depot"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"depot\" needs a graph"),
+				 errhint("Without a graph, give the depot as \"depot_x\" and \"depot_y\".")));
+	if (graph && (options_has(opts, "depot_x") || options_has(opts, "depot_y")))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"depot_x\" and \"depot_y\" are for Euclidean routing"),
+				 errhint("On a graph, give the depot node as \"depot\".")));
+	options_check_keys(opts, graph ? vrp_graph_options : vrp_point_options);
+}
+
+/* the ids of in must be distinct (orders), or distinct where given (vehicles) */
+static void
+check_distinct(const int64 *ids, int32 n, const char *what)
+{
+	IdMap	   *seen = idmap_create(n);
+
+	for (int32 i = 0; i < n; i++)
+	{
+		int32		before = seen->count;
+
+		if (ids[i] == VRP_ABSENT_ID)
+			continue;
+		idmap_insert(seen, ids[i]);
+		if (seen->count == before)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"id\" " INT64_FORMAT " appears more than once", what, ids[i])));
+	}
+}
+
 /*
- * args: 0 graph bytea, 1 ids bigint[], 2 x, 3 y, 4 node bigint[], 5 demand,
- * 6 service, 7 open, 8 close, 9 vehicle ids bigint[], 10 capacity,
- * 11 shift_start, 12 shift_end, 13 options
+ * Solve and emit.  vehicle_bigint: the 0.3.0 result type (the 0.1.0/0.2.0
+ * one is int; their catalogs still call solve_vrp_internal).
  */
-PG_FUNCTION_INFO_V1(solve_vrp_internal);
-Datum
-solve_vrp_internal(PG_FUNCTION_ARGS)
+static Datum
+vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
+		bool vehicle_bigint)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Vrp			p = {0};
-	Jsonb	   *opts = PG_ARGISNULL(13) ? NULL : PG_GETARG_JSONB_P(13);
-	const GraphModel *g = NULL;
-	int64	   *ids,
-			   *vids;
-	int			n,
-				nv;
-	IdMap	   *seen;
-	double	   *ox,
-			   *oy,
-				limit;
+	int32		n = in->n,
+				nv = in->nv;
+	const int64 *ids = in->ids;
+	double		limit;
 	int64		max_iter;
 	uint64		seed;
 
-	options_check_keys(opts, vrp_options);
-	if (!PG_ARGISNULL(0))
-		g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
-	ids = i8_array(fcinfo, 1, &n, false, "order id");
-	vids = i8_array(fcinfo, 9, &nv, true, "vehicle id");
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -918,61 +991,45 @@ solve_vrp_internal(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("solve_vrp takes at most %d vehicles, not %d", VRP_MAX_VEHICLES, nv)));
-	seen = idmap_create(n);
-	for (int i = 0; i < n; i++)
-	{
-		int32		before = seen->count;
-
-		idmap_insert(seen, ids[i]);
-		if (seen->count == before)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("order " INT64_FORMAT " appears more than once", ids[i])));
-	}
+	check_distinct(ids, n, "order");
+	check_distinct(in->vids, nv, "vehicle");
 	limit = options_double(opts, "time_limit_ms", 1000, 0, 3600000);
 	max_iter = options_int64(opts, "max_iterations", 1000 + 20 * (int64) n, 0, PG_INT64_MAX);
 	seed = (uint64) options_int64(opts, "seed", 0, 0, PG_INT64_MAX);
 
 	/* orders: index 0 is the depot, so shift the arrays by one */
 	p.n = n;
+	p.demand = palloc((n + 1) * sizeof(double));
+	p.service = palloc((n + 1) * sizeof(double));
+	p.open = palloc((n + 1) * sizeof(double));
+	p.close = palloc((n + 1) * sizeof(double));
+	p.demand[0] = p.service[0] = p.open[0] = 0;
+	p.close[0] = INFINITY;
+	for (int i = 0; i < n; i++)
 	{
-		double	   *dem = f8_array_dflt(fcinfo, 5, n, 0, "demand", false);
-		double	   *svc = f8_array_dflt(fcinfo, 6, n, 0, "service", false);
-		double	   *opn = f8_array_dflt(fcinfo, 7, n, 0, "open", false);
-		double	   *cls = f8_array_dflt(fcinfo, 8, n, INFINITY, "close", true);
-
-		p.demand = palloc((n + 1) * sizeof(double));
-		p.service = palloc((n + 1) * sizeof(double));
-		p.open = palloc((n + 1) * sizeof(double));
-		p.close = palloc((n + 1) * sizeof(double));
-		p.demand[0] = p.service[0] = p.open[0] = 0;
-		p.close[0] = INFINITY;
-		for (int i = 0; i < n; i++)
-		{
-			if (dem[i] < 0 || svc[i] < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("order " INT64_FORMAT " has a negative demand or service time", ids[i])));
-			if (opn[i] > cls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("order " INT64_FORMAT " has a time window that opens after it closes", ids[i]),
-						 errdetail("open %g, close %g.", opn[i], cls[i])));
-			if (isinf(cls[i]) && cls[i] < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("order " INT64_FORMAT " has a time window closing at -Infinity", ids[i])));
-			p.demand[i + 1] = dem[i];
-			p.service[i + 1] = svc[i];
-			p.open[i + 1] = opn[i];
-			p.close[i + 1] = cls[i];
-		}
+		if (in->demand[i] < 0 || in->service[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("order " INT64_FORMAT " has a negative demand or service time", ids[i])));
+		if (in->open[i] > in->close[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("order " INT64_FORMAT " has a time window that opens after it closes", ids[i]),
+					 errdetail("open %g, close %g.", in->open[i], in->close[i])));
+		if (isinf(in->close[i]) && in->close[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("order " INT64_FORMAT " has a time window closing at -Infinity", ids[i])));
+		p.demand[i + 1] = in->demand[i];
+		p.service[i + 1] = in->service[i];
+		p.open[i + 1] = in->open[i];
+		p.close[i + 1] = in->close[i];
 	}
 	/* vehicles */
 	p.nv = nv;
-	p.cap = f8_array_dflt(fcinfo, 10, nv, INFINITY, "capacity", true);
-	p.vstart = f8_array_dflt(fcinfo, 11, nv, 0, "shift_start", false);
-	p.vend = f8_array_dflt(fcinfo, 12, nv, INFINITY, "shift_end", true);
+	p.cap = in->cap;
+	p.vstart = in->vstart;
+	p.vend = in->vend;
 	for (int v = 0; v < nv; v++)
 		if (p.cap[v] < 0 || p.vend[v] < p.vstart[v])
 			ereport(ERROR,
@@ -982,33 +1039,27 @@ solve_vrp_internal(PG_FUNCTION_ARGS)
 	/* costs */
 	if (g == NULL)
 	{
-		ox = f8_array_dflt(fcinfo, 2, n, NAN, "x", false);
-		oy = f8_array_dflt(fcinfo, 3, n, NAN, "y", false);
-		p.x = palloc((n + 1) * sizeof(double));
-		p.y = palloc((n + 1) * sizeof(double));
-		((double *) p.x)[0] = options_double(opts, "depot_x", 0, -1e300, 1e300);
-		((double *) p.y)[0] = options_double(opts, "depot_y", 0, -1e300, 1e300);
+		double	   *x = palloc((n + 1) * sizeof(double));
+		double	   *y = palloc((n + 1) * sizeof(double));
+
+		x[0] = options_double(opts, "depot_x", 0, -1e300, 1e300);
+		y[0] = options_double(opts, "depot_y", 0, -1e300, 1e300);
 		for (int i = 0; i < n; i++)
 		{
-			if (isnan(ox[i]) || isnan(oy[i]))
+			if (isnan(in->x[i]) || isnan(in->y[i]))
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("order " INT64_FORMAT " has no x/y coordinates", ids[i])));
-			((double *) p.x)[i + 1] = ox[i];
-			((double *) p.y)[i + 1] = oy[i];
+			x[i + 1] = in->x[i];
+			y[i + 1] = in->y[i];
 		}
+		p.x = x;
+		p.y = y;
 	}
 	else
 	{
-		int			nn;
-		int64	   *nodes = i8_array(fcinfo, 4, &nn, true, "order node");
 		int32	   *idx = palloc((n + 1) * sizeof(int32));
-		double	   *mat;
 
-		if (nn != n)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("every order needs a node")));
 		if (n + 1 > 5000)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -1020,14 +1071,14 @@ solve_vrp_internal(PG_FUNCTION_ARGS)
 		idx[0] = graph_node(g, options_int64(opts, "depot", 0, PG_INT64_MIN, PG_INT64_MAX), "depot");
 		for (int i = 0; i < n; i++)
 		{
-			if (nodes[i] == PG_INT64_MIN)
+			if (in->node[i] == VRP_ABSENT_ID)
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("order " INT64_FORMAT " has no node", ids[i])));
-			idx[i + 1] = graph_node(g, nodes[i], "order");
+			idx[i + 1] = graph_node(g, in->node[i], "order");
 		}
-		mat = graph_cost_matrix(g, idx, n + 1);
-		p.mat = mat;			/* Infinity where unreachable: such orders are unassigned */
+		/* Infinity where unreachable: such orders are unassigned */
+		p.mat = graph_cost_matrix(g, idx, n + 1);
 	}
 
 	vrp_solve(&p, limit, max_iter, seed);
@@ -1039,7 +1090,7 @@ solve_vrp_internal(PG_FUNCTION_ARGS)
 					load = 0,
 					dist = 0;
 		int32		prev = 0;
-		int32		vid = vids[v] == PG_INT64_MIN ? v + 1 : (int32) vids[v];
+		int64		vid = in->vids[v] == VRP_ABSENT_ID ? v + 1 : in->vids[v];
 
 		if (p.len[v] == 0)
 			continue;
@@ -1080,7 +1131,7 @@ solve_vrp_internal(PG_FUNCTION_ARGS)
 				}
 				prev = c;
 			}
-			values[0] = Int32GetDatum(vid);
+			values[0] = vehicle_bigint ? Int64GetDatum(vid) : Int32GetDatum((int32) vid);
 			values[1] = Int32GetDatum(i);
 			values[3] = Float8GetDatum(arrival);
 			values[4] = Float8GetDatum(departure);
@@ -1099,4 +1150,55 @@ solve_vrp_internal(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	PG_RETURN_NULL();
+}
+
+/* ecomml.solve_vrp(orders jsonb, vehicles jsonb, options jsonb): Euclidean */
+PG_FUNCTION_INFO_V1(solve_vrp_points);
+Datum
+solve_vrp_points(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *opts = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	VrpInput	in;
+
+	vrp_check_options(opts, false, true);
+	vrp_input_from_jsonb(PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0),
+						 PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1), false, &in);
+	return vrp_run(fcinfo, NULL, &in, opts, true);
+}
+
+/* ecomml.solve_vrp(graph bytea, orders jsonb, vehicles jsonb, options jsonb) */
+PG_FUNCTION_INFO_V1(solve_vrp_graph);
+Datum
+solve_vrp_graph(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *opts = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+	const GraphModel *g;
+	VrpInput	in;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("graph must not be NULL"),
+				 errhint("For Euclidean routing call solve_vrp(orders, vehicles, options).")));
+	vrp_check_options(opts, true, true);
+	g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
+	vrp_input_from_jsonb(PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1),
+						 PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), true, &in);
+	return vrp_run(fcinfo, g, &in, opts, true);
+}
+
+/* the 0.1.0 and 0.2.0 catalogs: arrays unpacked by their SQL wrapper */
+PG_FUNCTION_INFO_V1(solve_vrp_internal);
+Datum
+solve_vrp_internal(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *opts = PG_ARGISNULL(13) ? NULL : PG_GETARG_JSONB_P(13);
+	const GraphModel *g = NULL;
+	VrpInput	in;
+
+	vrp_check_options(opts, !PG_ARGISNULL(0), false);
+	if (!PG_ARGISNULL(0))
+		g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
+	vrp_input_from_arrays(fcinfo, &in);
+	return vrp_run(fcinfo, g, &in, opts, false);
 }

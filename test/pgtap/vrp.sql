@@ -1,6 +1,6 @@
 -- Vehicle routing with capacities and time windows (src/vrp.c)
 BEGIN;
-SELECT plan(23);
+SELECT plan(36);
 SET client_min_messages = warning;
 CREATE SCHEMA vt;
 
@@ -143,7 +143,7 @@ SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0, "o
 SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[]', '[{"capacity": 1}]')$$, '22023', NULL, 'no orders');
 SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0}]', '[]')$$, '22023', NULL, 'no vehicles');
 SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0}, {"id": 1, "x": 1, "y": 1}]', '[{}]')$$,
-                 '22023', 'order 1 appears more than once', 'duplicate order ids');
+                 '22023', 'order "id" 1 appears more than once', 'duplicate order ids');
 SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0}]', '[{}]')$$, '22004', NULL, 'missing coordinate');
 SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0, "demand": -1}]', '[{}]')$$,
                  '22023', NULL, 'negative demand');
@@ -151,6 +151,37 @@ SELECT throws_ok($$SELECT * FROM vt.g, ecomml.solve_vrp(g.g, '[{"id": 1, "node":
                  '22023', NULL, 'graph VRP without a depot');
 SELECT throws_ok($$SELECT * FROM vt.g, ecomml.solve_vrp(g.g, '[{"id": 1, "node": -5}]', '[{}]', '{"depot": 1}')$$,
                  '22023', NULL, 'order at an unknown node');
+
+-- issue 16: vehicle ids keep 64 bits (they came back as int: 5000000000 -> 705032704)
+SELECT is((SELECT array_agg(DISTINCT vehicle) FROM ecomml.solve_vrp(
+              '[{"id": 9007199254740993, "x": 1, "y": 0}]', '[{"id": 5000000000}]')),
+          ARRAY[5000000000::bigint], 'vehicle id 5000000000 comes back unchanged');
+SELECT is((SELECT max(order_id) FROM ecomml.solve_vrp(
+              '[{"id": 9007199254740993, "x": 1, "y": 0}]', '[{"id": 5000000000}]')),
+          9007199254740993::bigint, 'order id above 2^53 comes back exactly');
+SELECT is(pg_typeof(vehicle)::text, 'bigint', 'vehicle is bigint')
+FROM ecomml.solve_vrp('[{"id": 1, "x": 1, "y": 0}]', '[{}]') LIMIT 1;
+-- issue 16: misspelled keys were ignored ("Demand": 10 served with load 0)
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0, "Demand": 10}]', '[{"capacity": 5}]')$$,
+                 '22023', 'unknown key "Demand" in order 1', 'misspelled order key');
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0}]', '[{"capacity": 5, "shift_ends": 9}]')$$,
+                 '22023', 'unknown key "shift_ends" in vehicle 1', 'misspelled vehicle key');
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0, "node": 3}]', '[{}]')$$,
+                 '22023', 'unknown key "node" in order 1', 'a graph key on the Euclidean form');
+SELECT throws_ok($$SELECT * FROM vt.g, ecomml.solve_vrp(g.g, '[{"id": 1, "node": 1, "x": 3}]', '[{}]', '{"depot": 1}')$$,
+                 '22023', 'unknown key "x" in order 1', 'a coordinate on the graph form');
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0}]', '[{}]', '{"depot": 4}')$$,
+                 '22023', 'option "depot" needs a graph', 'depot on the Euclidean form');
+SELECT throws_ok($$SELECT * FROM vt.g, ecomml.solve_vrp(g.g, '[{"id": 1, "node": 1}]', '[{}]', '{"depot": 1, "depot_x": 2}')$$,
+                 '22023', NULL, 'depot_x on the graph form');
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 0, "y": 0}]', '[{"id": 7}, {"id": 7}]')$$,
+                 '22023', 'vehicle "id" 7 appears more than once', 'duplicate vehicle ids');
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1.5, "x": 0, "y": 0}]', '[{}]')$$,
+                 '22023', NULL, 'fractional order id');
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": "0", "y": 0}]', '[{}]')$$,
+                 '22023', NULL, 'coordinate given as a string');
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('{"id": 1}', '[{}]')$$,
+                 '22023', 'orders must be a JSON array of objects', 'orders not an array');
 
 SELECT * FROM finish();
 ROLLBACK;
