@@ -357,6 +357,7 @@ typedef struct Trainer
 	int			d;
 	const double *y;
 	uint8	   *bins;			/* n * d row-major: one row's bytes are adjacent */
+	uint8	   *cols;			/* the same column-major, for partitioning */
 	int32	   *ncuts;			/* per feature */
 	double	  **cuts;			/* per feature: bin b holds cuts[b-1] <= x < cuts[b] */
 	GradPair   *gp;
@@ -470,23 +471,27 @@ place_cuts(Trainer *t, const double *x)
 	pfree(rows);
 }
 
-/* number of cuts <= v: the bin of v */
+/*
+ * Number of cuts <= v: the bin of v.  A branch-free binary search (the
+ * ternary compiles to a conditional move): every comparison is a coin flip
+ * that a branch would mispredict half the time.
+ */
 static inline uint8
 bin_of(const double *cuts, int32 nc, double v)
 {
-	int32		lo = 0,
-				hi = nc;
+	const double *base = cuts;
+	int32		n = nc;
 
-	while (lo < hi)
+	if (n == 0)
+		return 0;
+	while (n > 1)
 	{
-		int32		mid = (lo + hi) / 2;
+		int32		half = n / 2;
 
-		if (cuts[mid] <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
+		base = base[half] <= v ? base + half : base;
+		n -= half;
 	}
-	return (uint8) lo;
+	return (uint8) ((base - cuts) + (*base <= v));
 }
 
 static void
@@ -495,6 +500,7 @@ bin_rows(Trainer *t, const double *x)
 	int			d = t->d;
 
 	t->bins = MemoryContextAllocHuge(CurrentMemoryContext, (Size) t->n * d);
+	t->cols = MemoryContextAllocHuge(CurrentMemoryContext, (Size) t->n * d);
 	for (int64 i = 0; i < t->n; i++)
 	{
 		const double *row = x + (Size) i * d;
@@ -503,7 +509,10 @@ bin_rows(Trainer *t, const double *x)
 		if ((i & 0xffff) == 0)
 			CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < d; j++)
+		{
 			out[j] = isnan(row[j]) ? MISSING_BIN : bin_of(t->cuts[j], t->ncuts[j], row[j]);
+			t->cols[(Size) j * t->n + i] = out[j];
+		}
 	}
 }
 
@@ -580,6 +589,7 @@ gradients(Trainer *t)
 {
 	const GbdtParams *p = t->p;
 	double		rho = p->tweedie_power;
+	double		poisson_damping = exp(p->max_delta_step);
 
 	for (int64 r = 0; r < t->n_train; r++)
 	{
@@ -604,10 +614,14 @@ gradients(Trainer *t)
 				gp->h = 1;
 				break;
 			case GBDT_POISSON:
-				gp->g = exp(f) - y;
-				/* XGBoost's hessian: the step is damped by max_delta_step */
-				gp->h = exp(f + p->max_delta_step);
-				break;
+				{
+					double		mu = exp(f);
+
+					gp->g = mu - y;
+					/* XGBoost's hessian exp(f + max_delta_step) damps the step */
+					gp->h = mu * poisson_damping;
+					break;
+				}
 			case GBDT_TWEEDIE:
 				{
 					double		a = exp((1 - rho) * f),
@@ -872,26 +886,34 @@ can_split(const Trainer *t, const OpenLeaf *leaf)
 	return leaf->depth < t->p->max_depth && leaf->c >= 2.0 * t->p->min_samples_leaf;
 }
 
-/* stable: both sides keep ascending row order */
+/*
+ * Stable: both sides keep ascending row order.  Every row is written to both
+ * sides and only one cursor advances, so no branch depends on the data.  The
+ * column-major copy of the bins keeps the rows' bytes of one feature close.
+ */
 static int32
 partition_rows(Trainer *t, const GrowNode *node, const Split *s)
 {
 	int32		wl = node->begin,
 				wr = 0;
-	int			d = t->d;
+	const uint8 *col = t->cols + (Size) s->feature * t->n;
+	int32	   *idx = t->idx;
+	int32	   *scratch = t->scratch;
+	int			dl = s->default_left;
+	int			split_bin = s->bin;
 
 	for (int32 r = node->begin; r < node->end; r++)
 	{
-		int32		i = t->idx[r];
-		uint8		b = t->bins[(Size) i * d + s->feature];
-		bool		left = b == MISSING_BIN ? s->default_left : b <= s->bin;
+		int32		i = idx[r];
+		int			b = col[i];
+		int			left = (b == MISSING_BIN) ? dl : (b <= split_bin);
 
-		if (left)
-			t->idx[wl++] = i;
-		else
-			t->scratch[wr++] = i;
+		idx[wl] = i;
+		scratch[wr] = i;
+		wl += left;
+		wr += 1 - left;
 	}
-	memcpy(t->idx + wl, t->scratch, sizeof(int32) * wr);
+	memcpy(idx + wl, scratch, sizeof(int32) * wr);
 	return wl;
 }
 

@@ -62,6 +62,19 @@ typedef struct GbdtNode
 	bool		default_left;
 } GbdtNode;
 
+/*
+ * The decoded form the scorer walks: 16 bytes, no branch on the data.  A
+ * leaf loops to itself (threshold -Inf, right = itself), so every tree of a
+ * group is walked for the group's depth in lockstep and the CPU overlaps the
+ * trees' dependent loads (as iforest.c does).
+ */
+typedef struct GbdtStep
+{
+	double		threshold;
+	uint32		feature_dl;		/* feature | default_left << 31 */
+	int32		right;
+} GbdtStep;
+
 typedef struct GbdtModel
 {
 	GbdtParams	p;
@@ -81,6 +94,9 @@ typedef struct GbdtModel
 	/* decoded */
 	double		expected_margin;	/* TreeSHAP's base value */
 	int32		depth;			/* deepest leaf over all trees */
+	int32	   *tree_depth;
+	GbdtStep   *step;
+	double	   *leaf_value;		/* 0 at split nodes */
 } GbdtModel;
 
 extern const TrainStateOps gbdt_state_ops;

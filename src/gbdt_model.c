@@ -166,7 +166,7 @@ gbdt_write_model(ByteWriter *w, const GbdtModel *m)
  * left subtree ends), finite values, positive cover.  Returns its depth.
  */
 static int
-check_tree(ByteReader *r, const GbdtModel *m, int32 start, int32 end)
+check_tree(ByteReader *r, GbdtModel *m, int32 start, int32 end)
 {
 	int32		stack[GBDT_MAX_DEPTH + 2];
 	int32		depth_of[GBDT_MAX_DEPTH + 2];
@@ -253,12 +253,27 @@ gbdt_decode(ByteReader *r)
 	if (m->tree_start[0] != 0 || m->tree_start[m->trees] != m->nodes)
 		reader_corrupt(r, "The gbdt model's trees are inconsistent");
 	m->expected_margin = m->base_margin;
+	m->tree_depth = palloc(sizeof(int32) * m->trees);
 	for (int t = 0; t < m->trees; t++)
 	{
 		if (m->tree_start[t + 1] <= m->tree_start[t])
 			reader_corrupt(r, "The gbdt model's trees are inconsistent");
-		m->depth = Max(m->depth, check_tree(r, m, m->tree_start[t], m->tree_start[t + 1]));
+		m->tree_depth[t] = check_tree(r, m, m->tree_start[t], m->tree_start[t + 1]);
+		m->depth = Max(m->depth, m->tree_depth[t]);
 		m->expected_margin += tree_expectation(m, t);
+	}
+	m->step = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(GbdtStep) * m->nodes);
+	m->leaf_value = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * m->nodes);
+	for (int32 k = 0; k < m->nodes; k++)
+	{
+		const GbdtNode *nd = &m->node[k];
+		bool		leaf = nd->feature < 0;
+
+		m->step[k].threshold = leaf ? -INFINITY : nd->value;
+		m->step[k].feature_dl = (leaf ? 0 : (uint32) nd->feature) |
+			((!leaf && nd->default_left) ? 0x80000000u : 0);
+		m->step[k].right = leaf ? k : nd->right;
+		m->leaf_value[k] = leaf ? nd->value : 0;
 	}
 	m->gain = read_f64_array(r, m->d);
 	m->splits = read_i64_array(r, m->d);
@@ -342,19 +357,39 @@ goes_left(const GbdtNode *nd, const double *x)
 	return isnan(v) ? nd->default_left : v < nd->value;
 }
 
+#define LOCKSTEP 16
+
 double
 gbdt_margin(const GbdtModel *m, const double *x)
 {
-	const GbdtNode *node = m->node;
+	const GbdtStep *step = m->step;
 	double		margin = m->base_margin;
 
-	for (int t = 0; t < m->trees; t++)
+	for (int t0 = 0; t0 < m->trees; t0 += LOCKSTEP)
 	{
-		int32		k = m->tree_start[t];
+		int32		k[LOCKSTEP];
+		int			g = Min(LOCKSTEP, m->trees - t0);
+		int			depth = 0;
 
-		while (node[k].feature >= 0)
-			k = goes_left(&node[k], x) ? k + 1 : node[k].right;
-		margin += node[k].value;
+		for (int i = 0; i < g; i++)
+		{
+			k[i] = m->tree_start[t0 + i];
+			depth = Max(depth, m->tree_depth[t0 + i]);
+		}
+		for (int level = 0; level < depth; level++)
+			for (int i = 0; i < g; i++)
+			{
+				const GbdtStep *st = &step[k[i]];
+				double		v = x[st->feature_dl & 0x7fffffff];
+				/* NaN compares false: it goes left only by default_left */
+				int32		left = -(int32) ((v < st->threshold) |
+											 ((v != v) & (st->feature_dl >> 31)));
+
+				/* select without a branch: the outcome is a coin flip */
+				k[i] = st->right ^ ((st->right ^ (k[i] + 1)) & left);
+			}
+		for (int i = 0; i < g; i++)
+			margin += m->leaf_value[k[i]];
 	}
 	return margin;
 }

@@ -44,6 +44,7 @@ measure "train_als (k 16, 1 iteration)" mem_ratings "SELECT ecomml.train_als(use
 measure "train_als_implicit (k 16, 1 iteration)" mem_ratings "SELECT ecomml.train_als_implicit(user_id, item_id, rating, '{\"factors\": 16, \"iterations\": 1}') FROM mem_ratings"
 measure "train_item_knn" mem_ratings "SELECT ecomml.train_item_knn(user_id, item_id, rating) FROM mem_ratings"
 measure "train_logreg (10 features)" mem_rows "SELECT ecomml.train_logreg(f, label) FROM mem_rows"
+measure "train_gbdt (10 features, 10 rounds)" mem_rows "SELECT ecomml.train_gbdt(f, label, '{\"rounds\": 10}') FROM mem_rows"
 measure "train_iforest (10 features)" mem_rows "SELECT ecomml.train_iforest(f) FROM mem_rows"
 measure "train_kmeans (10 features, k 8)" mem_rows "SELECT ecomml.train_kmeans(f, '{\"k\": 8, \"max_iter\": 5, \"n_init\": 1}') FROM mem_rows"
 measure "train_elasticity" mem_rows "SELECT ecomml.train_elasticity(price, 100 / price) FROM mem_rows"
