@@ -17,7 +17,8 @@ SQL_PIECES = src/train_state.sql \
              src/recs.sql \
              src/routes.sql \
              src/customers.sql \
-             src/clv.sql
+             src/clv.sql \
+             src/assoc_rules.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)

@@ -13,6 +13,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "assoc_rules.h"
 #include "clv.h"
 #include "constant.h"
 #include "customers.h"
@@ -38,6 +39,7 @@ static const ModelKindInfo kinds[] = {
 	{MODEL_TEXT_NB, "text_nb", textnb_decode, textnb_describe, &textnb_state_ops},
 	{MODEL_GBDT, "gbdt", gbdt_decode, gbdt_describe, &gbdt_state_ops},
 	{MODEL_CLV, "clv", clv_decode, clv_describe, &clv_state_ops},
+	{MODEL_ASSOC_RULES, "assoc_rules", assoc_rules_decode, assoc_rules_describe, &assoc_rules_state_ops},
 };
 
 /* States of the aggregates that build no model */
