@@ -40,8 +40,8 @@ BEGIN
     INSERT INTO out
     SELECT 'ecomml_' || meth, m.id, f.step, f.mean, f.lo[1], f.hi[1], f.lo[2], f.hi[2]
     FROM (SELECT id, min(h) AS h,
-                 ecomml.fit_forecast(period, y, jsonb_build_object('freq', min(freq), 'method', meth)) AS model
-          FROM train WHERE NOT only_subset OR id IN (SELECT id FROM subset) GROUP BY id) m,
+                 ecomml.fit_forecast(period, y, jsonb_build_object('freq', freq, 'method', meth)) AS model
+          FROM train WHERE NOT only_subset OR id IN (SELECT id FROM subset) GROUP BY id, freq) m,
          LATERAL ecomml.forecast(m.model, m.h, '{80,95}') f;
     SELECT count(DISTINCT id) INTO n FROM out WHERE method = 'ecomml_' || meth;
     INSERT INTO out VALUES ('ecomml_' || meth, -1, 0, extract(epoch FROM clock_timestamp() - t0), n, 0, 0, 0);
