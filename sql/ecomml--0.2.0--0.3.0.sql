@@ -278,3 +278,6 @@ RETURNS TABLE(item bigint, confidence float8, lift float8, support float8, antec
 AS 'MODULE_PATHNAME', 'frequently_bought_with' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION ecomml.frequently_bought_with(bytea, bigint[], int, text) IS
     'the k items not in a basket with the best rule (by lift or confidence) the basket triggers';
+-- forecast (src/forecast.sql): method "arima" and its options
+COMMENT ON AGGREGATE ecomml.fit_forecast(timestamptz, float8, jsonb) IS
+    'fit a forecasting model to one series; options method, model, order, seasonal_order, constant, freq, fill, season_length, strict, seed, nsim, zero_share';

@@ -91,4 +91,4 @@ SELECT ecomml.fit_forecast(day, qty, '{"method":"ets", "strict":true}') FROM (SE
 SELECT ecomml.fit_forecast(day, 'NaN'::float8) FROM trend;
 SELECT * FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, qty) FROM trend), -1);
 SELECT ecomml.fit_forecast(day, qty, '{"model":"AXN"}') FROM trend;
-SELECT ecomml.fit_forecast(day, qty, '{"method":"arima"}') FROM trend;
+SELECT ecomml.fit_forecast(day, qty, '{"method":"sarimax"}') FROM trend;

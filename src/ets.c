@@ -220,49 +220,6 @@ ets_unpack(EtsProblem *pb, const double *x, EtsResult *r)
 }
 
 /*
- * True if every root of a[0] + a[1] z + ... + a[deg] z^deg lies within
- * |z| <= 1 + 1e-10 (R's admissibility tolerance).  Schur-Cohn: p has all
- * roots strictly inside the unit disc iff |a0| < |a_deg| and the reduced
- * polynomial (a_deg p(z) - a0 p*(z)) / z does; testing p(r z), r = 1 +
- * 1e-10, admits roots up to radius r.
- */
-static bool
-roots_in_unit_disc(const double *coef, int deg)
-{
-	double		a[ETS_MAX_SEASON + 2];
-	double		r = 1 + 1e-10,
-				rk = 1;
-
-	for (int i = 0; i <= deg; i++)
-	{
-		a[i] = coef[i] * rk;
-		rk *= r;
-	}
-	for (int n = deg; n > 0; n--)
-	{
-		double		a0 = a[0],
-					an = a[n];
-
-		if (!(fabs(a0) < fabs(an)))
-			return false;
-		for (int i = 0; i < n; i++)
-			a[i] = an * a[i + 1] - a0 * a[n - 1 - i];
-		/* rescale: the coefficients shrink or grow geometrically otherwise */
-		{
-			double		mx = 0;
-
-			for (int i = 0; i < n; i++)
-				mx = Max(mx, fabs(a[i]));
-			if (mx == 0)
-				return false;
-			for (int i = 0; i < n; i++)
-				a[i] /= mx;
-		}
-	}
-	return true;
-}
-
-/*
  * R's admissible(): with the usual bounds the non-seasonal conditions always
  * hold; a seasonal model needs the characteristic polynomial
  * phi(1-a-g) + (a+b-a phi+g-1) z + (a+b-a phi)(z^2..z^(m-1)) + (a+b-phi) z^m + z^(m+1)
@@ -291,7 +248,7 @@ ets_admissible(const EtsResult *r, int s, int m)
 		p[j] = a + b - a * phi;
 	p[m] = a + b - phi;
 	p[m + 1] = 1;
-	return roots_in_unit_disc(p, m + 1);
+	return fc_roots_in_disc(p, m + 1, 1 + 1e-10);
 }
 
 /* -2 log-likelihood up to a constant: n log(SSE) (+ 2 sum log|yhat|) */

@@ -31,6 +31,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "arima.h"
 #include "ets.h"
 #include "forecast.h"
 #include "kinds.h"
@@ -47,10 +48,10 @@
 
 static const char *const fit_options[] = {
 	"method", "model", "freq", "fill", "season_length", "strict", "seed", "nsim",
-	"zero_share", NULL
+	"zero_share", "order", "seasonal_order", "constant", NULL
 };
 static const char *const method_names[] = {
-	"auto", "naive", "seasonal_naive", "mean", "ets", "theta", "croston", "sba", "tsb", NULL
+	"auto", "naive", "seasonal_naive", "mean", "ets", "theta", "croston", "sba", "tsb", "arima", NULL
 };
 static const char *const freq_names[] = {"day", "week", "month", "quarter", "year", NULL};
 static const char *const fill_names[] = {"zero", "interpolate", NULL};
@@ -70,6 +71,7 @@ typedef struct FcState
 	int32		nsim;
 	int64		seed;
 	double		zero_share;
+	int32		arima[7];		/* p d q P D Q constant; -1 = choose */
 	int64		null_periods;
 	int64		null_values;
 	int64		n;
@@ -92,6 +94,8 @@ fc_state_write(const void *data, ByteWriter *w)
 	write_i32(w, s->nsim);
 	write_i64(w, s->seed);
 	write_f64(w, s->zero_share);
+	for (int i = 0; i < 7; i++)
+		write_i32(w, s->arima[i]);
 	write_i64(w, s->null_periods);
 	write_i64(w, s->null_values);
 	write_i64(w, s->n);
@@ -113,10 +117,15 @@ fc_state_read(ByteReader *r)
 	s->nsim = read_i32(r);
 	s->seed = read_i64(r);
 	s->zero_share = read_f64(r);
+	for (int i = 0; i < 7; i++)
+		s->arima[i] = read_i32(r);
 	s->null_periods = read_i64(r);
 	s->null_values = read_i64(r);
 	s->n = read_count(r, PG_INT64_MAX / 16, 16);
-	if (s->method < FC_AUTO || s->method > FC_TSB || s->freq < -1 || s->freq > FREQ_YEAR ||
+	for (int i = 0; i < 7; i++)
+		if (s->arima[i] < -1 || s->arima[i] > 5)
+			reader_corrupt(r, "The forecast state holds impossible values");
+	if (s->method < FC_AUTO || s->method > FC_ARIMA || s->freq < -1 || s->freq > FREQ_YEAR ||
 		s->fill < 0 || s->fill > 1 || s->m < 0 || s->m > FC_MAX_SEASON ||
 		s->nsim < 10 || s->null_periods < 0 || s->null_values < 0 ||
 		!(s->zero_share >= 0 && s->zero_share <= 1))
@@ -242,6 +251,43 @@ bad:
 	return -1;
 }
 
+/*
+ * ARIMA options: "order" [p, d, q] fixes the model (with "seasonal_order"
+ * [P, D, Q], default [0, 0, 0]); without it everything is chosen.
+ * "constant" includes the mean / drift (default: when d + D <= 1).
+ */
+static void
+parse_arima_options(Jsonb *opts, FcState *s)
+{
+	bool		has_order,
+				has_seasonal;
+
+	for (int i = 0; i < 7; i++)
+		s->arima[i] = -1;
+	has_order = options_int_array(opts, "order", s->arima, 3, 0, 5);
+	has_seasonal = options_int_array(opts, "seasonal_order", s->arima + 3, 3, 0, 2);
+	if (has_seasonal && !has_order)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"seasonal_order\" needs option \"order\""),
+				 errhint("Give both, or neither to choose the orders automatically.")));
+	if (has_order && !has_seasonal)
+		s->arima[3] = s->arima[4] = s->arima[5] = 0;
+	if (has_order && (s->arima[1] > 2 || s->arima[4] > 1 ||
+					  s->arima[0] + s->arima[2] + s->arima[3] + s->arima[5] > 5))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("arima orders out of range: d at most 2, D at most 1, p + q + P + Q at most 5")));
+	/* tri-state: the two defaults agree only when the key is present */
+	if (options_bool(opts, "constant", false) == options_bool(opts, "constant", true))
+		s->arima[6] = options_bool(opts, "constant", false) ? 1 : 0;
+	if ((has_order || s->arima[6] >= 0) && s->method != FC_ARIMA)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"order\", \"seasonal_order\" and \"constant\" apply to method arima"),
+				 errhint("Add \"method\": \"arima\".")));
+}
+
 /* fit_forecast(state, period, value [, options]) */
 PG_FUNCTION_INFO_V1(fit_forecast_transfn);
 Datum
@@ -275,6 +321,7 @@ fit_forecast_transfn(PG_FUNCTION_ARGS)
 		s->seed = options_int64(opts, "seed", 42, 0, PG_INT64_MAX / 2);
 		s->nsim = options_int(opts, "nsim", 1000, 10, 100000);
 		s->zero_share = options_double(opts, "zero_share", 0.3, 0.0, 1.0);
+		parse_arima_options(opts, s);
 		s->cap = 64;
 		s->ts = MemoryContextAllocHuge(st->hdr.eoh_context, s->cap * sizeof(TimestampTz));
 		s->val = MemoryContextAllocHuge(st->hdr.eoh_context, s->cap * sizeof(double));
@@ -649,8 +696,8 @@ fit_simple(ForecastModel *fm, const double *y, int n, int m, double *fitted)
 }
 
 static void
-fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool strict,
-		   double zero_share_threshold)
+fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int32 *arima_spec,
+		   bool strict, double zero_share_threshold)
 {
 	double	   *fitted = palloc(n * sizeof(double));
 	bool		positive = true;
@@ -724,6 +771,11 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, bool stri
 			if (spec >= 0 && ets_choose(fm, y, n, m, -1, positive, fitted))
 				add_note(fm, "%s model chosen by AICc instead", "ets", 0);
 		}
+	}
+	else if (fm->method == FC_ARIMA)
+	{
+		if (!arima_fit(fm, y, n, m, arima_spec, fitted))
+			fallback(fm, strict, "arima", 8, FC_NAIVE);
 	}
 	else if (fm->method == FC_THETA)
 		theta_fit(fm, y, n, m, positive, fitted);
@@ -925,7 +977,7 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("series of " INT64_FORMAT " periods is too long", (int64) n),
 				 errhint("Aggregate the data to a coarser \"freq\".")));
-	fit_series(&fm, y, (int) n, m, s->spec, s->strict, s->zero_share);
+	fit_series(&fm, y, (int) n, m, s->spec, s->arima, s->strict, s->zero_share);
 
 	writer_init(&w, 256 + fm.m * 8);
 	write_i32(&w, fm.method);
@@ -961,6 +1013,9 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 	write_f64(&w, fm.zero_share);
 	write_f64_array(&w, fm.season, fm.m);
 	write_text(&w, fm.note);
+	/* appended, so models of 0.2.0 (which have no ARIMA) decode unchanged */
+	if (fm.method == FC_ARIMA)
+		arima_write(&w, &fm);
 	PG_RETURN_BYTEA_P(model_build(MODEL_FORECAST, &w));
 }
 
@@ -1004,8 +1059,8 @@ forecast_decode(ByteReader *r)
 	fm->aicc = read_f64(r);
 	fm->mase = read_f64(r);
 	fm->zero_share = read_f64(r);
-	if (fm->method < FC_NAIVE || fm->method > FC_TSB || fm->requested < FC_AUTO ||
-		fm->requested > FC_TSB || fm->freq < FREQ_DAY || fm->freq > FREQ_YEAR ||
+	if (fm->method < FC_NAIVE || fm->method > FC_ARIMA || fm->requested < FC_AUTO ||
+		fm->requested > FC_ARIMA || fm->freq < FREQ_DAY || fm->freq > FREQ_YEAR ||
 		fm->m < 1 || fm->m > FC_MAX_SEASON || fm->etype < 0 || fm->etype > 2 ||
 		fm->ttype < 0 || fm->ttype > 2 || fm->stype < 0 || fm->stype > 2 ||
 		fm->nsim < 10 || fm->n < 1 || fm->n > FC_MAX_PERIODS ||
@@ -1019,6 +1074,8 @@ forecast_decode(ByteReader *r)
 		if (!isfinite(fm->season[j]))
 			reader_corrupt(r, "The forecast model holds a non-finite seasonal state");
 	fm->note = read_text(r);
+	if (fm->method == FC_ARIMA)
+		arima_read(r, fm);
 	return fm;
 }
 
@@ -1068,6 +1125,9 @@ forecast_describe(const void *decoded, StringInfo buf)
 				json_append_double(buf, "trend", fm->trend);
 			json_append_double(buf, "loglik", fm->loglik);
 			json_append_double(buf, "aicc", fm->aicc);
+			break;
+		case FC_ARIMA:
+			arima_describe(fm, buf);
 			break;
 		case FC_THETA:
 			json_append_double(buf, "alpha", fm->alpha);
@@ -1147,6 +1207,11 @@ fc_point(const ForecastModel *fm, int h, double *mean)
 {
 	double		phih = 0;
 
+	if (fm->method == FC_ARIMA)
+	{
+		arima_point(fm, h, mean);
+		return;
+	}
 	for (int j = 1; j <= h; j++)
 	{
 		double		f;
@@ -1192,6 +1257,13 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 		return false;
 	if (fm->method == FC_CROSTON || fm->method == FC_SBA || fm->method == FC_TSB)
 		return false;
+	if (fm->method == FC_ARIMA)
+	{
+		arima_psi(fm, h, psi);
+		for (int j = 0; j < h; j++)
+			scale[j] = 1;
+		return true;
+	}
 	for (int j = 0; j < h; j++)
 	{
 		scale[j] = 1;

@@ -23,7 +23,8 @@ typedef enum FcMethod
 	FC_THETA = 5,
 	FC_CROSTON = 6,
 	FC_SBA = 7,
-	FC_TSB = 8
+	FC_TSB = 8,
+	FC_ARIMA = 9
 } FcMethod;
 
 typedef enum FcFreq
@@ -76,6 +77,23 @@ typedef struct ForecastModel
 				mase;
 	double		zero_share;
 	char	   *note;			/* why a fallback happened, or "" */
+
+	/*
+	 * ARIMA (src/arima.c), in the form the forecasts need:
+	 * y_t = c + sum_i ar[i] y_{t-1-i} + e_t + sum_j ma[j] e_{t-1-j}, the
+	 * differencing folded into ar; hist_y[i] = y_{n-i}, hist_e[j] = e_{n-j}.
+	 */
+	int32		order[6];		/* p d q P D Q */
+	int32		constant;		/* mean (d + D = 0) or drift (d + D = 1) */
+	int32		ar_n,
+				ma_n,
+				coef_n;
+	double		c;
+	double	   *ar,
+			   *ma,
+			   *hist_y,
+			   *hist_e,
+			   *coef;			/* phi, theta, Phi, Theta, mean/drift */
 } ForecastModel;
 
 extern const TrainStateOps forecast_state_ops;
@@ -107,5 +125,7 @@ extern double fc_pnorm(double x);
 extern void fc_linear_fit(const double *y, int n, double *intercept, double *slope);
 extern void fc_classical_season(const double *y, int n, int m, bool mult, double *idx);
 extern bool fc_seasonality_test(const double *y, int n, int m);
+#define FC_MAX_POLY 64
+extern bool fc_roots_in_disc(const double *coef, int deg, double radius);
 
 #endif

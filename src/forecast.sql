@@ -29,7 +29,7 @@ CREATE AGGREGATE ecomml.fit_forecast(period timestamptz, value float8, options j
 COMMENT ON AGGREGATE ecomml.fit_forecast(timestamptz, float8) IS
     'fit a forecasting model to one series (method auto: TSB, ETS or Theta)';
 COMMENT ON AGGREGATE ecomml.fit_forecast(timestamptz, float8, jsonb) IS
-    'fit a forecasting model to one series; options method, model, freq, fill, season_length, strict, seed, nsim, zero_share';
+    'fit a forecasting model to one series; options method, model, order, seasonal_order, constant, freq, fill, season_length, strict, seed, nsim, zero_share';
 
 -- STABLE: future periods are computed by calendar arithmetic in the session time zone
 CREATE FUNCTION ecomml.forecast(model bytea, horizon int, levels float8[] DEFAULT '{80,95}',

@@ -214,3 +214,41 @@ options_has(Jsonb *jb, const char *key)
 {
 	return options_find(jb, key) != NULL;
 }
+
+/*
+ * A JSON array of exactly len integers in [min, max] into out; false (out
+ * untouched) when the key is absent or null.
+ */
+bool
+options_int_array(Jsonb *jb, const char *key, int32 *out, int len, int32 min, int32 max)
+{
+	JsonbValue *v = options_find(jb, key);
+	JsonbContainer *arr;
+
+	if (v == NULL)
+		return false;
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerSize(v->val.binary.data) != (uint32) len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be an array of %d integers", key, len)));
+	arr = v->val.binary.data;
+	for (int i = 0; i < len; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(arr, i);
+		double		x;
+
+		if (e == NULL || e->type != jbvNumeric)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be an array of %d integers", key, len)));
+		x = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(e->val.numeric)));
+		if (x != floor(x) || x < min || x > max)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("element %d of option \"%s\" must be an integer between %d and %d",
+							i + 1, key, min, max)));
+		out[i] = (int32) x;
+	}
+	return true;
+}

@@ -24,6 +24,9 @@ extern char *options_text(Jsonb *jb, const char *key);
 /* returns one of choices (NULL-terminated); the result is a pointer into choices */
 extern const char *options_choice(Jsonb *jb, const char *key, const char *dflt,
 								  const char *const *choices);
+/* an array of exactly len integers in [min, max]; false when absent */
+extern bool options_int_array(Jsonb *jb, const char *key, int32 *out, int len,
+							  int32 min, int32 max);
 
 /* key is present with a value other than JSON null */
 extern bool options_has(Jsonb *jb, const char *key);

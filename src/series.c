@@ -1,7 +1,7 @@
 /*
  * series.c - numerics shared by the forecasting methods: normal quantile
- * and distribution, trend line, classical seasonal decomposition and the
- * seasonality test of the M3/M4 Theta benchmarks.
+ * and distribution, trend line, classical seasonal decomposition, the
+ * seasonality test of the M3/M4 Theta benchmarks, polynomial stability.
  */
 #include "postgres.h"
 
@@ -178,4 +178,46 @@ fc_seasonality_test(const double *y, int n, int m)
 			rm = c;
 	}
 	return fabs(rm) > 1.645 * sqrt((1 + 2 * sum_r2) / n);
+}
+
+/*
+ * True if every root of c[0] + c[1] z + ... + c[deg] z^deg lies strictly
+ * within |z| < radius (deg <= FC_MAX_POLY).  Schur-Cohn: p has all roots in
+ * the unit disc iff |c0| < |c_deg| and the reduced polynomial
+ * (c_deg p(z) - c0 p*(z)) / z does; testing p(radius z) moves the circle.
+ * O(deg^2) real operations, no root finding.
+ */
+bool
+fc_roots_in_disc(const double *coef, int deg, double radius)
+{
+	double		a[FC_MAX_POLY + 1],
+				b[FC_MAX_POLY + 1];
+	double		rk = 1;
+
+	Assert(deg <= FC_MAX_POLY);
+	for (int i = 0; i <= deg; i++)
+	{
+		a[i] = coef[i] * rk;
+		rk *= radius;
+	}
+	for (int n = deg; n > 0; n--)
+	{
+		double		a0 = a[0],
+					an = a[n],
+					mx = 0;
+
+		if (!(fabs(a0) < fabs(an)))
+			return false;
+		for (int i = 0; i < n; i++)
+		{
+			b[i] = an * a[i + 1] - a0 * a[n - 1 - i];
+			mx = Max(mx, fabs(b[i]));
+		}
+		/* rescale: the coefficients shrink or grow geometrically otherwise */
+		if (mx == 0)
+			return false;
+		for (int i = 0; i < n; i++)
+			a[i] = b[i] / mx;
+	}
+	return true;
 }

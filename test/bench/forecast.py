@@ -1,55 +1,241 @@
 #!/usr/bin/python3
-"""Generate the forecasting benchmark's monthly series and time the anchor.
+"""Forecasting benchmark: series generator, statsmodels anchor, scorer.
 
-Writes id,month,y rows (training and holdout) to argv[1]; fits statsmodels'
-Holt-Winters (additive damped trend, multiplicative season, one fixed model per
-series, fit + 18-step forecast) and prints "statsmodels <seconds> <sMAPE> <MASE>".
+  forecast.py gen  DIR N       write DIR/series.csv (N series per frequency)
+  forecast.py sm   DIR SUBSET  statsmodels Holt-Winters on the first SUBSET
+                               series per frequency -> DIR/fc_statsmodels.csv
+  forecast.py score DIR        score every DIR/fc_*.csv against the holdout
+
+Series are simulated (never the M3 competition's data, which the product
+keeps as its blind acceptance set) from three families in equal shares, with
+parameters drawn per series:
+  - ETS: additive or multiplicative error, none / additive / damped trend,
+    none / additive / multiplicative season (seasonal only for m > 1);
+  - ARIMA: (p,d,q)(P,D,Q)_m with p, q <= 2, d <= 1 (+ drift), P, Q, D <= 1;
+  - Theta: SES plus drift (the Theta method's model), seasonalized by
+    a multiplicative pattern when m > 1.
+Monthly: m 12, 60-144 training periods, horizon 18; quarterly: m 4, 24-72,
+horizon 8; yearly: 20-45, horizon 6.  Series are shifted to stay positive.
+Forecast CSV rows: method,id,step,mean,lo80,hi80,lo95,hi95 (+ a seconds row
+"method,-1,0,<seconds>,<series>,0,0,0" per method).
 """
+import csv
+import os
 import sys
 import time
 import warnings
 
 import numpy as np
-from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-H = 18
-N_SERIES = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
-rng = np.random.default_rng(20261125)
-series = []
-for i in range(N_SERIES):
-    n = int(rng.integers(60, 141)) + H
-    t = np.arange(n)
-    level = rng.uniform(50, 2000)
-    slope = rng.normal(0.003, 0.004)
-    amp = rng.uniform(0.0, 0.35)
-    phase = rng.uniform(0, 2 * np.pi)
-    season = 1 + amp * np.sin(2 * np.pi * t / 12 + phase) + 0.5 * amp * rng.normal(0, 0.3, 12)[t % 12]
-    walk = np.cumsum(rng.normal(0, rng.uniform(0.0, 0.03), n))
-    noise = rng.normal(0, rng.uniform(0.02, 0.12), n)
-    y = level * (1 + slope * t + walk) * season * (1 + noise)
-    y = np.maximum(y, 1.0)
-    series.append(y)
+FREQS = [("month", 12, (60, 144), 18), ("quarter", 4, (24, 72), 8), ("year", 1, (20, 45), 6)]
 
-with open(sys.argv[1], "w") as f:
-    for i, y in enumerate(series):
-        for k, v in enumerate(y):
-            f.write(f"{i},{2000 + k // 12}-{k % 12 + 1:02d}-01,{v:.6f}\n")
 
-def smape(f, a):
-    return np.mean(200 * np.abs(f - a) / (np.abs(f) + np.abs(a)))
+def sim_ets(rng, n, m):
+    err = rng.choice(["A", "M"])
+    trend = rng.choice(["N", "A", "Ad"])
+    season = rng.choice(["N", "A", "M"]) if m > 1 else "N"
+    alpha = rng.uniform(0.05, 0.6)
+    beta = rng.uniform(0.01, 0.15) * alpha if trend != "N" else 0
+    gamma = rng.uniform(0.01, 0.2) * (1 - alpha) if season != "N" else 0
+    phi = rng.uniform(0.85, 0.98) if trend == "Ad" else 1
+    level = rng.uniform(100, 5000)
+    slope = level * rng.normal(0.003, 0.005) if trend != "N" else 0
+    amp = rng.uniform(0.05, 0.35)
+    pattern = 1 + amp * np.sin(2 * np.pi * np.arange(m) / m + rng.uniform(0, 2 * np.pi)) if m > 1 else np.ones(1)
+    pattern = pattern / pattern.mean()
+    s = list(pattern if season == "M" else (pattern - 1) * level)
+    sd = rng.uniform(0.02, 0.10)
+    y = np.empty(n)
+    for t in range(n):
+        q = level + phi * slope
+        so = s[t % m] if season != "N" else (1.0 if season == "M" else 0.0)
+        yhat = q * so if season == "M" else q + (so if season == "A" else 0)
+        e = rng.normal(0, sd)
+        yt = yhat * (1 + e) if err == "M" else yhat + e * max(abs(level), 1)
+        y[t] = yt
+        p = yt / so if season == "M" else yt - (so if season == "A" else 0)
+        level = q + alpha * (p - q)
+        slope = phi * slope + beta * (p - q)
+        if season == "A":
+            s[t % m] = so + gamma * (yt - q - so)
+        elif season == "M":
+            s[t % m] = max(so + gamma * (yt / max(q, 1e-9) - so), 0.05)
+        level = max(level, 1.0)
+    return y
 
-def mase(f, a, train, m=12):
-    return np.mean(np.abs(f - a)) / np.mean(np.abs(train[m:] - train[:-m]))
 
-warnings.simplefilter("ignore")
-t0 = time.perf_counter()
-fcs = []
-for y in series:
-    train = y[:-H]
-    fit = ExponentialSmoothing(train, trend="add", damped_trend=True, seasonal="mul",
-                               seasonal_periods=12).fit()
-    fcs.append(fit.forecast(H))
-elapsed = time.perf_counter() - t0
-s = np.mean([smape(f, y[-H:]) for f, y in zip(fcs, series)])
-m = np.mean([mase(f, y[-H:], y[:-H]) for f, y in zip(fcs, series)])
-print(f"statsmodels {elapsed:.3f} {s:.3f} {m:.4f}")
+def sim_arima(rng, n, m):
+    p, q = rng.integers(0, 3), rng.integers(0, 3)
+    d = rng.integers(0, 2)
+    P, Q, D = (rng.integers(0, 2), rng.integers(0, 2), rng.integers(0, 2)) if m > 1 else (0, 0, 0)
+    ar = rng.uniform(-0.6, 0.6, p) / max(1, p)
+    ma = rng.uniform(-0.6, 0.6, q)
+    sar = rng.uniform(-0.5, 0.5, P)
+    sma = rng.uniform(-0.6, 0.3, Q)
+    burn = 50 + 2 * m
+    e = rng.normal(0, 1, n + burn)
+    w = np.zeros(n + burn)
+    for t in range(n + burn):
+        v = e[t]
+        for i in range(p):
+            v += ar[i] * w[t - 1 - i] if t - 1 - i >= 0 else 0
+        for j in range(q):
+            v += ma[j] * e[t - 1 - j] if t - 1 - j >= 0 else 0
+        if P and t - m >= 0:
+            v += sar[0] * w[t - m]
+        if Q and t - m >= 0:
+            v += sma[0] * e[t - m]
+        w[t] = v
+    w = w[burn:]
+    drift = rng.normal(0.05, 0.1) if d + D == 1 else 0
+    if D:
+        for t in range(m, n):
+            w[t] += w[t - m]
+    if d:
+        w = np.cumsum(w)
+    y = w + drift * np.arange(n)
+    scale = rng.uniform(5, 50)
+    return 1000 + scale * (y - y.min()) + scale * 5
+
+
+def sim_theta(rng, n, m):
+    alpha = rng.uniform(0.1, 0.8)
+    drift = rng.normal(0.5, 1.0)
+    level = rng.uniform(200, 2000)
+    sd = level * rng.uniform(0.01, 0.06)
+    y = np.empty(n)
+    for t in range(n):
+        yt = level + rng.normal(0, sd)
+        y[t] = yt
+        level = level + alpha * (yt - level) + drift * sd / 10
+    if m > 1:
+        amp = rng.uniform(0.0, 0.3)
+        y = y * (1 + amp * np.sin(2 * np.pi * np.arange(n) / m + rng.uniform(0, 2 * np.pi)))
+    return y
+
+
+def gen(out, per_freq):
+    rng = np.random.default_rng(20261202)
+    with open(os.path.join(out, "series.csv"), "w") as f:
+        sid = 0
+        for name, m, (lo, hi), h in FREQS:
+            for k in range(per_freq):
+                n = int(rng.integers(lo, hi + 1)) + h
+                fam = k % 3
+                y = (sim_ets, sim_arima, sim_theta)[fam](rng, n, m)
+                if not np.all(np.isfinite(y)):
+                    y = np.nan_to_num(y, nan=1.0, posinf=1e6, neginf=1.0)
+                y = np.maximum(y, 1.0)
+                for t, v in enumerate(y):
+                    if name == "month":
+                        period = f"{2000 + t // 12}-{t % 12 + 1:02d}-01"
+                    elif name == "quarter":
+                        period = f"{1980 + t // 4}-{3 * (t % 4) + 1:02d}-01"
+                    else:
+                        period = f"{1900 + t}-01-01"
+                    # id, freq, m, horizon, index, period, value, in holdout
+                    f.write(f"{sid},{name},{m},{h},{t},{period},{v:.6f},{int(t >= n - h)}\n")
+                sid += 1
+
+
+def load(path):
+    series = {}
+    with open(path) as f:
+        for r in csv.reader(f):
+            sid = int(r[0])
+            s = series.setdefault(sid, {"freq": r[1], "m": int(r[2]), "h": int(r[3]), "y": [], "test": []})
+            s["y"].append(float(r[6]))
+            s["test"].append(r[7] == "1")
+    for s in series.values():
+        y = np.array(s["y"])
+        mask = np.array(s["test"])
+        s["train"], s["hold"] = y[~mask], y[mask]
+    return series
+
+
+def subset_ids(series, k):
+    ids, per = [], {}
+    for sid in sorted(series):
+        fq = series[sid]["freq"]
+        if per.get(fq, 0) < k:
+            ids.append(sid)
+            per[fq] = per.get(fq, 0) + 1
+    return ids
+
+
+def statsmodels_run(d, k):
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    series = load(os.path.join(d, "series.csv"))
+    ids = subset_ids(series, k)
+    warnings.simplefilter("ignore")
+    rows = []
+    t0 = time.perf_counter()
+    for sid in ids:
+        s = series[sid]
+        m = s["m"]
+        seasonal = "mul" if m > 1 and len(s["train"]) >= 2 * m + 2 else None
+        fit = ExponentialSmoothing(s["train"], trend="add", damped_trend=True, seasonal=seasonal,
+                                   seasonal_periods=m if seasonal else None).fit()
+        fc = fit.forecast(s["h"])
+        # statsmodels' Holt-Winters gives no intervals: normal bounds from the residual sd
+        sd = np.std(s["train"] - fit.fittedvalues)
+        for j, v in enumerate(fc):
+            w = sd * np.sqrt(j + 1)
+            rows.append(("statsmodels_hw", sid, j + 1, v, v - 1.2816 * w, v + 1.2816 * w, v - 1.96 * w, v + 1.96 * w))
+    sec = time.perf_counter() - t0
+    with open(os.path.join(d, "fc_statsmodels.csv"), "w") as f:
+        w = csv.writer(f)
+        w.writerow(("statsmodels_hw", -1, 0, sec, len(ids), 0, 0, 0))
+        w.writerows(rows)
+
+
+def score(d):
+    series = load(os.path.join(d, "series.csv"))
+    fcs = {}
+    secs = {}
+    for name in sorted(os.listdir(d)):
+        if not name.startswith("fc_"):
+            continue
+        with open(os.path.join(d, name)) as f:
+            for r in csv.reader(f):
+                meth, sid, step = r[0], int(r[1]), int(r[2])
+                if sid < 0:
+                    secs[meth] = (float(r[3]), int(float(r[4])))
+                    continue
+                fcs.setdefault(meth, {}).setdefault(sid, {})[step] = [float(x) for x in r[3:8]]
+    out = []
+    for meth in sorted(fcs):
+        per = {}
+        for sid, steps in fcs[meth].items():
+            s = series[sid]
+            m = s["m"]
+            tr, ho = s["train"], s["hold"]
+            lag = m if m > 1 and len(tr) > m else 1
+            scale = np.mean(np.abs(tr[lag:] - tr[:-lag]))
+            f = np.array([steps[j + 1] for j in range(s["h"])])
+            mean = f[:, 0]
+            smape = np.mean(200 * np.abs(mean - ho) / (np.abs(mean) + np.abs(ho)))
+            mase = np.mean(np.abs(mean - ho)) / scale if scale > 0 else np.nan
+            c80 = np.mean((ho >= f[:, 1]) & (ho <= f[:, 2]))
+            c95 = np.mean((ho >= f[:, 3]) & (ho <= f[:, 4]))
+            for key in (s["freq"], "all"):
+                per.setdefault(key, []).append((smape, mase, c80, c95))
+        sec, n = secs.get(meth, (np.nan, 1))
+        for key in ("all", "month", "quarter", "year"):
+            if key in per:
+                a = np.array(per[key])
+                out.append((meth, key, len(a), np.nanmean(a[:, 0]), np.nanmean(a[:, 1]),
+                            100 * np.mean(a[:, 2]), 100 * np.mean(a[:, 3]), 1000 * sec / n))
+    print(f"{'method':<22}{'freq':<9}{'series':>7}{'sMAPE':>9}{'MASE':>9}{'cov80':>8}{'cov95':>8}{'s/1000':>10}")
+    for r in out:
+        print(f"{r[0]:<22}{r[1]:<9}{r[2]:>7}{r[3]:>9.3f}{r[4]:>9.4f}{r[5]:>8.1f}{r[6]:>8.1f}{r[7]:>10.2f}")
+
+
+if __name__ == "__main__":
+    cmd, d = sys.argv[1], sys.argv[2]
+    if cmd == "gen":
+        gen(d, int(sys.argv[3]))
+    elif cmd == "sm":
+        statsmodels_run(d, int(sys.argv[3]))
+    else:
+        score(d)

@@ -1,57 +1,62 @@
 #!/usr/bin/env bash
-# Forecasting: 1,000 generated monthly series (60-140 training months),
-# horizon 18.  ecomml fits every series with the automatic method choice in
-# one GROUP BY statement (serial plan) and forecasts; the anchor, statsmodels'
-# Holt-Winters (damped trend, multiplicative season, one fixed model), runs in
-# the same job.  Prints wall times, their ratio and sMAPE/MASE on the holdout.
+# Forecasting benchmark, side by side with R's forecast package and
+# statsmodels (doc/benchmarks-forecast.md).  test/bench/forecast.py simulates
+# FC_BENCH_SERIES (default 1000) series per frequency - monthly, quarterly,
+# yearly - from ETS, ARIMA and Theta processes (never M3 data).  ecomml fits
+# every series with method auto in one GROUP BY statement (serial plan), and
+# ets, theta and arima on the subset; R's ets(), auto.arima() and thetaf()
+# and statsmodels' Holt-Winters run on the first FC_BENCH_SUBSET (default 30)
+# series per frequency only, to bound R's run time (about 1 s per series).
+# Prints sMAPE, MASE, 80%/95% interval coverage and seconds per 1,000 series
+# per method and frequency.
 set -euo pipefail
 if ! /usr/bin/python3 -c 'import statsmodels' 2>/dev/null; then
     echo "forecast bench: needs Debian's python3-statsmodels (apt-get install python3-statsmodels)"; exit 0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
-data=$(mktemp /tmp/ecomml-fc-bench.XXXXXX.csv)
-chmod 644 "$data"
-trap 'rm -f "$data"' EXIT
-anchor=$(/usr/bin/python3 "$here/forecast.py" "$data" "${FC_BENCH_SERIES:-1000}")
-read -r _ sm_sec sm_smape sm_mase <<<"$anchor"
-psql -X -q -v ON_ERROR_STOP=1 -d ecomml -v sm_sec="$sm_sec" -v sm_smape="$sm_smape" -v sm_mase="$sm_mase" <<SQL
+per=${FC_BENCH_SERIES:-1000}
+sub=${FC_BENCH_SUBSET:-30}
+dir=$(mktemp -d /tmp/ecomml-fc-bench.XXXXXX)
+chmod 777 "$dir"
+trap 'rm -rf "$dir"' EXIT
+/usr/bin/python3 "$here/forecast.py" gen "$dir" "$per"
+chmod 644 "$dir/series.csv"
+
+psql -X -q -v ON_ERROR_STOP=1 -d ecomml -v sub="$sub" <<SQL
 SET timezone = 'UTC';
 SET client_min_messages = warning;
-DROP TABLE IF EXISTS bench_series;
-CREATE TABLE bench_series (id int, month date, y float8);
-\copy bench_series FROM '$data' WITH (FORMAT csv)
-CREATE TEMP TABLE holdout AS
-SELECT id, month, y, row_number() OVER (PARTITION BY id ORDER BY month DESC) <= 18 AS test
-FROM bench_series;
-CREATE TEMP TABLE train AS SELECT id, month, y FROM holdout WHERE NOT test;
-ANALYZE train;
 SET max_parallel_workers_per_gather = 0;
-SELECT clock_timestamp() AS t0 \gset
-CREATE TEMP TABLE fc AS
-SELECT m.id, m.model, f.step, f.mean
-FROM (SELECT id, ecomml.fit_forecast(month, y, '{"freq":"month"}') AS model FROM train GROUP BY id) m,
-     LATERAL ecomml.forecast(m.model, 18, '{}') f;
-SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) AS ecomml_sec \gset
-CREATE TEMP TABLE scale AS
-SELECT id, avg(abs(y - lag12)) AS s
-FROM (SELECT id, y, lag(y, 12) OVER (PARTITION BY id ORDER BY month) AS lag12 FROM train) x
-WHERE lag12 IS NOT NULL GROUP BY id;
-CREATE TEMP TABLE acc AS
-SELECT f.id, avg(200 * abs(f.mean - h.y) / (abs(f.mean) + abs(h.y))) AS smape,
-       avg(abs(f.mean - h.y)) / min(s.s) AS mase
-FROM fc f
-JOIN (SELECT id, y, row_number() OVER (PARTITION BY id ORDER BY month) AS step FROM holdout WHERE test) h
-  USING (id, step)
-JOIN scale s USING (id)
-GROUP BY f.id;
-\echo 'forecast: 1,000 monthly series, horizon 18, fit + forecast wall time (serial)'
-SELECT 'ecomml auto (one GROUP BY)' AS system, round(:ecomml_sec::numeric, 2) AS seconds,
-       round(avg(smape)::numeric, 3) AS smape, round(avg(mase)::numeric, 4) AS mase FROM acc
-UNION ALL
-SELECT 'statsmodels Holt-Winters AAdM', round(:sm_sec::numeric, 2), round(:sm_smape::numeric, 3), round(:sm_mase::numeric, 4);
-SELECT round((:sm_sec / :ecomml_sec)::numeric, 1) AS speedup_vs_statsmodels;
-SELECT ecomml.model_info(model)->>'method' || coalesce(' ' || (ecomml.model_info(model)->>'model'), '') AS chosen,
-       count(DISTINCT id) AS series
-FROM fc WHERE step = 1 GROUP BY 1 ORDER BY 2 DESC LIMIT 8;
-DROP TABLE bench_series;
+CREATE TEMP TABLE s (id int, freq text, m int, h int, t int, period date, y float8, test int);
+\copy s FROM '$dir/series.csv' WITH (FORMAT csv)
+CREATE TEMP TABLE train AS SELECT id, freq, h, period, y FROM s WHERE test = 0;
+ANALYZE train;
+CREATE TEMP TABLE subset AS
+SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY freq ORDER BY id) AS k
+                FROM (SELECT DISTINCT id, freq FROM s) x) y WHERE k <= :sub;
+CREATE TEMP TABLE out (method text, id int, step int, mean float8, lo80 float8, hi80 float8, lo95 float8, hi95 float8);
+CREATE FUNCTION pg_temp.run(meth text, only_subset bool) RETURNS void LANGUAGE plpgsql AS \$\$
+DECLARE t0 timestamptz := clock_timestamp(); n int;
+BEGIN
+    INSERT INTO out
+    SELECT 'ecomml_' || meth, m.id, f.step, f.mean, f.lo[1], f.hi[1], f.lo[2], f.hi[2]
+    FROM (SELECT id, min(h) AS h,
+                 ecomml.fit_forecast(period, y, jsonb_build_object('freq', freq, 'method', meth)) AS model
+          FROM train WHERE NOT only_subset OR id IN (SELECT id FROM subset) GROUP BY id, freq) m,
+         LATERAL ecomml.forecast(m.model, m.h, '{80,95}') f;
+    SELECT count(DISTINCT id) INTO n FROM out WHERE method = 'ecomml_' || meth;
+    INSERT INTO out VALUES ('ecomml_' || meth, -1, 0, extract(epoch FROM clock_timestamp() - t0), n, 0, 0, 0);
+END \$\$;
+SELECT pg_temp.run('auto', false);
+SELECT pg_temp.run('ets', true);
+SELECT pg_temp.run('theta', true);
+SELECT pg_temp.run('arima', true);
+\copy out TO '$dir/fc_ecomml.csv' WITH (FORMAT csv)
 SQL
+/usr/bin/python3 "$here/forecast.py" sm "$dir" "$sub"
+if command -v Rscript >/dev/null && Rscript -e 'library(forecast)' >/dev/null 2>&1; then
+    (cd / && Rscript "$here/forecast_r.R" "$dir" "$sub" 2>/dev/null)
+else
+    echo "forecast bench: R's forecast package missing (apt-get install r-cran-forecast); R columns skipped"
+fi
+echo "forecast: $per series per frequency (ecomml auto on all; the other methods on the first $sub per frequency)"
+/usr/bin/python3 "$here/forecast.py" score "$dir"
