@@ -281,3 +281,9 @@ COMMENT ON FUNCTION ecomml.frequently_bought_with(bytea, bigint[], int, text) IS
 -- forecast (src/forecast.sql): method "arima" and its options
 COMMENT ON AGGREGATE ecomml.fit_forecast(timestamptz, float8, jsonb) IS
     'fit a forecasting model to one series; options method, model, order, seasonal_order, constant, freq, fill, season_length, strict, seed, nsim, zero_share';
+-- Contraction hierarchies (src/contraction.c, src/ch_query.c)
+CREATE FUNCTION ecomml.contract_graph(graph bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'contract_graph' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ecomml.contract_graph(bytea) IS
+    'the graph model with a contraction hierarchy: shortest_path and cost matrices (also of solve_tsp and solve_vrp) then use it, with the same costs';

@@ -29,9 +29,12 @@
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
+#include "contraction.h"
 #include "routes.h"
 
 #define GRAPH_MAX_ARCS ((int64) PG_INT32_MAX - 1)
+/* buckets hold one entry per target per node of its upward search space */
+#define CH_BUCKET_MAX_TARGETS 10000
 
 /* ---------------------------------------------------------------------------
  * Training state: the edge list
@@ -444,14 +447,15 @@ void *
 graph_decode(ByteReader *r)
 {
 	GraphModel *g = palloc0(sizeof(GraphModel));
+	Size		start = r->pos;
 	uint8		d = read_u8(r);
 	uint8		c = read_u8(r);
 	int64	   *fill;
 
-	if (d > 1 || c > 1)
+	if (d > 1 || c > (GRAPH_FLAG_COORDS | GRAPH_FLAG_CH))
 		reader_corrupt(r, "The graph model holds impossible flags");
 	g->directed = d;
-	g->has_coords = c;
+	g->has_coords = (c & GRAPH_FLAG_COORDS) != 0;
 	g->ids = idmap_read(r);
 	g->n = g->ids->count;
 	g->n_edges = read_i64(r);
@@ -479,6 +483,9 @@ graph_decode(ByteReader *r)
 		if (!(g->scale >= 0) || isinf(g->scale))
 			reader_corrupt(r, "The graph model holds an impossible heuristic scale");
 	}
+	g->base_len = r->pos - start;
+	if (c & GRAPH_FLAG_CH)
+		g->ch = ch_read(r, g);
 
 	/* reverse adjacency */
 	g->rev_off = MemoryContextAllocHuge(CurrentMemoryContext, ((Size) g->n + 1) * sizeof(int64));
@@ -517,6 +524,11 @@ graph_describe(const void *decoded, StringInfo buf)
 	appendStringInfo(buf, ",\"has_coordinates\":%s", g->has_coords ? "true" : "false");
 	if (g->has_coords)
 		json_append_double(buf, "heuristic_scale", g->scale);
+	if (g->ch)					/* only then: 0.2.0 models describe as before */
+	{
+		appendStringInfoString(buf, ",\"contracted\":true");
+		json_append_int(buf, "shortcuts", g->ch->shortcuts);
+	}
 }
 
 /* ---------------------------------------------------------------------------
@@ -757,7 +769,7 @@ emit_row(Tuplestorestate *ts, TupleDesc td, int32 seq, int64 node, int64 edge,
 }
 
 static const char *const path_options[] = {"algorithm", NULL};
-static const char *const path_algorithms[] = {"bidirectional", "dijkstra", "astar", NULL};
+static const char *const path_algorithms[] = {"bidirectional", "dijkstra", "astar", "ch", NULL};
 
 /* shortest_path(graph, source, target, options) */
 PG_FUNCTION_INFO_V1(graph_shortest_path);
@@ -784,7 +796,7 @@ graph_shortest_path(PG_FUNCTION_ARGS)
 	g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
 	opts = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 	options_check_keys(opts, path_options);
-	alg = options_choice(opts, "algorithm", "bidirectional", path_algorithms);
+	alg = options_choice(opts, "algorithm", g->ch ? "ch" : "bidirectional", path_algorithms);
 	s = graph_node(g, PG_GETARG_INT64(1), "source");
 	t = graph_node(g, PG_GETARG_INT64(2), "target");
 	if (strcmp(alg, "astar") == 0 && !g->has_coords)
@@ -793,8 +805,31 @@ graph_shortest_path(PG_FUNCTION_ARGS)
 				 errmsg("algorithm \"astar\" needs a graph built with coordinates"),
 				 errhint("Build the graph with ecomml.build_graph(source, target, cost, reverse_cost, x1, y1, x2, y2, options).")));
 
+	if (strcmp(alg, "ch") == 0 && !g->ch)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm \"ch\" needs a contracted graph"),
+				 errhint("Contract it once with ecomml.contract_graph(graph).")));
+
 	InitMaterializedSRF(fcinfo, 0);
 	fw = search_space_create(g->n);
+	if (strcmp(alg, "ch") == 0)
+	{
+		bw = search_space_create(g->n);
+		path = palloc_extended(((Size) g->n + 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+		out_edge = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+		out_cost = palloc_extended(((Size) g->n + 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		if (isinf(ch_path(g, fw, bw, s, t, path, out_edge, out_cost, &len)))
+			PG_RETURN_NULL();	/* unreachable: empty result */
+		/* costs summed along the path, in its order, as Dijkstra sums them */
+		for (int32 i = 0; i < len; i++)
+		{
+			emit_row(rsinfo->setResult, rsinfo->setDesc, i + 1, g->ids->ids[path[i]],
+					 out_edge[i], out_cost[i], agg);
+			agg += out_cost[i];
+		}
+		PG_RETURN_NULL();
+	}
 	if (strcmp(alg, "bidirectional") == 0)
 	{
 		bw = search_space_create(g->n);
@@ -968,8 +1003,17 @@ graph_cost_matrix(const GraphModel *g, const int32 *nodes, int32 k)
 	double	   *mat = MemoryContextAllocHuge(CurrentMemoryContext, (Size) k * k * sizeof(double));
 	SearchSpace *ss = search_space_create(g->n);
 	int32		nwant;
-	int32	   *want = cost_targets(g, nodes, k, &nwant);
+	int32	   *want;
 
+	if (g->ch && k <= CH_BUCKET_MAX_TARGETS)
+	{
+		ChBuckets  *b = ch_buckets(g, nodes, k);
+
+		for (int32 i = 0; i < k; i++)
+			ch_row(g, b, ss, nodes[i], mat + (Size) i * k);
+		return mat;
+	}
+	want = cost_targets(g, nodes, k, &nwant);
 	for (int32 i = 0; i < k; i++)
 		cost_row(g, ss, want, nwant, nodes[i], nodes, k, mat + (Size) i * k);
 	pfree(want);
@@ -990,8 +1034,9 @@ graph_cost_matrix_srf(PG_FUNCTION_ARGS)
 	double	   *row;
 	IdMap	   *seen;
 	SearchSpace *ss;
-	int32	   *want;
-	int32		nwant;
+	int32	   *want = NULL;
+	int32		nwant = 0;
+	ChBuckets  *buckets = NULL;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
@@ -1019,11 +1064,17 @@ graph_cost_matrix_srf(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	/* one row of the matrix at a time: k can be large */
 	ss = search_space_create(g->n);
-	want = cost_targets(g, nodes, k, &nwant);
+	if (g->ch && k <= CH_BUCKET_MAX_TARGETS)
+		buckets = ch_buckets(g, nodes, k);
+	else
+		want = cost_targets(g, nodes, k, &nwant);
 	row = palloc_extended((Size) k * sizeof(double), MCXT_ALLOC_HUGE);
 	for (int32 i = 0; i < k; i++)
 	{
-		cost_row(g, ss, want, nwant, nodes[i], nodes, k, row);
+		if (buckets)
+			ch_row(g, buckets, ss, nodes[i], row);
+		else
+			cost_row(g, ss, want, nwant, nodes[i], nodes, k, row);
 		for (int32 j = 0; j < k; j++)
 		{
 			Datum		values[3];

@@ -34,6 +34,8 @@ typedef struct GraphModel
 	double	   *x;				/* coordinates, if has_coords */
 	double	   *y;
 	double		scale;			/* min cost per unit distance over all arcs */
+	struct GraphCH *ch;			/* contraction hierarchy, or NULL */
+	Size		base_len;		/* payload bytes before the hierarchy */
 } GraphModel;
 
 /* One-to-many search workspace, reusable across searches on one graph. */

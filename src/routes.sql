@@ -93,3 +93,10 @@ RETURNS TABLE(vehicle bigint, seq int, order_id bigint, arrival float8, departur
 AS 'MODULE_PATHNAME', 'solve_vrp_points' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION ecomml.solve_vrp(jsonb, jsonb, jsonb) IS
     'capacitated vehicle routes with time windows, Euclidean; orders [{"id","x","y","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end"}], options {"depot_x", "depot_y", "time_limit_ms", "max_iterations", "seed"}';
+
+-- Contraction hierarchies (src/contraction.c, src/ch_query.c)
+CREATE FUNCTION ecomml.contract_graph(graph bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'contract_graph' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ecomml.contract_graph(bytea) IS
+    'the graph model with a contraction hierarchy: shortest_path and cost matrices (also of solve_tsp and solve_vrp) then use it, with the same costs';

@@ -1,0 +1,288 @@
+/*
+ * ch_query.c - least costs and paths over a contraction hierarchy
+ *
+ * One-to-one: Dijkstra upward from the source over up arcs and from the
+ * target over down arcs, alternating by the smaller key; a node settled by
+ * one side and labelled by the other offers a path; each side stops when its
+ * key reaches the best offer.  The path's shortcuts are then unpacked into
+ * original arcs (each shortcut u -> w through m is u -> m, stored as a down
+ * arc of m, followed by m -> w, an up arc of m).
+ *
+ * Many-to-many (Knopp et al. 2007, as OSRM's table service): an upward
+ * search from every target leaves (target, cost) in a bucket at each node it
+ * settles; an upward search from a source then meets every target at the
+ * nodes of its search space, reading their buckets.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "contraction.h"
+#include "routes.h"
+
+static inline void
+label(SearchSpace *ss, int32 v, double d, int32 pred, int32 arc)
+{
+	if (isinf(ss->dist[v]))
+		ss->touched[ss->ntouched++] = v;
+	ss->dist[v] = d;
+	ss->pred[v] = pred;
+	ss->pred_edge[v] = arc;
+	heap_push(ss->heap, d, v);
+}
+
+/* next unsettled node, or -1 */
+static inline int32
+pop(SearchSpace *ss)
+{
+	while (ss->heap->count > 0)
+	{
+		HeapItem	it = heap_pop(ss->heap);
+		int32		u = (int32) it.value;
+
+		if (!ss->settled[u])
+		{
+			ss->settled[u] = 1;
+			return u;
+		}
+	}
+	return -1;
+}
+
+static inline double
+top(SearchSpace *ss)
+{
+	while (ss->heap->count > 0 && ss->settled[ss->heap->items[0].value])
+		(void) heap_pop(ss->heap);
+	return ss->heap->count > 0 ? ss->heap->items[0].key : INFINITY;
+}
+
+/* relax the arcs of u in a (up arcs forward, down arcs backward) */
+static inline void
+relax(SearchSpace *ss, const ChArcs *a, int32 u)
+{
+	double		du = ss->dist[u];
+
+	for (int64 p = a->off[u]; p < a->off[u + 1]; p++)
+	{
+		int32		w = a->head[p];
+		double		nd = du + a->cost[p];
+
+		if (nd < ss->dist[w])
+			label(ss, w, nd, u, (int32) p);
+	}
+}
+
+/* position of the arc of node at with head h in a (it exists by construction) */
+static int64
+find_arc(const ChArcs *a, int32 at, int32 h)
+{
+	for (int64 p = a->off[at]; p < a->off[at + 1]; p++)
+		if (a->head[p] == h)
+			return p;
+	elog(ERROR, "contraction hierarchy: no arc between nodes %d and %d", at, h);
+	return -1;
+}
+
+typedef struct PathOut
+{
+	int32	   *path;
+	int64	   *out_edge;
+	double	   *out_cost;
+	int32		len;
+} PathOut;
+
+/* append the original arcs of u -> w (cost, through mid or original edge) */
+static void
+unpack(const GraphCH *ch, int32 u, int32 w, double cost, int32 mid, int32 edge, PathOut *o)
+{
+	check_stack_depth();
+	if (mid < 0)
+	{
+		o->out_edge[o->len - 1] = edge;
+		o->out_cost[o->len - 1] = cost;
+		o->path[o->len++] = w;
+		return;
+	}
+	{
+		int64		p = find_arc(&ch->down, mid, u);	/* u -> mid */
+		int64		q = find_arc(&ch->up, mid, w);	/* mid -> w */
+
+		unpack(ch, u, mid, ch->down.cost[p], ch->down.mid[p], ch->down.edge[p], o);
+		unpack(ch, mid, w, ch->up.cost[q], ch->up.mid[q], ch->up.edge[q], o);
+	}
+}
+
+double
+ch_path(const GraphModel *g, SearchSpace *fw, SearchSpace *bw, int32 s, int32 t,
+		int32 *path, int64 *out_edge, double *out_cost, int32 *len)
+{
+	const GraphCH *ch = g->ch;
+	double		best = INFINITY;
+	int32		meet = -1;
+	int64		steps = 0;
+
+	search_space_reset(fw);
+	search_space_reset(bw);
+	label(fw, s, 0, -1, -1);
+	label(bw, t, 0, -1, -1);
+	for (;;)
+	{
+		double		tf = top(fw),
+					tb = top(bw);
+		SearchSpace *ss,
+				   *other;
+		int32		u;
+
+		if (Min(tf, tb) >= best || (isinf(tf) && isinf(tb)))
+			break;
+		if ((++steps & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		ss = tf <= tb ? fw : bw;
+		other = tf <= tb ? bw : fw;
+		u = pop(ss);
+		if (u < 0)
+			continue;
+		if (!isinf(other->dist[u]) && ss->dist[u] + other->dist[u] < best)
+		{
+			best = ss->dist[u] + other->dist[u];
+			meet = u;
+		}
+		relax(ss, ss == fw ? &ch->up : &ch->down, u);
+	}
+	if (meet < 0 || path == NULL)
+		return best;
+
+	/* the hierarchy's arcs s .. meet (forward chain), then meet .. t */
+	{
+		int32		nchain = 0;
+		int64	   *chain = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+		PathOut		o = {path, out_edge, out_cost, 1};
+
+		path[0] = s;
+		for (int32 v = meet; v != s; v = fw->pred[v])
+			chain[nchain++] = fw->pred_edge[v];
+		for (int32 i = nchain - 1; i >= 0; i--)
+		{
+			int64		p = chain[i];
+
+			unpack(ch, path[o.len - 1], ch->up.head[p], ch->up.cost[p], ch->up.mid[p], ch->up.edge[p], &o);
+		}
+		for (int32 v = meet; v != t; v = bw->pred[v])
+		{
+			int64		p = bw->pred_edge[v];	/* down arc v -> pred, stored at pred */
+
+			unpack(ch, v, bw->pred[v], ch->down.cost[p], ch->down.mid[p], ch->down.edge[p], &o);
+		}
+		out_edge[o.len - 1] = -1;
+		out_cost[o.len - 1] = 0;
+		*len = o.len;
+		pfree(chain);
+	}
+	return best;
+}
+
+/* ---------------------------------------------------------------------------
+ * Many-to-many
+ */
+struct ChBuckets
+{
+	int32		k;
+	int64	   *off;			/* n + 1: entries of node v */
+	int32	   *target;			/* index into the targets */
+	double	   *cost;			/* node -> target */
+	const int32 *targets;
+};
+
+ChBuckets *
+ch_buckets(const GraphModel *g, const int32 *targets, int32 k)
+{
+	const GraphCH *ch = g->ch;
+	ChBuckets  *b = palloc0(sizeof(ChBuckets));
+	SearchSpace *ss = search_space_create(g->n);
+	int64		cap = 1024,
+				cnt = 0;
+	int32	   *at = MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(int32));
+	int32	   *tg = MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(int32));
+	double	   *cs = MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(double));
+	int64	   *fill;
+
+	b->k = k;
+	b->targets = targets;
+	for (int32 j = 0; j < k; j++)
+	{
+		int32		u;
+
+		search_space_reset(ss);
+		label(ss, targets[j], 0, -1, -1);
+		while ((u = pop(ss)) >= 0)
+		{
+			if (cnt == cap)
+			{
+				cap *= 2;
+				at = repalloc_huge(at, cap * sizeof(int32));
+				tg = repalloc_huge(tg, cap * sizeof(int32));
+				cs = repalloc_huge(cs, cap * sizeof(double));
+			}
+			at[cnt] = u;
+			tg[cnt] = j;
+			cs[cnt] = ss->dist[u];
+			cnt++;
+			relax(ss, &ch->down, u);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* by node: counting sort */
+	b->off = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (int64 i = 0; i < cnt; i++)
+		b->off[at[i] + 1]++;
+	for (int32 v = 0; v < g->n; v++)
+		b->off[v + 1] += b->off[v];
+	fill = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	memcpy(fill, b->off, ((Size) g->n + 1) * sizeof(int64));
+	b->target = MemoryContextAllocHuge(CurrentMemoryContext, Max(cnt, 1) * sizeof(int32));
+	b->cost = MemoryContextAllocHuge(CurrentMemoryContext, Max(cnt, 1) * sizeof(double));
+	for (int64 i = 0; i < cnt; i++)
+	{
+		int64		q = fill[at[i]]++;
+
+		b->target[q] = tg[i];
+		b->cost[q] = cs[i];
+	}
+	pfree(fill);
+	pfree(at);
+	pfree(tg);
+	pfree(cs);
+	return b;
+}
+
+void
+ch_row(const GraphModel *g, const ChBuckets *b, SearchSpace *fw, int32 src, double *row)
+{
+	int32		u;
+
+	for (int32 j = 0; j < b->k; j++)
+		row[j] = INFINITY;
+	search_space_reset(fw);
+	label(fw, src, 0, -1, -1);
+	while ((u = pop(fw)) >= 0)
+	{
+		double		du = fw->dist[u];
+
+		for (int64 q = b->off[u]; q < b->off[u + 1]; q++)
+		{
+			double		c = du + b->cost[q];
+
+			if (c < row[b->target[q]])
+				row[b->target[q]] = c;
+		}
+		relax(fw, &g->ch->up, u);
+	}
+	for (int32 j = 0; j < b->k; j++)
+		if (b->targets[j] == src)
+			row[j] = 0;
+	CHECK_FOR_INTERRUPTS();
+}
