@@ -3,16 +3,17 @@
  * [, options]), ecomml.association_rules(model) and
  * ecomml.frequently_bought_with(model, items, k)
  *
- * The state is the list of (transaction, item) pairs, compacted (sorted,
- * duplicates dropped) whenever its array fills, so memory follows the
- * distinct pairs; combining appends.  The final function mines the frequent
- * itemsets by Eclat (Zaki 2000): depth-first over the frequent items in
- * ascending support, each itemset's transactions a sorted tid-list, the
- * extensions of an itemset the intersections of its list with its
- * siblings'.  Every frequent itemset with its count goes to a hash table;
- * rules are then read off each itemset of two or more items, one consequent
- * item at a time, the antecedent's count looked up in the table (every
- * subset of a frequent itemset is frequent).  The model holds the rules
+ * The state is the recommenders' interaction store (src/interactions.c)
+ * with the transaction as user and the item as value-less column; combining
+ * appends.  The final function's interactions_build sorts it, drops repeated
+ * pairs and transposes it, which gives every item's transactions as a sorted
+ * tid-list.  Frequent itemsets are mined by Eclat (Zaki 2000): depth-first
+ * over the frequent items in ascending support, the extensions of an itemset
+ * the intersections of its tid-list with its siblings'.  Every frequent
+ * itemset with its count goes to a hash table; rules are then read off each
+ * itemset of two or more items, one consequent item at a time, the
+ * antecedent's count looked up in the table (every subset of a frequent
+ * itemset is frequent).  The model holds the rules
  * only.  The definitions are arules' apriori (Hahsler et al.):
  *
  *   support(X)           = count(X) / N, frequent when count(X) >=
@@ -41,6 +42,7 @@
 
 #include "arrays.h"
 #include "assoc_rules.h"
+#include "interactions.h"
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
@@ -62,25 +64,10 @@ cmp_int64(const void *a, const void *b)
 }
 
 static void *
-alloc_huge(Size size, bool zero)
+alloc_huge(Size size)
 {
-	return palloc_extended(Max(size, 1), MCXT_ALLOC_HUGE | (zero ? MCXT_ALLOC_ZERO : 0));
+	return palloc_extended(Max(size, 1), MCXT_ALLOC_HUGE);
 }
-
-typedef struct BasketPair
-{
-	int64		tid;
-	int64		item;
-} BasketPair;
-
-#define ST_SORT sort_basket_pairs
-#define ST_ELEMENT_TYPE BasketPair
-#define ST_COMPARE(a, b) \
-	((a)->tid != (b)->tid ? ((a)->tid < (b)->tid ? -1 : 1) : \
-	 ((a)->item != (b)->item ? ((a)->item < (b)->item ? -1 : 1) : 0))
-#define ST_SCOPE static
-#define ST_DEFINE
-#include "lib/sort_template.h"
 
 typedef struct AssocOptions
 {
@@ -94,51 +81,10 @@ typedef struct AssocOptions
 typedef struct AssocState
 {
 	AssocOptions opt;
-	int64		n;
-	int64		cap;
-	BasketPair *p;
+	RecState	pairs;			/* user = transaction, item = item, value 1 */
 } AssocState;
 
 /* State */
-
-static void
-assoc_compact(AssocState *s)
-{
-	int64		out = 0;
-
-	if (s->n < 2)
-		return;
-	sort_basket_pairs(s->p, s->n);
-	for (int64 i = 1; i < s->n; i++)
-		if (s->p[i].tid != s->p[out].tid || s->p[i].item != s->p[out].item)
-			s->p[++out] = s->p[i];
-	s->n = out + 1;
-}
-
-static void
-assoc_reserve(AssocState *s, int64 extra, MemoryContext cxt)
-{
-	int64		cap;
-
-	if (s->n + extra <= s->cap)
-		return;
-	if (s->n > 0)
-	{
-		assoc_compact(s);
-		if (s->n + extra <= s->cap && s->n <= s->cap / 2)
-			return;
-	}
-	cap = Max(s->n + extra, Max(s->cap * 2, 1024));
-	if ((double) cap * sizeof(BasketPair) > (double) MaxAllocHugeSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("train_association_rules state cannot hold " INT64_FORMAT " pairs", cap)));
-	if (s->p == NULL)
-		s->p = MemoryContextAllocHuge(cxt, sizeof(BasketPair) * cap);
-	else
-		s->p = repalloc_huge(s->p, sizeof(BasketPair) * cap);
-	s->cap = cap;
-}
 
 static void
 write_options(ByteWriter *w, const AssocOptions *o)
@@ -171,29 +117,16 @@ assoc_write(const void *data, ByteWriter *w)
 	const AssocState *s = data;
 
 	write_options(w, &s->opt);
-	write_i64(w, s->n);
-	for (int64 i = 0; i < s->n; i++)
-	{
-		write_i64(w, s->p[i].tid);
-		write_i64(w, s->p[i].item);
-	}
+	rec_state_write(&s->pairs, w);
 }
 
 static void *
 assoc_read(ByteReader *r)
 {
 	AssocState *s = palloc0(sizeof(AssocState));
-	int64		n;
 
 	read_options(r, &s->opt);
-	n = read_count(r, PG_INT64_MAX / 2, sizeof(BasketPair));
-	assoc_reserve(s, n, CurrentMemoryContext);
-	for (int64 i = 0; i < n; i++)
-	{
-		s->p[i].tid = read_i64(r);
-		s->p[i].item = read_i64(r);
-	}
-	s->n = n;
+	s->pairs = *(RecState *) rec_state_read(r);
 	return s;
 }
 
@@ -203,13 +136,11 @@ assoc_combine(void *into, const void *from)
 	AssocState *a = into;
 	const AssocState *b = from;
 
-	if (b->n == 0)
+	if (b->pairs.n == 0)
 		return;
-	if (a->n == 0 && a->cap == 0)
+	if (a->pairs.n == 0)
 		a->opt = b->opt;
-	assoc_reserve(a, b->n, CurrentMemoryContext);
-	memcpy(a->p + a->n, b->p, sizeof(BasketPair) * b->n);
-	a->n += b->n;
+	rec_state_combine(&a->pairs, &b->pairs);
 }
 
 const TrainStateOps assoc_rules_state_ops = {
@@ -236,7 +167,6 @@ train_association_rules_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &assoc_rules_state_ops);
 	AssocState *s = st->data;
-	BasketPair *p;
 
 	if (s == NULL)
 	{
@@ -257,10 +187,7 @@ train_association_rules_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("train_association_rules %s must not be NULL",
 						PG_ARGISNULL(1) ? "transaction_id" : "item_id")));
-	assoc_reserve(s, 1, st->hdr.eoh_context);
-	p = &s->p[s->n++];
-	p->tid = PG_GETARG_INT64(1);
-	p->item = PG_GETARG_INT64(2);
+	rec_state_append(&s->pairs, st->hdr.eoh_context, PG_GETARG_INT64(1), PG_GETARG_INT64(2), 1);
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -533,18 +460,14 @@ PG_FUNCTION_INFO_V1(train_association_rules_finalfn);
 Datum
 train_association_rules_finalfn(PG_FUNCTION_ARGS)
 {
-	AssocState *s = (AssocState *) train_state_get_data(fcinfo, 0, &assoc_rules_state_ops);
+	const AssocState *s = train_state_get_data(fcinfo, 0, &assoc_rules_state_ops);
 	const AssocOptions *o;
-	int64		ntrans = 0,
-				nitems = 0,
+	RecData    *d;
+	int64		ntrans,
 				nfreq = 0,
 				nrules = 0,
 				rules_cap = 1024;
-	int64	   *item_ids;
-	int64	   *item_count;
-	int32	   *tid_of;
 	TidList    *lists;
-	int32	   *dense_of_item;	/* distinct item -> frequent index or -1 */
 	int64	   *freq_ids;
 	ItemsetTable table = {0};
 	Miner		m = {0};
@@ -554,80 +477,36 @@ train_association_rules_finalfn(PG_FUNCTION_ARGS)
 	ByteWriter	w;
 	int64		ante_items = 0;
 
-	if (s == NULL || s->n == 0)
+	if (s == NULL || s->pairs.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot mine association rules without transactions"),
 				 errdetail("There were no rows.")));
 	o = &s->opt;
-	/* in place: idempotent, so safe if the final function runs again */
-	assoc_compact(s);
 
-	/* transactions 0..ntrans-1 in id order; distinct items in id order */
-	tid_of = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * s->n);
-	item_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * s->n);
-	for (int64 i = 0; i < s->n; i++)
-	{
-		if (i == 0 || s->p[i].tid != s->p[i - 1].tid)
-		{
-			if (ntrans >= PG_INT32_MAX)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("too many transactions for train_association_rules")));
-			ntrans++;
-		}
-		tid_of[i] = (int32) (ntrans - 1);
-		item_ids[i] = s->p[i].item;
-	}
-	{
-		/* distinct items: sort a copy of the item column */
-		int64	   *sorted = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * s->n);
-
-		memcpy(sorted, item_ids, sizeof(int64) * s->n);
-		qsort(sorted, s->n, sizeof(int64), cmp_int64);
-		for (int64 i = 0; i < s->n; i++)
-			if (i == 0 || sorted[i] != sorted[nitems - 1])
-				sorted[nitems++] = sorted[i];
-		pfree(item_ids);
-		item_ids = sorted;
-	}
-	item_count = alloc_huge(sizeof(int64) * nitems, true);
-	for (int64 i = 0; i < s->n; i++)
-	{
-		int64	   *hit = bsearch(&s->p[i].item, item_ids, nitems, sizeof(int64), cmp_int64);
-
-		item_count[hit - item_ids]++;
-	}
+	/*
+	 * Transactions and items numbered in id order, repeated pairs dropped;
+	 * the item rows of the transpose are the tid-lists, transactions ascending.
+	 */
+	d = interactions_build(&s->pairs, REC_DUP_SUM, 0, 0);
+	ntrans = d->n_users;
 	m.min_count = (int32) Max(1, ceil(o->min_support * ntrans - 1e-9));
 	m.max_length = o->max_length;
 
-	/* tid-lists of the frequent items, dense indexes in id order */
-	dense_of_item = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * nitems);
-	freq_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * nitems);
-	for (int64 j = 0; j < nitems; j++)
+	/* the frequent items, numbered densely in id order */
+	freq_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(d->n_items, 1));
+	lists = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(TidList) * Max(d->n_items, 1));
+	for (int32 j = 0; j < d->n_items; j++)
 	{
-		dense_of_item[j] = item_count[j] >= m.min_count ? (int32) nfreq : -1;
-		if (item_count[j] >= m.min_count)
-			freq_ids[nfreq++] = item_ids[j];
-	}
-	lists = palloc0(sizeof(TidList) * Max(nfreq, 1));
-	for (int64 j = 0; j < nitems; j++)
-		if (dense_of_item[j] >= 0)
-		{
-			TidList    *l = &lists[dense_of_item[j]];
+		int64		count = d->iptr[j + 1] - d->iptr[j];
 
-			l->item = dense_of_item[j];
-			l->tids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * item_count[j]);
-		}
-	for (int64 i = 0; i < s->n; i++)
-	{
-		int64	   *hit = bsearch(&s->p[i].item, item_ids, nitems, sizeof(int64), cmp_int64);
-		int32		d = dense_of_item[hit - item_ids];
-
-		if (d >= 0)
-			lists[d].tids[lists[d].n++] = tid_of[i];
+		if (count < m.min_count)
+			continue;
+		lists[nfreq].item = (int32) nfreq;
+		lists[nfreq].n = (int32) count;
+		lists[nfreq].tids = d->irow + d->iptr[j];
+		freq_ids[nfreq++] = d->items->ids[j];
 	}
-	pfree(tid_of);
 
 	/* Eclat, items in ascending support: the smallest lists intersect first */
 	table.cap = 1024;
@@ -695,7 +574,7 @@ train_association_rules_finalfn(PG_FUNCTION_ARGS)
 	writer_init(&w, 256 + sizeof(int64) * nfreq + (Size) nrules * 40 + sizeof(int32) * ante_items);
 	write_options(&w, o);
 	write_i64(&w, ntrans);
-	write_i64(&w, nitems);
+	write_i64(&w, d->n_items);
 	write_i32(&w, m.min_count);
 	write_i64(&w, table.n);
 	write_i32(&w, o->max_length);
@@ -765,12 +644,12 @@ assoc_rules_decode(ByteReader *r)
 			reader_corrupt(r, "The association rules model's items are not ascending");
 	m->nrules = read_count(r, PG_INT64_MAX / 2, 29);
 	ante_total = read_count(r, m->nrules * (int64) ASSOC_MAX_LENGTH, sizeof(int32));
-	m->ante_off = alloc_huge(sizeof(int64) * (m->nrules + 1), false);
-	m->ante_items = alloc_huge(sizeof(int32) * ante_total, false);
-	m->consequent = alloc_huge(sizeof(int32) * m->nrules, false);
-	m->count = alloc_huge(sizeof(int64) * m->nrules, false);
-	m->ante_count = alloc_huge(sizeof(int64) * m->nrules, false);
-	m->cons_count = alloc_huge(sizeof(int64) * m->nrules, false);
+	m->ante_off = alloc_huge(sizeof(int64) * (m->nrules + 1));
+	m->ante_items = alloc_huge(sizeof(int32) * ante_total);
+	m->consequent = alloc_huge(sizeof(int32) * m->nrules);
+	m->count = alloc_huge(sizeof(int64) * m->nrules);
+	m->ante_count = alloc_huge(sizeof(int64) * m->nrules);
+	m->cons_count = alloc_huge(sizeof(int64) * m->nrules);
 	m->ante_off[0] = 0;
 	for (int64 q = 0; q < m->nrules; q++)
 	{

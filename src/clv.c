@@ -7,11 +7,12 @@
  * (UTC) day are one purchase whose amount is their sum, as in the papers and
  * lifetimes' summary_data_from_transaction_data.  Counting distinct days
  * exactly across partial states needs the days themselves, so the state is
- * the list of (customer, day, amount) entries, compacted (sorted, same
- * customer-day merged) whenever its array fills: memory follows the distinct
- * customer-days, not the orders.  Combining appends and compacts; the final
- * function compacts once more, so the summaries (and the model) do not
- * depend on the order of the rows or on how workers split them.
+ * the recommenders' interaction store (src/interactions.c) with the customer
+ * as user, the day as item and the amount as value: combining appends, and
+ * the final function's interactions_build sorts it, sums the amounts of a
+ * customer-day and gives each customer's days in ascending order.  The
+ * summaries (and the model) therefore do not depend on the order of the rows
+ * or on how workers split them.
  *
  * Per customer, with days d_1 < ... < d_k up to the calibration end E:
  * frequency x = k - 1, recency t_x = (d_k - d_1) / unit, age T = (E - d_1) /
@@ -34,6 +35,7 @@
 #include "utils/timestamp.h"
 
 #include "clv.h"
+#include "interactions.h"
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
@@ -55,22 +57,6 @@ static const char *const clv_options[] = {
 	"end", "time_unit", "penalizer", "keep_customers", NULL
 };
 
-typedef struct OrderDay
-{
-	int64		customer;
-	int32		day;			/* days since 2000-01-01 UTC */
-	double		amount;			/* sum of the customer's orders that day */
-} OrderDay;
-
-#define ST_SORT sort_order_days
-#define ST_ELEMENT_TYPE OrderDay
-#define ST_COMPARE(a, b) \
-	((a)->customer != (b)->customer ? ((a)->customer < (b)->customer ? -1 : 1) : \
-	 ((a)->day != (b)->day ? ((a)->day < (b)->day ? -1 : 1) : 0))
-#define ST_SCOPE static
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
 typedef struct ClvState
 {
 	/* options */
@@ -84,9 +70,7 @@ typedef struct ClvState
 	TimestampTz latest;			/* the latest such order */
 	int64		orders;
 	int64		after_end;
-	int64		n;
-	int64		cap;
-	OrderDay   *od;
+	RecState	days;			/* user = customer, item = day, value = amount */
 } ClvState;
 
 typedef struct ClvModel
@@ -125,51 +109,6 @@ day_of(TimestampTz t)
 
 /* State */
 
-/* sort and merge same customer-days: afterwards od[] is strictly increasing */
-static void
-clv_compact(ClvState *s)
-{
-	int64		out = 0;
-
-	if (s->n < 2)
-		return;
-	sort_order_days(s->od, s->n);
-	for (int64 i = 1; i < s->n; i++)
-	{
-		if (s->od[i].customer == s->od[out].customer && s->od[i].day == s->od[out].day)
-			s->od[out].amount += s->od[i].amount;
-		else
-			s->od[++out] = s->od[i];
-	}
-	s->n = out + 1;
-}
-
-/* room for extra more entries, compacting before growing */
-static void
-clv_reserve(ClvState *s, int64 extra, MemoryContext cxt)
-{
-	int64		cap;
-
-	if (s->n + extra <= s->cap)
-		return;
-	if (s->n > 0)
-	{
-		clv_compact(s);
-		if (s->n + extra <= s->cap && s->n <= s->cap / 2)
-			return;
-	}
-	cap = Max(s->n + extra, Max(s->cap * 2, 1024));
-	if ((double) cap * sizeof(OrderDay) > (double) MaxAllocHugeSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("train_clv state cannot hold " INT64_FORMAT " customer-days", cap)));
-	if (s->od == NULL)
-		s->od = MemoryContextAllocHuge(cxt, sizeof(OrderDay) * cap);
-	else
-		s->od = repalloc_huge(s->od, sizeof(OrderDay) * cap);
-	s->cap = cap;
-}
-
 static void
 clv_write(const void *data, ByteWriter *w)
 {
@@ -184,20 +123,13 @@ clv_write(const void *data, ByteWriter *w)
 	write_i64(w, s->latest);
 	write_i64(w, s->orders);
 	write_i64(w, s->after_end);
-	write_i64(w, s->n);
-	for (int64 i = 0; i < s->n; i++)
-	{
-		write_i64(w, s->od[i].customer);
-		write_i32(w, s->od[i].day);
-		write_f64(w, s->od[i].amount);
-	}
+	rec_state_write(&s->days, w);
 }
 
 static void *
 clv_read(ByteReader *r)
 {
 	ClvState   *s = palloc0(sizeof(ClvState));
-	int64		n;
 
 	s->has_end = read_u8(r) != 0;
 	s->end = read_i64(r);
@@ -213,20 +145,13 @@ clv_read(ByteReader *r)
 		(s->has_end && TIMESTAMP_NOT_FINITE(s->end)) ||
 		(s->any && TIMESTAMP_NOT_FINITE(s->latest)))
 		reader_corrupt(r, "The train_clv state holds impossible values");
-	n = read_count(r, s->orders, sizeof(int64) + sizeof(int32) + sizeof(double));
-	if ((n > 0) != s->any)
+	s->days = *(RecState *) rec_state_read(r);
+	if (s->days.n > s->orders || (s->days.n > 0) != s->any)
 		reader_corrupt(r, "The train_clv state holds impossible counts");
-	clv_reserve(s, n, CurrentMemoryContext);
-	for (int64 i = 0; i < n; i++)
-	{
-		s->od[i].customer = read_i64(r);
-		s->od[i].day = read_i32(r);
-		s->od[i].amount = read_f64(r);
-		if (!(s->od[i].amount >= 0) || !isfinite(s->od[i].amount) ||
-			s->od[i].day > day_of(s->latest))
+	for (int64 i = 0; i < s->days.n; i++)
+		if (!(s->days.values[i] >= 0) || s->days.items[i] > day_of(s->latest) ||
+			s->days.items[i] < PG_INT32_MIN)
 			reader_corrupt(r, "The train_clv state holds an impossible order");
-	}
-	s->n = n;
 	return s;
 }
 
@@ -243,9 +168,7 @@ clv_combine(void *into, const void *from)
 	if (!a->any || b->latest > a->latest)
 		a->latest = b->latest;
 	a->any = true;
-	clv_reserve(a, b->n, CurrentMemoryContext);
-	memcpy(a->od + a->n, b->od, sizeof(OrderDay) * b->n);
-	a->n += b->n;
+	rec_state_combine(&a->days, &b->days);
 }
 
 const TrainStateOps clv_state_ops = {
@@ -290,7 +213,6 @@ train_clv_transfn(PG_FUNCTION_ARGS)
 	ClvState   *s = st->data;
 	TimestampTz t;
 	double		amount;
-	OrderDay   *od;
 
 	if (s == NULL)
 	{
@@ -326,11 +248,7 @@ train_clv_transfn(PG_FUNCTION_ARGS)
 	if (!s->any || t > s->latest)
 		s->latest = t;
 	s->any = true;
-	clv_reserve(s, 1, st->hdr.eoh_context);
-	od = &s->od[s->n++];
-	od->customer = PG_GETARG_INT64(1);
-	od->day = day_of(t);
-	od->amount = amount;
+	rec_state_append(&s->days, st->hdr.eoh_context, PG_GETARG_INT64(1), day_of(t), amount);
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -470,12 +388,13 @@ PG_FUNCTION_INFO_V1(train_clv_finalfn);
 Datum
 train_clv_finalfn(PG_FUNCTION_ARGS)
 {
-	ClvState   *s = (ClvState *) train_state_get_data(fcinfo, 0, &clv_state_ops);
+	const ClvState *s = train_state_get_data(fcinfo, 0, &clv_state_ops);
 	ClvModel	m = {0};
+	RecData    *d;
 	RfmKey	   *keys;
 	Spend	   *sp;
 	int32		end_day;
-	int64		nc = 0,
+	int64		nc,
 				nsp = 0;
 	ByteWriter	w;
 
@@ -485,50 +404,42 @@ train_clv_finalfn(PG_FUNCTION_ARGS)
 				 errmsg("cannot train a clv model without orders"),
 				 errdetail(s && s->after_end > 0 ? "Every order is after option \"end\"." :
 						   "There were no rows.")));
-
-	/*
-	 * Compacting the state in place is safe even if the final function runs
-	 * again on it (a shared aggregate state): it changes no summary.
-	 */
-	clv_compact(s);
 	m.unit = s->unit;
 	m.end = s->has_end ? s->end : s->latest;
 	m.penalizer = s->penalizer;
 	m.orders = s->orders - s->after_end;
 	m.after_end = s->after_end;
-	m.order_days = s->n;
 	end_day = day_of(m.end);
 
-	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(RfmKey) * s->n);
-	sp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Spend) * s->n);
+	/* customers in id order, each one's purchase days ascending with summed amounts */
+	d = interactions_build(&s->days, REC_DUP_SUM, 0, 0);
+	nc = d->n_users;
+	m.order_days = d->nnz;
+	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(RfmKey) * nc);
+	sp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Spend) * nc);
 	if (s->keep_customers)
 	{
-		m.ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * s->n);
-		m.x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * s->n);
-		m.tx = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * s->n);
-		m.T = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * s->n);
-		m.m = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * s->n);
+		m.ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * nc);
+		m.x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * nc);
+		m.tx = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * nc);
+		m.T = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * nc);
+		m.m = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * nc);
 	}
-	for (int64 i = 0; i < s->n;)
+	for (int32 u = 0; u < nc; u++)
 	{
-		int64		j = i;
+		int64		first = d->uptr[u],
+					last = d->uptr[u + 1] - 1;
+		int32		first_day = (int32) d->items->ids[d->ucol[first]];
 		double		repeat_sum = 0;
-		RfmKey	   *k = &keys[nc];
+		RfmKey	   *k = &keys[u];
 
-		CHECK_FOR_INTERRUPTS();
-		while (j + 1 < s->n && s->od[j + 1].customer == s->od[i].customer)
-		{
-			j++;
-			repeat_sum += s->od[j].amount;
-		}
-		if (j - i >= PG_INT32_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("customer " INT64_FORMAT " has too many purchase days",
-							s->od[i].customer)));
-		k->x = (int32) (j - i);
-		k->tx_days = s->od[j].day - s->od[i].day;
-		k->T_days = end_day - s->od[i].day;
+		if ((u & 0xffff) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int64 e = first + 1; e <= last; e++)
+			repeat_sum += d->uval[e];
+		k->x = (int32) (last - first);
+		k->tx_days = (int32) d->items->ids[d->ucol[last]] - first_day;
+		k->T_days = end_day - first_day;
 		if (k->x > 0)
 		{
 			m.repeat_customers++;
@@ -541,14 +452,12 @@ train_clv_finalfn(PG_FUNCTION_ARGS)
 		}
 		if (s->keep_customers)
 		{
-			m.ids[nc] = s->od[i].customer;
-			m.x[nc] = k->x;
-			m.tx[nc] = k->tx_days / unit_days[m.unit];
-			m.T[nc] = k->T_days / unit_days[m.unit];
-			m.m[nc] = k->x > 0 ? repeat_sum / k->x : 0;
+			m.ids[u] = d->users->ids[u];
+			m.x[u] = k->x;
+			m.tx[u] = k->tx_days / unit_days[m.unit];
+			m.T[u] = k->T_days / unit_days[m.unit];
+			m.m[u] = k->x > 0 ? repeat_sum / k->x : 0;
 		}
-		nc++;
-		i = j + 1;
 	}
 	m.customers = nc;
 	m.n = s->keep_customers ? nc : 0;

@@ -29,7 +29,7 @@
 
 #define FIT_MAX_ITER 1000
 #define FIT_GTOL 1e-8
-#define NEWTON_STEPS 8
+#define NEWTON_STEPS 1
 
 /* digamma: recurrence up to 6, then the asymptotic series (error < 1e-13) */
 static double
@@ -46,15 +46,6 @@ digamma(double x)
 	f = 1 / (x * x);
 	return acc + log(x) - 0.5 / x -
 		f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
-}
-
-/* log(exp(a) + exp(b)) without overflow */
-static double
-log_add_exp(double a, double b)
-{
-	double		m = Max(a, b);
-
-	return m + log1p(exp(Min(a, b) - m));
 }
 
 typedef struct BgData
@@ -124,8 +115,11 @@ bgnbd_objective(const double *th, double *g, void *arg)
 			double		log_tx = log(al + d->tx[i]);
 			double		a4 = log_a - log(b + x - 1) - (r + x) * log_tx;
 
-			l = log_add_exp(a3, a4);
-			w4 = exp(a4 - l);
+			/* l = log(e^a3 + e^a4) and w4 = e^(a4 - l), with one exp */
+			double		e = exp(-fabs(a4 - a3));
+
+			l = Max(a3, a4) + log1p(e);
+			w4 = a4 >= a3 ? 1 / (1 + e) : e / (1 + e);
 			dr += w * (c_dr - (1 - w4) * log_T - w4 * log_tx);
 			dal += w * (r / al - (1 - w4) * (r + x) / (al + d->T[i]) -
 						w4 * (r + x) / (al + d->tx[i]));
@@ -154,7 +148,8 @@ bgnbd_objective(const double *th, double *g, void *arg)
 typedef struct GgData
 {
 	const double *x,
-			   *m;
+			   *m,
+			   *log_m;			/* log(m), once */
 	int64		n;
 	double		penalizer;
 	double		loglik;
@@ -185,7 +180,7 @@ gamma_gamma_objective(const double *th, double *g, void *arg)
 	{
 		double		x = d->x[i],
 					m = d->m[i];
-		double		log_m = log(m),
+		double		log_m = d->log_m[i],
 					log_xm = log(x * m + v);
 
 		if (x != cur_x)
@@ -225,7 +220,7 @@ fit_log_params(OptimFunc f, void *arg, double *th, int k, double count, ClvFit *
 	bool		have_cov;
 
 	/* Newton polish: BFGS stalls a little short of the optimum in double precision */
-	for (int it = 0; it < NEWTON_STEPS && gnorm > 1e-13; it++)
+	for (int it = 0; it < NEWTON_STEPS && gnorm > 1e-11; it++)
 	{
 		double		tn[OPTIM_MAX_DIM],
 					gn[OPTIM_MAX_DIM],
@@ -293,12 +288,16 @@ bgnbd_fit(const double *x, const double *tx, const double *T, const double *w, i
 void
 gamma_gamma_fit(const double *x, const double *m, int64 n, double penalizer, ClvFit *fit)
 {
-	GgData		d = {x, m, n, penalizer, 0};
+	double	   *log_m = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
+	GgData		d = {x, m, log_m, n, penalizer, 0};
 	double		th[3],
 				mmean = 0;
 
 	for (int64 i = 0; i < n; i++)
+	{
 		mmean += m[i];
+		log_m[i] = log(m[i]);
+	}
 	mmean /= n;
 	/* p = q = 1, v at the mean spend */
 	th[0] = 0;

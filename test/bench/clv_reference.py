@@ -5,6 +5,8 @@ lifetimes library's BetaGeoFitter and GammaGammaFitter, rewritten here because
 lifetimes is not packaged in Debian).
 
   clv_reference.py simulate CUSTOMERS SEED OUT.csv   orders: customer_id,ordered_at,amount
+  clv_reference.py simulate-large CUSTOMERS SEED OUT.csv
+        the same process vectorized (numpy), orders as customer_id,epoch_seconds,amount
   clv_reference.py fit IN.csv [UNIT [PENALIZER]]     JSON: parameters, standard errors, ...
 
 The generator (doc/customers.md, "Validation"): time in weeks, calibration
@@ -65,12 +67,46 @@ def simulate(n, seed, out):
                 f.write("%d,%s,%.2f\n" % (cid, time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(sec)), amount))
 
 
+def simulate_large(n, seed, out):
+    """simulate() for many customers at once: one round of inter-purchase
+    draws for every still-active customer at a time"""
+    rng = np.random.default_rng(seed)
+    t = TRUE
+    weeks = 104.0
+    birth = rng.uniform(0, 78, n)
+    lam = rng.gamma(t["r"], 1 / t["alpha"], n)
+    p = rng.beta(t["a"], t["b"], n)
+    nu = rng.gamma(t["q"], 1 / t["v"], n)
+    cust, when = [np.arange(n)], [birth]
+    now = birth.copy()
+    active = np.arange(n)
+    while active.size:
+        now[active] += rng.exponential(1, active.size) / np.maximum(lam[active], 1e-300)
+        active = active[now[active] < weeks]
+        cust.append(active)
+        when.append(now[active].copy())
+        active = active[rng.uniform(size=active.size) >= p[active]]
+    cust = np.concatenate(cust)
+    when = np.concatenate(when)
+    amount = np.round(rng.gamma(t["p"], 1, cust.size) / nu[cust], 2)
+    sec = EPOCH_2024 + (when * 7 * 86400).astype(np.int64)
+    with open(out, "w") as f:
+        for c, s_, a in zip((cust + 1).tolist(), sec.tolist(), amount.tolist()):
+            f.write("%d,%d,%.2f\n" % (c, s_, a))
+
+
+def parse_time(ts):
+    if ts.isdigit():
+        return int(ts)
+    return int(time.mktime(time.strptime(ts[:19], "%Y-%m-%d %H:%M:%S")) - time.timezone)
+
+
 def summaries(path, unit):
     cid, secs, amt = [], [], []
     for line in open(path):
         c, ts, a = line.rstrip("\n").split(",")
         cid.append(int(c))
-        secs.append(int(time.mktime(time.strptime(ts[:19], "%Y-%m-%d %H:%M:%S")) - time.timezone))
+        secs.append(parse_time(ts))
         amt.append(float(a))
     cid = np.array(cid)
     day = np.floor_divide(np.array(secs), 86400)
@@ -164,6 +200,9 @@ def expected_purchases(par, x, tx, T, t):
 def main():
     if sys.argv[1] == "simulate":
         simulate(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+        return
+    if sys.argv[1] == "simulate-large":
+        simulate_large(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
         return
     unit = sys.argv[3] if len(sys.argv) > 3 else "week"
     penalizer = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0

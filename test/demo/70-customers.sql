@@ -1,12 +1,13 @@
 -- ecomml demo: customer analytics on the sample shop.
 \pset footer off
 \echo
-\echo '== Customer features: orders, spend, average basket, share of night orders'
+\echo '== Customer features from the order history: orders, spend, average basket, share of night orders'
 \set QUIET on
 CREATE TEMP TABLE cust_features AS
 SELECT customer_id,
-       ARRAY[count(*), sum(amount), avg(amount), avg((hour < 6)::int)]::float8[] AS x
-FROM shop.transactions GROUP BY customer_id;
+       ARRAY[count(*), sum(amount), avg(amount),
+             avg((extract(hour FROM ordered_at AT TIME ZONE 'UTC') < 6)::int)]::float8[] AS x
+FROM shop.orders GROUP BY customer_id;
 \set QUIET off
 
 \echo '== k-means segmentation (k = 4, standardized features), saved in the registry'
@@ -24,15 +25,11 @@ FROM ecomml.cluster_centers(ecomml.model('segments')) ORDER BY cluster;
 SELECT customer_id, ecomml.assign_cluster((SELECT ecomml.model('segments')), x) AS segment
 FROM cust_features ORDER BY customer_id LIMIT 5;
 
-\echo '== RFM as of 2026-11-01 (transactions spread over 2026 by id for the demo)'
+\echo '== RFM as of 2026-11-01'
 \set QUIET on
-CREATE TEMP TABLE demo_orders AS
-SELECT customer_id, timestamptz '2026-01-01 00:00+00' + (tx_id * 7919 % 7300) * interval '1 hour' AS ordered_at,
-       amount
-FROM shop.transactions WHERE tx_id % 7 <> 0 OR customer_id % 3 = 0;
 CREATE TEMP TABLE demo_rfm AS
 SELECT r.* FROM unnest((SELECT ecomml.rfm(customer_id, ordered_at, amount, '2026-11-01 00:00+00')
-                        FROM demo_orders)) r;
+                        FROM shop.orders)) r;
 \set QUIET off
 SELECT customer_id, round(recency_days::numeric, 1) AS recency_days, frequency,
        round(monetary::numeric, 2) AS monetary, rfm
@@ -87,3 +84,43 @@ FROM (VALUES ('Absolutely love it, excellent quality'), ('It broke, I want my mo
              ('Arrived on tuesday as described')) t(review),
      LATERAL (SELECT * FROM ecomml.classify((SELECT ecomml.model('review_sentiment')),
                                             to_tsvector('english', t.review)) LIMIT 1) c;
+
+\echo '== Customer lifetime value: BG/NBD + Gamma-Gamma, calibrated to 2026-06-30, weeks'
+SELECT ecomml.model_save('clv', ecomml.train_clv(customer_id, ordered_at, amount,
+                                                 '{"end": "2026-06-30 23:59:59+00"}')) AS version
+FROM shop.orders;
+SELECT round((params->>'r')::numeric, 3) AS r, round((params->>'alpha')::numeric, 2) AS alpha,
+       round((params->>'a')::numeric, 3) AS a, round((params->>'b')::numeric, 2) AS b,
+       round((params->>'p')::numeric, 2) AS p, round((params->>'q')::numeric, 2) AS q,
+       round((params->>'v')::numeric, 1) AS v,
+       round((params->>'frequency_spend_correlation')::numeric, 3) AS freq_spend_corr,
+       params->>'customers' AS customers, params->>'orders_after_end' AS orders_after_end
+FROM ecomml.model WHERE name = 'clv' AND active;
+\echo '-- the 17 weeks after calibration: predicted purchase days against those that happened'
+SELECT round(sum(cv.expected_purchases)::numeric, 1) AS predicted,
+       (SELECT count(DISTINCT (customer_id, (ordered_at AT TIME ZONE 'UTC')::date))
+        FROM shop.orders WHERE ordered_at > '2026-06-30 23:59:59+00') AS actual
+FROM ecomml.customer_value((SELECT ecomml.model('clv')), 17) cv;
+\echo '-- most valuable customers over the next year (1% discount per week) and their chance to be active'
+SELECT customer_id, frequency, round(recency::numeric, 1) AS recency_weeks, round("T"::numeric, 1) AS age_weeks,
+       round(p_alive::numeric, 3) AS p_alive, round(expected_purchases::numeric, 2) AS purchases_next_year,
+       round(expected_spend::numeric, 2) AS spend_per_order, round(clv::numeric, 2) AS clv
+FROM ecomml.customer_value((SELECT ecomml.model('clv')), 52, 0.01)
+ORDER BY clv DESC LIMIT 5;
+\echo '-- customers with several orders who have probably lapsed (p_alive < 0.2)'
+SELECT count(*) AS lapsed_repeat_buyers, round(avg(monetary)::numeric, 2) AS their_avg_spend
+FROM ecomml.customer_value((SELECT ecomml.model('clv'))) WHERE frequency >= 2 AND p_alive < 0.2;
+
+\echo '== Baskets: association rules over order items (support 0.5%, confidence 30%)'
+SELECT ecomml.model_save('bought_together', ecomml.train_association_rules(order_id, product_id,
+         '{"min_support": 0.005, "min_confidence": 0.3}')) AS version
+FROM shop.order_items;
+SELECT params->>'transactions' AS baskets, params->>'frequent_itemsets' AS frequent_itemsets,
+       params->>'rules' AS rules
+FROM ecomml.model WHERE name = 'bought_together' AND active;
+SELECT antecedent, consequent, round(support::numeric, 4) AS support,
+       round(confidence::numeric, 3) AS confidence, round(lift::numeric, 1) AS lift
+FROM ecomml.association_rules((SELECT ecomml.model('bought_together'))) LIMIT 6;
+\echo '-- "frequently bought together" box for a cart holding products 15 and 2'
+SELECT item, round(confidence::numeric, 3) AS confidence, round(lift::numeric, 1) AS lift, antecedent
+FROM ecomml.frequently_bought_with((SELECT ecomml.model('bought_together')), ARRAY[15, 2], 3);

@@ -1,5 +1,6 @@
 -- A small generated shop: customers, products, ratings, daily sales,
--- card transactions with planted fraud, and a road grid.
+-- card transactions with planted fraud, a road grid, and the customers'
+-- orders with their items.
 -- Deterministic (setseed), so the demo prints the same figures every run.
 SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS shop CASCADE;
@@ -90,5 +91,73 @@ FROM (
            j, i, j, i + 1
     FROM generate_series(0, 18) i, generate_series(0, 19) j
 ) e;
+
+-- Orders (doc/customers.md, "The sample shop's orders"): customers join over
+-- the first 78 weeks of 2025-2026 and place their first order then; each buys
+-- at a rate lambda ~ Gamma(1.2, rate 6) per week and, after every repeat order,
+-- lapses for good with probability p ~ Beta(3, 12) (a BG/NBD process), until
+-- 2026-10-31.  Baskets: 1-6 products, mostly from the customer's taste
+-- category, long-tail popularity, and planted bundles (5 -> 9, 10 -> 14,
+-- 15 -> 19 + 23, 20 -> 24).  Some customers prefer to shop at night.
+SELECT setseed(0.17) \gset
+CREATE FUNCTION pg_temp.rnorm() RETURNS float8 LANGUAGE sql VOLATILE
+AS $$ SELECT sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) $$;
+-- Gamma(shape, rate 1) by Marsaglia & Tsang (2000)
+CREATE FUNCTION pg_temp.rgamma(shape float8) RETURNS float8 LANGUAGE plpgsql VOLATILE AS $$
+DECLARE d float8 := greatest(shape, 1) - 1.0 / 3; c float8 := 1 / sqrt(9 * d); x float8; v float8;
+BEGIN
+    LOOP
+        x := pg_temp.rnorm();
+        v := (1 + c * x) ^ 3;
+        IF v > 0 AND ln(1 - random()) < 0.5 * x * x + d - d * v + d * ln(v) THEN
+            RETURN d * v * CASE WHEN shape < 1 THEN (1 - random()) ^ (1 / shape) ELSE 1 END;
+        END IF;
+    END LOOP;
+END $$;
+CREATE TABLE shop.orders (order_id bigint PRIMARY KEY, customer_id bigint NOT NULL,
+                          ordered_at timestamptz NOT NULL, amount float8 NOT NULL);
+CREATE TABLE shop.order_items (order_id bigint NOT NULL, product_id bigint NOT NULL,
+                               qty int NOT NULL, price float8 NOT NULL);
+DO $$
+DECLARE
+    c record;
+    o bigint := 0;
+    lam float8; p float8; night float8; basket float8; t float8; first bool; g float8;
+    n int; prod int; at timestamptz;
+BEGIN
+    FOR c IN SELECT customer_id, taste FROM shop.customers ORDER BY customer_id LOOP
+        lam := pg_temp.rgamma(1.2) / 6;
+        g := pg_temp.rgamma(3);
+        p := g / (g + pg_temp.rgamma(12));
+        night := random() ^ 4;
+        basket := 1 + 2 * random();
+        t := random() * 78;
+        first := true;
+        LOOP
+            o := o + 1;
+            at := timestamptz '2025-01-01 00:00+00' + floor(t * 7) * interval '1 day'
+                  + CASE WHEN random() < night THEN floor(random() * 6) ELSE 8 + floor(random() * 14) END
+                    * interval '1 hour' + floor(random() * 60) * interval '1 minute';
+            n := least(6, 1 + floor(-ln(1 - random()) * basket)::int);
+            FOR i IN 1 .. n LOOP
+                prod := 4 * floor(50 * random() ^ 2)::int
+                        + CASE WHEN random() < 0.7 THEN c.taste ELSE floor(random() * 4)::int END;
+                prod := CASE WHEN prod = 0 THEN 4 ELSE prod END;
+                INSERT INTO shop.order_items SELECT o, prod, 1 + (random() < 0.2)::int, price
+                    FROM shop.products WHERE product_id = prod;
+                IF prod IN (5, 10, 15, 20) AND random() < 0.6 THEN
+                    INSERT INTO shop.order_items SELECT o, product_id, 1, price FROM shop.products
+                    WHERE product_id = prod + 4 OR (prod = 15 AND product_id = 23);
+                END IF;
+            END LOOP;
+            INSERT INTO shop.orders SELECT o, c.customer_id, at, round(sum(qty * price)::numeric, 2)
+                FROM shop.order_items WHERE order_id = o;
+            EXIT WHEN NOT first AND random() < p;
+            first := false;
+            t := t - ln(1 - random()) / lam;
+            EXIT WHEN t >= 95.4;     -- 2026-10-31
+        END LOOP;
+    END LOOP;
+END $$;
 
 ANALYZE;

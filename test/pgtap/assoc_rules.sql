@@ -2,7 +2,7 @@
 -- plans, frequently_bought_with, bad input.
 -- fx_baskets: test/data/baskets_sim.csv (test/bench/apriori_reference.py generate 2000 169 5).
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -87,6 +87,17 @@ SELECT matches(pg_temp.plan_text('SELECT ecomml.train_association_rules(transact
 SELECT is(pg_temp.rules_md5(pg_temp.train('{"min_support": 0.005, "min_confidence": 0.3}')),
     'ae963a6a36ecba4a460e91cfb57ecb61', 'the parallel model has the same rules');
 SET LOCAL max_parallel_workers_per_gather = 0;
+
+-- Citus's two-phase plan, emulated as in test/pgtap/citus.sql (baskets split across "shards")
+CREATE AGGREGATE pg_temp.rules_partial(bigint, bigint, jsonb) (
+    SFUNC = ecomml.train_association_rules_transfn, STYPE = ecomml.agg_state);
+CREATE AGGREGATE pg_temp.rules_combine(ecomml.agg_state) (
+    SFUNC = ecomml.agg_state_combine, STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_association_rules_finalfn);
+SELECT is(pg_temp.rules_md5(pg_temp.rules_combine(s::ecomml.agg_state)), 'ae963a6a36ecba4a460e91cfb57ecb61',
+    'train_association_rules: shard states through text, combined, give the same rules')
+FROM (SELECT pg_temp.rules_partial(transaction_id, item_id, '{"min_support": 0.005, "min_confidence": 0.3}')::text AS s
+      FROM public.fx_baskets GROUP BY (transaction_id * 7 + item_id) % 4) w;
 
 -- Bad input
 SELECT throws_ok($$ SELECT pg_temp.train('{"min_support": 0}') $$, '22023', NULL, 'min_support 0');
