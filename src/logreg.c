@@ -33,6 +33,7 @@
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
+#include "rowstore.h"
 
 #define LOGREG_BLOCK 512
 #define LOGREG_WARM_ROWS 25000
@@ -58,11 +59,9 @@ typedef enum LogregSolver
 
 typedef struct LogregState
 {
-	int32		d;				/* feature count, 0 until the first row */
-	int64		n;				/* rows kept */
+	RowStore	rows;			/* n * d, NaN marks an imputed NULL; width 0 until the first row */
 	int64		npos;			/* rows labeled true */
-	int64		cap;			/* rows allocated */
-	double	   *x;				/* n * d, NaN marks an imputed NULL */
+	int64		ycap;			/* labels allocated */
 	uint8	   *y;				/* n labels */
 	/* options */
 	double		lambda;			/* < 0: 1e-4 * n */
@@ -74,6 +73,7 @@ typedef struct LogregState
 	int32		max_iter;		/* 0: 100 for Newton, 1000 for L-BFGS */
 	double		tol;
 	int32		solver;
+	double		buf[FEATURES_SHORT_MAX];	/* array_features_datum's */
 } LogregState;
 
 typedef struct LogregModel
@@ -108,30 +108,21 @@ static const char *const solver_choices[] = {"auto", "newton", "lbfgs", NULL};
 
 /* State */
 
+/* Room for one more label; rows go to the row store. */
 static void
-logreg_reserve(LogregState *s, int64 extra, MemoryContext cxt)
+logreg_reserve_labels(LogregState *s, int64 extra, MemoryContext cxt)
 {
-	int64		need = s->n + extra;
+	int64		need = s->rows.n + extra;
 	int64		cap;
 
-	if (need <= s->cap)
+	if (need <= s->ycap)
 		return;
-	cap = Max(need, Max(s->cap * 2, 256));
-	if ((double) cap * s->d * sizeof(double) > (double) (SIZE_MAX / 2))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("logreg training state cannot hold " INT64_FORMAT " rows", need)));
-	if (s->x == NULL)
-	{
-		s->x = MemoryContextAllocHuge(cxt, cap * s->d * sizeof(double));
+	cap = Max(need, Max(s->ycap * 2, 256));
+	if (s->y == NULL)
 		s->y = MemoryContextAllocHuge(cxt, cap);
-	}
 	else
-	{
-		s->x = repalloc_huge(s->x, cap * s->d * sizeof(double));
 		s->y = repalloc_huge(s->y, cap);
-	}
-	s->cap = cap;
+	s->ycap = cap;
 }
 
 static void
@@ -139,7 +130,7 @@ logreg_write(const void *data, ByteWriter *w)
 {
 	const LogregState *s = data;
 
-	write_i32(w, s->d);
+	write_i32(w, s->rows.d);
 	write_f64(w, s->lambda);
 	write_i32(w, s->cw_mode);
 	write_f64(w, s->w_neg);
@@ -150,9 +141,9 @@ logreg_write(const void *data, ByteWriter *w)
 	write_f64(w, s->tol);
 	write_i32(w, s->solver);
 	write_i64(w, s->npos);
-	write_i64(w, s->n);
-	write_f64_array(w, s->x, (Size) s->n * s->d);
-	write_bytes(w, s->y, s->n);
+	write_i64(w, s->rows.n);
+	rowstore_write(&s->rows, w);
+	write_bytes(w, s->y, s->rows.n);
 }
 
 static void *
@@ -160,8 +151,9 @@ logreg_read(ByteReader *r)
 {
 	LogregState *s = palloc0(sizeof(LogregState));
 	int64		n;
+	int32		d;
 
-	s->d = read_i32(r);
+	d = read_i32(r);
 	s->lambda = read_f64(r);
 	s->cw_mode = read_i32(r);
 	s->w_neg = read_f64(r);
@@ -172,21 +164,19 @@ logreg_read(ByteReader *r)
 	s->tol = read_f64(r);
 	s->solver = read_i32(r);
 	s->npos = read_i64(r);
-	if (s->d < 0 || s->d > FEATURES_MAX || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
+	if (d < 0 || d > FEATURES_MAX || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
 		!(s->w_neg > 0) || !(s->w_pos > 0) || !isfinite(s->w_neg) || !isfinite(s->w_pos) ||
 		s->max_iter < 0 || !(s->tol > 0) || isnan(s->lambda) ||
 		s->solver < SOLVER_AUTO || s->solver > SOLVER_LBFGS)
 		reader_corrupt(r, "The logreg state holds impossible values");
-	n = read_count(r, PG_INT64_MAX / 2, (Size) s->d * sizeof(double) + 1);
-	if ((s->d == 0 && n != 0) || s->npos < 0 || s->npos > n)
+	n = read_count(r, PG_INT64_MAX / 2, (Size) d * sizeof(double) + 1);
+	if ((d == 0 && n != 0) || s->npos < 0 || s->npos > n)
 		reader_corrupt(r, "The logreg state holds impossible counts");
-	if (n > 0)
-	{
-		logreg_reserve(s, n, CurrentMemoryContext);
-		read_bytes(r, s->x, (Size) n * s->d * sizeof(double));
-		read_bytes(r, s->y, n);
-	}
-	s->n = n;
+	if (d > 0)
+		rowstore_set_width(&s->rows, d);
+	logreg_reserve_labels(s, n, CurrentMemoryContext);
+	rowstore_read(&s->rows, r, n, CurrentMemoryContext);
+	read_bytes(r, s->y, n);
 	return s;
 }
 
@@ -206,15 +196,14 @@ logreg_combine(void *into, const void *from)
 	LogregState *a = into;
 	const LogregState *b = from;
 
-	if (b->n == 0)
+	if (b->rows.n == 0)
 		return;
-	if (a->d == 0)
-		a->d = b->d;
-	check_same_d(b->d, a->d);
-	logreg_reserve(a, b->n, CurrentMemoryContext);
-	memcpy(a->x + (Size) a->n * a->d, b->x, (Size) b->n * b->d * sizeof(double));
-	memcpy(a->y + a->n, b->y, b->n);
-	a->n += b->n;
+	if (a->rows.d == 0 && a->rows.n == 0)
+		rowstore_set_width(&a->rows, b->rows.d);
+	check_same_d(b->rows.d, a->rows.d);
+	logreg_reserve_labels(a, b->rows.n, CurrentMemoryContext);
+	memcpy(a->y + a->rows.n, b->y, b->rows.n);
+	rowstore_append_all(&a->rows, &b->rows, CurrentMemoryContext);
 	a->npos += b->npos;
 }
 
@@ -316,14 +305,14 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_AGG_STATE(st);
 
-	x = array_features(PG_GETARG_ARRAYTYPE_P(1), s->d, s->impute_mean, NULL, &d, "train_logreg");
-	if (s->d == 0)
-		s->d = d;
-	logreg_reserve(s, 1, st->hdr.eoh_context);
-	memcpy(s->x + (Size) s->n * d, x, sizeof(double) * d);
-	s->y[s->n] = PG_GETARG_BOOL(2) ? 1 : 0;
-	s->npos += s->y[s->n];
-	s->n++;
+	x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, s->impute_mean, s->buf, &d,
+							 "train_logreg");
+	if (s->rows.d == 0)
+		rowstore_set_width(&s->rows, d);
+	logreg_reserve_labels(s, 1, st->hdr.eoh_context);
+	s->y[s->rows.n] = PG_GETARG_BOOL(2) ? 1 : 0;
+	s->npos += s->y[s->rows.n];
+	memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -373,7 +362,7 @@ fill_block(Fit *f, int64 start, int b)
 	for (int i = 0; i < b; i++)
 	{
 		double	   *row = f->a + (Size) i * f->p;
-		const double *x = f->s->x + (Size) ((start + i) * f->stride) * f->d;
+		const double *x = rowstore_row(&f->s->rows, (start + i) * f->stride);
 
 		for (int j = 0; j < f->d; j++)
 		{
@@ -753,20 +742,20 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	int			max_iter;
 	ByteWriter	out;
 
-	if (s == NULL || s->n == 0)
+	if (s == NULL || s->rows.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot train a logreg model on zero rows"),
 				 errdetail("Every feature array or label was NULL, or there were no rows.")));
-	if (s->npos == 0 || s->npos == s->n)
+	if (s->npos == 0 || s->npos == s->rows.n)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot train a logreg model on labels of one class"),
-				 errdetail("All " INT64_FORMAT " labeled rows are %s.", s->n,
+				 errdetail("All " INT64_FORMAT " labeled rows are %s.", s->rows.n,
 						   s->npos == 0 ? "false" : "true")));
 	blas_begin(0);
-	n = s->n;
-	d = s->d;
+	n = s->rows.n;
+	d = s->rows.d;
 	p = d + (s->intercept ? 1 : 0);
 	memset(&f, 0, sizeof(f));
 	f.s = s;
@@ -795,27 +784,63 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	f.constant = palloc0(sizeof(bool) * d);
 	{
 		int64	   *cnt = palloc0(sizeof(int64) * d);
+		double	   *bsum = palloc(sizeof(double) * d);
+		double	   *bm2 = palloc(sizeof(double) * d);
+		int64	   *bcnt = palloc(sizeof(int64) * d);
 		StringInfoData constants;
 
 		initStringInfo(&constants);
 
-		for (int64 i = 0; i < n; i++)
+		/*
+		 * Mean and sum of squared deviations per block of rows (two passes
+		 * over a cache-resident block), merged into the totals by Chan's
+		 * formula: no division per value, as Welford's update needs.
+		 */
+
+		for (int64 start = 0; start < n; start += LOGREG_BLOCK)
 		{
-			const double *row = s->x + (Size) i * d;
+			int			b = (int) Min((int64) LOGREG_BLOCK, n - start);
 
+			CHECK_FOR_INTERRUPTS();
+			memset(bsum, 0, sizeof(double) * d);
+			memset(bm2, 0, sizeof(double) * d);
+			memset(bcnt, 0, sizeof(int64) * d);
+			for (int i = 0; i < b; i++)
+			{
+				const double *row = rowstore_row(&s->rows, start + i);
+
+				for (int j = 0; j < d; j++)
+					if (!isnan(row[j]))
+					{
+						bsum[j] += row[j];
+						bcnt[j]++;
+					}
+			}
 			for (int j = 0; j < d; j++)
-				if (!isnan(row[j]))
-				{
-					double		delta;
+				bsum[j] = bcnt[j] > 0 ? bsum[j] / bcnt[j] : 0.0;	/* block mean */
+			for (int i = 0; i < b; i++)
+			{
+				const double *row = rowstore_row(&s->rows, start + i);
 
-					cnt[j]++;
-					delta = row[j] - f.mean[j];
-					f.mean[j] += delta / cnt[j];
-					f.std[j] += delta * (row[j] - f.mean[j]);
-				}
-			if ((i & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
+				for (int j = 0; j < d; j++)
+					if (!isnan(row[j]))
+						bm2[j] += (row[j] - bsum[j]) * (row[j] - bsum[j]);
+			}
+			for (int j = 0; j < d; j++)
+			{
+				int64		total = cnt[j] + bcnt[j];
+				double		delta = bsum[j] - f.mean[j];
+
+				if (bcnt[j] == 0)
+					continue;
+				f.mean[j] += delta * bcnt[j] / total;
+				f.std[j] += bm2[j] + delta * delta * ((double) cnt[j] * bcnt[j] / total);
+				cnt[j] = total;
+			}
 		}
+		pfree(bsum);
+		pfree(bm2);
+		pfree(bcnt);
 		for (int j = 0; j < d; j++)
 		{
 			double		sd = cnt[j] > 0 ? sqrt(f.std[j] / cnt[j]) : 0.0;
