@@ -190,6 +190,8 @@ train_kmeans_transfn(PG_FUNCTION_ARGS)
  * assigned center from above, lower[i] the distance to every other center
  * from below; a row whose upper bound is below both lower[i] and half the
  * distance from its center to the nearest other one keeps its center.
+ * After the centers move, the bounds loosen by the moves (in the next
+ * assignment pass, so that no pass over the rows is spent on that alone).
  */
 typedef struct Fit
 {
@@ -207,6 +209,10 @@ typedef struct Fit
 	double	   *cnorm;			/* k: |c_j|^2 */
 	double	   *half_gap;		/* k: half the distance to the nearest other center */
 	double	   *shift;			/* k: how far each center moved in the last update */
+	double		shift_max1;		/* the largest shift ... */
+	double		shift_max2;		/* ... the second largest */
+	int			shift_argmax;	/* the center that moved most */
+	bool		shifted;		/* the bounds still lack the last update's shifts */
 	double	   *g;				/* KMEANS_BLOCK * k */
 	double	   *gather;			/* KMEANS_BLOCK * d */
 } Fit;
@@ -292,33 +298,71 @@ block_distances(const Fit *f, const double *zb, const double *zn, int b,
 	}
 }
 
+/* sqdist with four partial sums: not bound by the latency of one chain */
+static inline double
+sqdist4(const double *a, const double *b, int d)
+{
+	double		t0 = 0,
+				t1 = 0,
+				t2 = 0,
+				t3 = 0;
+	int			j = 0;
+
+	for (; j + 4 <= d; j += 4)
+	{
+		double		e0 = a[j] - b[j],
+					e1 = a[j + 1] - b[j + 1],
+					e2 = a[j + 2] - b[j + 2],
+					e3 = a[j + 3] - b[j + 3];
+
+		t0 += e0 * e0;
+		t1 += e1 * e1;
+		t2 += e2 * e2;
+		t3 += e3 * e3;
+	}
+	for (; j < d; j++)
+	{
+		double		e = a[j] - b[j];
+
+		t0 += e * e;
+	}
+	return (t0 + t1) + (t2 + t3);
+}
+
 /*
  * Greedy k-means++ seeding into c (k * d): each new center is the best of
  * 2 + floor(ln k) candidates drawn with probability proportional to the
- * squared distance to the nearest center so far, as scikit-learn does.  The
- * candidates' distances to all rows come from one dgemm per block of rows.
+ * squared distance to the nearest center so far, as scikit-learn does.
+ * A candidate t cannot come nearer to row i than i's nearest center a when
+ * |c_a - t| >= 2 |z_i - c_a| (triangle inequality), so most rows skip most
+ * candidates once a few centers are placed; f->label holds a during seeding.
  */
 static void
 kmeanspp(Fit *f, Rng *rng, double *c)
 {
 	int64		n = f->n;
-	int			d = f->d;
-	int			trials = 2 + (int) floor(log((double) f->k));
+	int			d = f->d,
+				k = f->k;
+	int			trials = 2 + (int) floor(log((double) k));
 	double	   *closest = alloc_huge_pages(sizeof(double) * n);
 	double	   *cum = alloc_huge_pages(sizeof(double) * n);
+	int32	   *nearest = f->label;
 	double	   *cand = palloc(sizeof(double) * trials * d);
-	double	   *cand_norm = palloc(sizeof(double) * trials);
 	double	   *pot = palloc(sizeof(double) * trials);
-	double	   *cand_closest = alloc_huge_pages(sizeof(double) * trials * n);
+	double	   *gap = palloc(sizeof(double) * k * trials);	/* |c_a - cand_t|^2 */
 	int64		first = (int64) rng_below(rng, (uint64) n);
 
 	memcpy(c, f->z + (Size) first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
-		closest[i] = sqdist(f->z + (Size) i * d, c, d);
-	for (int ci = 1; ci < f->k; ci++)
+	{
+		closest[i] = sqdist4(f->z + (Size) i * d, c, d);
+		nearest[i] = 0;
+	}
+	for (int ci = 1; ci < k; ci++)
 	{
 		double		acc = 0;
 		int			best = 0;
+		const double *bc;
 
 		CHECK_FOR_INTERRUPTS();
 		for (int64 i = 0; i < n; i++)
@@ -343,37 +387,50 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 					lo = mid + 1;
 			}
 			memcpy(cand + (Size) t * d, f->z + (Size) lo * d, sizeof(double) * d);
-			cand_norm[t] = f->znorm[lo];
 			pot[t] = 0;
+			for (int a = 0; a < ci; a++)
+				gap[a * trials + t] = sqdist4(c + (Size) a * d, cand + (Size) t * d, d);
 		}
 		/* the potential each candidate would leave */
-		for (int64 start = 0; start < n; start += KMEANS_BLOCK)
+		for (int64 i = 0; i < n; i++)
 		{
-			int			b = (int) Min((int64) KMEANS_BLOCK, n - start);
+			const double *zi = f->z + (Size) i * d;
+			const double *gi = gap + nearest[i] * trials;
+			double		bound = 4 * closest[i];
 
-			block_distances(f, f->z + (Size) start * d, f->znorm + start, b,
-							cand, cand_norm, trials);
-			for (int i = 0; i < b; i++)
-				for (int t = 0; t < trials; t++)
-				{
-					double		e = Min(f->g[(Size) i * trials + t], closest[start + i]);
+			for (int t = 0; t < trials; t++)
+			{
+				double		e = closest[i];
 
-					cand_closest[(Size) t * n + start + i] = e;
-					pot[t] += e;
-				}
+				if (gi[t] < bound)
+					e = Min(e, sqdist4(zi, cand + (Size) t * d, d));
+				pot[t] += e;
+			}
 		}
 		for (int t = 1; t < trials; t++)
 			if (pot[t] < pot[best])
 				best = t;
-		memcpy(c + (Size) ci * d, cand + (Size) best * d, sizeof(double) * d);
-		memcpy(closest, cand_closest + (Size) best * n, sizeof(double) * n);
+		bc = cand + (Size) best * d;
+		memcpy(c + (Size) ci * d, bc, sizeof(double) * d);
+		for (int64 i = 0; i < n; i++)
+		{
+			if (gap[nearest[i] * trials + best] < 4 * closest[i])
+			{
+				double		e = sqdist4(f->z + (Size) i * d, bc, d);
+
+				if (e < closest[i])
+				{
+					closest[i] = e;
+					nearest[i] = ci;
+				}
+			}
+		}
 	}
 	pfree(closest);
 	pfree(cum);
-	pfree(cand_closest);
 	pfree(cand);
-	pfree(cand_norm);
 	pfree(pot);
+	pfree(gap);
 }
 
 /* Move row i to cluster to (from may be -1), keeping sums and counts. */
@@ -488,6 +545,7 @@ assign_all(Fit *f, const double *c)
 			changed += assign_rows(f, c, rows, b, true);
 		}
 		f->bounds_valid = true;
+		f->shifted = false;
 		return changed;
 	}
 	for (int j = 0; j < k; j++)
@@ -502,8 +560,15 @@ assign_all(Fit *f, const double *c)
 	for (int64 i = 0; i < f->n; i++)
 	{
 		int			a = f->label[i];
-		double		bound = Max(f->half_gap[a], f->lower[i]);
+		double		bound;
 
+		/* the centers moved since the bounds were set: loosen them */
+		if (f->shifted)
+		{
+			f->upper[i] += f->shift[a];
+			f->lower[i] -= a == f->shift_argmax ? f->shift_max2 : f->shift_max1;
+		}
+		bound = Max(f->half_gap[a], f->lower[i]);
 		if (f->upper[i] <= bound)
 			continue;
 		f->upper[i] = sqrt(sqdist(f->z + (Size) i * d, c + (Size) a * d, d));
@@ -519,13 +584,13 @@ assign_all(Fit *f, const double *c)
 	}
 	if (np > 0)
 		changed += assign_rows(f, c, rows, np, false);
+	f->shifted = false;
 	return changed;
 }
 
 /*
  * Centers to the means of their clusters; an empty cluster's center moves to
- * the row farthest from its own center.  Bounds follow the moves.  Returns
- * the sum of the squared moves.
+ * the row farthest from its own center.  Returns the sum of the squared moves.
  */
 static double
 update_centers(Fit *f, double *c)
@@ -588,13 +653,11 @@ update_centers(Fit *f, double *c)
 	}
 	if (far_dist)
 		pfree(far_dist);
-	for (int64 i = 0; i < f->n; i++)
-	{
-		int			a = f->label[i];
-
-		f->upper[i] += f->shift[a];
-		f->lower[i] -= a == argmax ? max2 : max1;
-	}
+	/* the next assignment applies the shifts to the bounds */
+	f->shift_max1 = max1;
+	f->shift_max2 = max2;
+	f->shift_argmax = argmax;
+	f->shifted = true;
 	return total;
 }
 
@@ -611,6 +674,7 @@ lloyd(Fit *f, double *c, int max_iter, double tol_abs, int *iter_out, bool *conv
 	memset(f->sum, 0, sizeof(double) * f->k * f->d);
 	memset(f->count, 0, sizeof(int64) * f->k);
 	f->bounds_valid = false;
+	f->shifted = false;
 	for (it = 1; it <= max_iter; it++)
 	{
 		int64		changed = assign_all(f, c);

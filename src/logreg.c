@@ -332,6 +332,7 @@ typedef struct Fit
 	bool	   *constant;
 	int64		stride;			/* 1, or every stride-th row for the warm start */
 	int64		rows;			/* rows a pass visits: ceil(n / stride) */
+	bool		raw_ok;			/* gradient passes may skip standardizing */
 	/* block buffers */
 	double	   *a;
 	double	   *eta;
@@ -376,6 +377,85 @@ fill_block(Fit *f, int64 start, int b)
 }
 
 /*
+ * Losses of the b rows from start whose linear predictors are in f->eta:
+ * weighted residuals into f->r, square roots of the Hessian weights into
+ * f->v (with want_v), scores and labels into sl + start; adds the weighted
+ * loss to *obj and the unweighted one to *ll.
+ */
+static void
+block_losses(Fit *f, int64 start, int b, bool want_v, ScoredLabel *sl, double *obj, double *ll)
+{
+	const uint8 *ys = f->s->y;
+
+	for (int i = 0; i < b; i++)
+	{
+		bool		y = ys[(start + i) * f->stride];
+		double		sw = y ? f->w_pos : f->w_neg;
+		double		e = f->eta[i];
+		/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
+		double		q = exp(-fabs(e));
+		double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
+		/* loss = log(1 + exp(e)) - y e */
+		double		loss = Max(e, 0.0) + log1p(q) - (y ? e : 0.0);
+
+		*ll += loss;
+		*obj += sw * loss;
+		f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
+		if (want_v)
+			f->v[i] = sqrt(sw * prob * (1.0 - prob));
+		if (sl)
+		{
+			sl[start + i].score = e;
+			sl[start + i].label = y;
+		}
+	}
+}
+
+/*
+ * The gradient part of a full pass without standardizing the rows: the
+ * coefficients are mapped to raw units instead (w_j / std_j, intercept less
+ * the means), dgemv runs on the stored rows where they lie, and the raw
+ * gradient maps back.  Possible when no value is NULL (NaN) and no mean is
+ * so large against its spread that the shift would cost accuracy.
+ */
+static void
+raw_gradient_pass(Fit *f, const double *w, double *g, ScoredLabel *sl, double *obj, double *ll)
+{
+	const RowStore *rows = &f->s->rows;
+	int			d = f->d;
+	double	   *wr = f->a;		/* d raw coefficients, then d raw gradients */
+	double	   *gr = f->a + d;
+	double		bias = f->p > d ? w[d] : 0.0,
+				rsum = 0;
+
+	for (int j = 0; j < d; j++)
+	{
+		wr[j] = w[j] * f->inv_std[j];
+		bias -= wr[j] * f->mean[j];
+		gr[j] = 0;
+	}
+	for (int64 start = 0; start < f->rows;)
+	{
+		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
+		const double *run = rowstore_run(rows, start, &b);
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < b; i++)
+			f->eta[i] = bias;
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, d, 1.0, run, d, wr, 1, 1.0, f->eta, 1);
+		block_losses(f, start, b, false, sl, obj, ll);
+		cblas_dgemv(CblasRowMajor, CblasTrans, b, d, 1.0, run, d, f->r, 1, 1.0, gr, 1);
+		for (int i = 0; i < b; i++)
+			rsum += f->r[i];
+		start += b;
+	}
+	for (int j = 0; j < d; j++)
+		g[j] = (gr[j] - f->mean[j] * rsum) * f->inv_std[j];
+	if (f->p > d)
+		g[d] = rsum;
+}
+
+/*
  * Penalized objective at w; its gradient into g and Hessian (upper triangle,
  * row-major) into h.  With sl, also every row's linear predictor and label
  * (for the training AUC) and the unweighted log-loss sum into *logloss, so
@@ -384,7 +464,6 @@ fill_block(Fit *f, int64 start, int b)
 static double
 logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *logloss)
 {
-	const LogregState *s = f->s;
 	int			p = f->p;
 	double		obj = 0,
 				ll = 0;
@@ -392,49 +471,30 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, doub
 	memset(g, 0, sizeof(double) * p);
 	if (h)
 		memset(h, 0, sizeof(double) * p * p);
-	for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
-	{
-		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
-
-		CHECK_FOR_INTERRUPTS();
-		fill_block(f, start, b);
-		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
-		for (int i = 0; i < b; i++)
+	if (h == NULL && f->raw_ok && f->stride == 1)
+		raw_gradient_pass(f, w, g, sl, &obj, &ll);
+	else
+		for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
 		{
-			bool		y = s->y[(start + i) * f->stride];
-			double		sw = y ? f->w_pos : f->w_neg;
-			double		e = f->eta[i];
-			/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
-			double		q = exp(-fabs(e));
-			double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
-			/* loss = log(1 + exp(e)) - y e */
-			double		loss = Max(e, 0.0) + log1p(q) - (y ? e : 0.0);
-			double		sv;
+			int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
 
-			ll += loss;
-			obj += sw * loss;
-			f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
-			sv = sqrt(sw * prob * (1.0 - prob));
-			f->v[i] = sv;
-			if (sl)
+			CHECK_FOR_INTERRUPTS();
+			fill_block(f, start, b);
+			cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
+			block_losses(f, start, b, h != NULL, sl, &obj, &ll);
+			cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
+			if (h == NULL)
+				continue;
+			for (int i = 0; i < b; i++)
 			{
-				sl[start + i].score = e;
-				sl[start + i].label = y;
-			}
-		}
-		cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
-		if (h == NULL)
-			continue;
-		for (int i = 0; i < b; i++)
-		{
-			double	   *row = f->a + (Size) i * p;
-			double		sv = f->v[i];
+				double	   *row = f->a + (Size) i * p;
+				double		sv = f->v[i];
 
-			for (int j = 0; j < p; j++)
-				row[j] *= sv;
+				for (int j = 0; j < p; j++)
+					row[j] *= sv;
+			}
+			cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
 		}
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
-	}
 	for (int j = 0; j < f->d; j++)
 	{
 		obj += 0.5 * f->lambda * w[j] * w[j];
@@ -466,6 +526,7 @@ typedef struct NewtonWork
 			   *hn,
 			   *hc,
 			   *step;
+	const double *hfix;			/* NULL, or a Hessian to use instead of each pass's */
 	ScoredLabel *sl;			/* NULL, or where passes store scores */
 	bool		sl_current;		/* sl holds the scores at w */
 	double		logloss;
@@ -489,14 +550,16 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 			   *hn = nw->hn,
 			   *hc = nw->hc,
 			   *step = nw->step;
+	const double *hsrc;
 	double		obj,
 				gnorm = 0,
 				logloss = 0,
 				lln = 0;
 	int			iter = 0;
 	bool		converged = false;
+	bool		fixed = nw->hfix != NULL;
 
-	obj = logreg_pass(f, w, g, h, nw->sl, &logloss);
+	obj = logreg_pass(f, w, g, fixed ? NULL : h, nw->sl, &logloss);
 	nw->sl_current = true;
 	for (;;)
 	{
@@ -513,7 +576,8 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		}
 		if (iter >= max_iter)
 			break;
-		memcpy(hc, h, sizeof(double) * p * p);
+		hsrc = fixed ? nw->hfix : h;
+		memcpy(hc, hsrc, sizeof(double) * p * p);
 		for (int j = 0; j < p; j++)
 			step[j] = -g[j];
 		if (!blas_cholesky_solve(hc, step, p))
@@ -522,8 +586,8 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 			double		maxdiag = 0;
 
 			for (int j = 0; j < p; j++)
-				maxdiag = Max(maxdiag, h[(Size) j * p + j]);
-			memcpy(hc, h, sizeof(double) * p * p);
+				maxdiag = Max(maxdiag, hsrc[(Size) j * p + j]);
+			memcpy(hc, hsrc, sizeof(double) * p * p);
 			for (int j = 0; j < p; j++)
 			{
 				hc[(Size) j * p + j] += 1e-10 * Max(maxdiag, 1.0);
@@ -540,7 +604,7 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		{
 			for (int j = 0; j < p; j++)
 				wn[j] = w[j] + t * step[j];
-			objn = logreg_pass(f, wn, gn, hn, nw->sl, &lln);
+			objn = logreg_pass(f, wn, gn, fixed ? NULL : hn, nw->sl, &lln);
 			nw->sl_current = false;
 			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
 			{
@@ -562,6 +626,12 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		obj = objn;
 		logloss = lln;
 		nw->sl_current = true;
+		/* the fixed Hessian converges too slowly: true Newton from here */
+		if (fixed && (t < 1.0 || norm2(g, p) > 0.05 * gnorm))
+		{
+			fixed = false;
+			obj = logreg_pass(f, w, g, h, nw->sl, &logloss);
+		}
 	}
 	nw->w = w;
 	nw->wn = wn;
@@ -857,6 +927,10 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 			f.std[j] = sd;
 			f.inv_std[j] = sd > 0 ? 1.0 / sd : 0.0;
 		}
+		f.raw_ok = true;
+		for (int j = 0; j < d; j++)
+			if (cnt[j] != n || fabs(f.mean[j]) * f.inv_std[j] > 1e4)
+				f.raw_ok = false;
 		if (n_constant == 1)
 			ereport(WARNING,
 					(errmsg("train_logreg feature %s is constant; its coefficient is 0", constants.data)));
@@ -903,6 +977,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	nw.hc = hc;
 	nw.step = step;
 	nw.sl = NULL;
+	nw.hfix = NULL;
 
 	/*
 	 * Warm start on a strided subsample of LOGREG_WARM_ROWS rows (lambda
@@ -917,7 +992,18 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 		if (use_lbfgs)
 			lbfgs(&f, &nw, 1e-4 * wsum / f.stride, 200);
 		else
+		{
+			/*
+			 * The subsample's Hessian at the warm start, scaled to all rows
+			 * (its lambda is lambda / stride), serves the full passes.
+			 */
+			double	   *hfix = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+
 			newton(&f, &nw, 1e-4 * wsum / f.stride, 20);
+			for (Size i = 0; i < (Size) p * p; i++)
+				hfix[i] = nw.h[i] * f.stride;
+			nw.hfix = hfix;
+		}
 	}
 	f.stride = 1;
 	f.rows = n;
