@@ -81,6 +81,36 @@ array_features(ArrayType *arr, int expected_d, bool allow_null, double *buf,
 	return out;
 }
 
+const double *
+array_features_datum(Datum datum, int expected_d, bool allow_null, double *buf,
+					 int *d_out, const char *what)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(datum);
+	union
+	{
+		ArrayType	a;
+		double		align[(VARATT_SHORT_MAX + VARHDRSZ) / sizeof(double) + 1];
+	}			local;
+	Size		len;
+	const double *x;
+
+	/* external and expanded datums have a one-byte header too */
+	if (VARATT_IS_EXTERNAL(v) || !VARATT_IS_SHORT(v))
+		return array_features(DatumGetArrayTypeP(datum), expected_d, allow_null,
+							  NULL, d_out, what);
+	/* the header fields are unaligned after a one-byte header: copy them out */
+	len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+	SET_VARSIZE(&local.a, len + VARHDRSZ);
+	memcpy(VARDATA(&local.a), VARDATA_SHORT(v), len);
+	x = array_features(&local.a, expected_d, allow_null, buf, d_out, what);
+	if (x != buf)
+	{
+		Assert(*d_out <= FEATURES_SHORT_MAX);
+		memcpy(buf, x, sizeof(double) * *d_out);
+	}
+	return buf;
+}
+
 static void
 require_one_dimension(ArrayType *arr, const char *what)
 {

@@ -23,6 +23,18 @@
 extern const double *array_features(ArrayType *arr, int expected_d, bool allow_null,
 									 double *buf, int *d_out, const char *what);
 
+/*
+ * array_features for an argument not yet detoasted (PG_GETARG_DATUM): an
+ * array short enough for a one-byte header (the form PostgreSQL stores arrays
+ * of up to 12 doubles in) is read straight from the tuple, without the palloc
+ * and copy of detoasting.  Its values come back in buf, which must have room
+ * for FEATURES_SHORT_MAX; a longer array without NULLs is read in place, one
+ * with NULLs (allow_null) is copied into palloc'd memory.
+ */
+#define FEATURES_SHORT_MAX 16
+extern const double *array_features_datum(Datum datum, int expected_d, bool allow_null,
+										   double *buf, int *d_out, const char *what);
+
 /* A one-dimensional bigint[]; NULL elements are skipped or rejected. */
 extern int64 *array_int64(ArrayType *arr, int *n_out, bool skip_nulls, const char *what);
 

@@ -40,16 +40,16 @@
 #include "model_cache.h"
 #include "options.h"
 #include "rng.h"
+#include "rowstore.h"
 
 #define KMEANS_BLOCK 256
 #define KMEANS_MAX_K 10000
+#define KMEANS_SORT_BUCKET_BITS 16
+#define KMEANS_SORT_BUCKETS (1 << KMEANS_SORT_BUCKET_BITS)
 
 typedef struct KmeansState
 {
-	int32		d;				/* feature count, 0 until the first row */
-	int64		n;				/* rows kept */
-	int64		cap;			/* rows allocated */
-	double	   *x;				/* n * d, row-major */
+	RowStore	rows;			/* width 0 until the first row */
 	/* options */
 	int32		k;
 	int32		max_iter;
@@ -57,6 +57,7 @@ typedef struct KmeansState
 	int64		seed;
 	double		tol;
 	bool		standardize;
+	double		buf[FEATURES_SHORT_MAX];	/* array_features_datum's */
 } KmeansState;
 
 typedef struct KmeansModel
@@ -84,66 +85,44 @@ static const char *const kmeans_options[] = {
 /* State */
 
 static void
-kmeans_reserve(KmeansState *s, int64 extra, MemoryContext cxt)
-{
-	int64		need = s->n + extra;
-	int64		cap;
-
-	if (need <= s->cap)
-		return;
-	cap = Max(need, Max(s->cap * 2, 256));
-	if ((double) cap * s->d * sizeof(double) > (double) (SIZE_MAX / 4))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("kmeans training state cannot hold " INT64_FORMAT " rows", need)));
-	if (s->x == NULL)
-		s->x = MemoryContextAllocHuge(cxt, (Size) cap * s->d * sizeof(double));
-	else
-		s->x = repalloc_huge(s->x, (Size) cap * s->d * sizeof(double));
-	s->cap = cap;
-}
-
-static void
 kmeans_write(const void *data, ByteWriter *w)
 {
 	const KmeansState *s = data;
 
-	write_i32(w, s->d);
+	write_i32(w, s->rows.d);
 	write_i32(w, s->k);
 	write_i32(w, s->max_iter);
 	write_i32(w, s->n_init);
 	write_i64(w, s->seed);
 	write_f64(w, s->tol);
 	write_u8(w, s->standardize);
-	write_i64(w, s->n);
-	write_f64_array(w, s->x, (Size) s->n * s->d);
+	write_i64(w, s->rows.n);
+	rowstore_write(&s->rows, w);
 }
 
 static void *
 kmeans_read(ByteReader *r)
 {
 	KmeansState *s = palloc0(sizeof(KmeansState));
+	int32		d;
 	int64		n;
 
-	s->d = read_i32(r);
+	d = read_i32(r);
 	s->k = read_i32(r);
 	s->max_iter = read_i32(r);
 	s->n_init = read_i32(r);
 	s->seed = read_i64(r);
 	s->tol = read_f64(r);
 	s->standardize = read_u8(r) != 0;
-	if (s->d < 0 || s->d > FEATURES_MAX || s->k < 1 || s->k > KMEANS_MAX_K ||
+	if (d < 0 || d > FEATURES_MAX || s->k < 1 || s->k > KMEANS_MAX_K ||
 		s->max_iter < 1 || s->n_init < 1 || !(s->tol >= 0) || !isfinite(s->tol))
 		reader_corrupt(r, "The kmeans state holds impossible values");
-	n = read_count(r, PG_INT64_MAX / 2, (Size) Max(s->d, 1) * sizeof(double));
-	if (s->d == 0 && n != 0)
+	n = read_count(r, PG_INT64_MAX / 2, (Size) Max(d, 1) * sizeof(double));
+	if (d == 0 && n != 0)
 		reader_corrupt(r, "The kmeans state holds impossible counts");
-	if (n > 0)
-	{
-		kmeans_reserve(s, n, CurrentMemoryContext);
-		read_bytes(r, s->x, (Size) n * s->d * sizeof(double));
-	}
-	s->n = n;
+	if (d > 0)
+		rowstore_set_width(&s->rows, d);
+	rowstore_read(&s->rows, r, n, CurrentMemoryContext);
 	return s;
 }
 
@@ -153,18 +132,16 @@ kmeans_combine(void *into, const void *from)
 	KmeansState *a = into;
 	const KmeansState *b = from;
 
-	if (b->n == 0)
+	if (b->rows.n == 0)
 		return;
-	if (a->d == 0)
-		a->d = b->d;
-	if (b->d != a->d)
+	if (a->rows.d == 0 && a->rows.n == 0)
+		rowstore_set_width(&a->rows, b->rows.d);
+	if (b->rows.d != a->rows.d)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("train_kmeans features have %d elements, expected %d", b->d, a->d),
+				 errmsg("train_kmeans features have %d elements, expected %d", b->rows.d, a->rows.d),
 				 errdetail("Every row's feature array must have the length of the first one.")));
-	kmeans_reserve(a, b->n, CurrentMemoryContext);
-	memcpy(a->x + (Size) a->n * a->d, b->x, (Size) b->n * b->d * sizeof(double));
-	a->n += b->n;
+	rowstore_append_all(&a->rows, &b->rows, CurrentMemoryContext);
 }
 
 const TrainStateOps kmeans_state_ops = {
@@ -197,38 +174,63 @@ train_kmeans_transfn(PG_FUNCTION_ARGS)
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_AGG_STATE(st);
-	x = array_features(PG_GETARG_ARRAYTYPE_P(1), s->d, false, NULL, &d, "train_kmeans");
-	if (s->d == 0)
-		s->d = d;
-	kmeans_reserve(s, 1, st->hdr.eoh_context);
-	memcpy(s->x + (Size) s->n * d, x, sizeof(double) * d);
-	s->n++;
+	x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, false, s->buf, &d, "train_kmeans");
+	if (s->rows.d == 0)
+		rowstore_set_width(&s->rows, d);
+	memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
 	PG_RETURN_AGG_STATE(st);
 }
 
 /* Training */
 
+/*
+ * The data, transformed once and shared by the n_init runs, and one run's
+ * work arrays.  Hamerly's bounds (2010) let most rows skip the distance
+ * computation once the centers settle: upper[i] bounds the distance to the
+ * assigned center from above, lower[i] the distance to every other center
+ * from below; a row whose upper bound is below both lower[i] and half the
+ * distance from its center to the nearest other one keeps its center.
+ * After the centers move, the bounds loosen by the moves (in the next
+ * assignment pass, so that no pass over the rows is spent on that alone).
+ */
 typedef struct Fit
 {
 	int64		n;
 	int			d;
 	int			k;
-	const double *z;			/* n * d, sorted, centered, scaled */
+	const double *z;			/* n * d, canonical order, centered, scaled */
 	double	   *znorm;			/* |z_i|^2 */
-	double	   *g;				/* KMEANS_BLOCK * k */
-	double	   *cnorm;			/* k */
-	double	   *dist;			/* n: squared distance to the assigned center */
 	int32	   *label;			/* n */
+	double	   *upper;			/* n: distance to the assigned center, or more */
+	double	   *lower;			/* n: distance to any other center, or less */
+	bool		bounds_valid;	/* false: the next assignment computes all distances */
+	double	   *sum;			/* k * d: sum of each cluster's rows */
+	int64	   *count;			/* k: rows per cluster */
+	double	   *cnorm;			/* k: |c_j|^2 */
+	double	   *half_gap;		/* k: half the distance to the nearest other center */
+	double	   *shift;			/* k: how far each center moved in the last update */
+	double		shift_max1;		/* the largest shift ... */
+	double		shift_max2;		/* ... the second largest */
+	int			shift_argmax;	/* the center that moved most */
+	bool		shifted;		/* the bounds still lack the last update's shifts */
+	double	   *g;				/* KMEANS_BLOCK * k */
+	double	   *gather;			/* KMEANS_BLOCK * d */
 } Fit;
 
-static int
-cmp_rows(const void *a, const void *b, void *arg)
+/* The canonical order: rows sorted by a hash of their bits, ties by value. */
+typedef struct RowKey
 {
-	const KmeansState *s = arg;
-	const double *ra = s->x + (Size) (*(const int64 *) a) * s->d;
-	const double *rb = s->x + (Size) (*(const int64 *) b) * s->d;
+	uint64		hash;
+	int64		row;
+} RowKey;
 
-	for (int j = 0; j < s->d; j++)
+static int
+cmp_row_values(const RowStore *rs, int64 a, int64 b)
+{
+	const double *ra = rowstore_row(rs, a);
+	const double *rb = rowstore_row(rs, b);
+
+	for (int j = 0; j < rs->d; j++)
 	{
 		if (ra[j] < rb[j])
 			return -1;
@@ -236,6 +238,31 @@ cmp_rows(const void *a, const void *b, void *arg)
 			return 1;
 	}
 	return 0;
+}
+
+#define ST_SORT sort_row_keys
+#define ST_ELEMENT_TYPE RowKey
+#define ST_COMPARE(a, b, rs) \
+	((a)->hash < (b)->hash ? -1 : (a)->hash > (b)->hash ? 1 : cmp_row_values(rs, (a)->row, (b)->row))
+#define ST_COMPARE_ARG_TYPE const RowStore
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+static uint64
+hash_row(const double *x, int d)
+{
+	uint64		h = UINT64CONST(0x243F6A8885A308D3);
+
+	for (int j = 0; j < d; j++)
+	{
+		uint64		bits;
+
+		memcpy(&bits, &x[j], sizeof(bits));
+		h = (h ^ bits) * UINT64CONST(0x9E3779B97F4A7C15);
+		h ^= h >> 32;
+	}
+	return h;
 }
 
 static inline double
@@ -252,31 +279,90 @@ sqdist(const double *a, const double *b, int d)
 	return t;
 }
 
-/* Greedy k-means++ seeding into c (k * d). */
+/*
+ * Squared distances of rows zb (b x d) to centers c (m x d) into f->g (b x m),
+ * as |z|^2 - 2 z.c + |c|^2 with one dgemm; cn holds |c|^2, zn the rows' norms.
+ */
+static void
+block_distances(const Fit *f, const double *zb, const double *zn, int b,
+				const double *c, const double *cn, int m)
+{
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, m, f->d, -2.0,
+				zb, f->d, c, f->d, 0.0, f->g, m);
+	for (int i = 0; i < b; i++)
+	{
+		double	   *gi = f->g + (Size) i * m;
+
+		for (int j = 0; j < m; j++)
+			gi[j] = Max(gi[j] + zn[i] + cn[j], 0.0);
+	}
+}
+
+/* sqdist with four partial sums: not bound by the latency of one chain */
+static inline double
+sqdist4(const double *a, const double *b, int d)
+{
+	double		t0 = 0,
+				t1 = 0,
+				t2 = 0,
+				t3 = 0;
+	int			j = 0;
+
+	for (; j + 4 <= d; j += 4)
+	{
+		double		e0 = a[j] - b[j],
+					e1 = a[j + 1] - b[j + 1],
+					e2 = a[j + 2] - b[j + 2],
+					e3 = a[j + 3] - b[j + 3];
+
+		t0 += e0 * e0;
+		t1 += e1 * e1;
+		t2 += e2 * e2;
+		t3 += e3 * e3;
+	}
+	for (; j < d; j++)
+	{
+		double		e = a[j] - b[j];
+
+		t0 += e * e;
+	}
+	return (t0 + t1) + (t2 + t3);
+}
+
+/*
+ * Greedy k-means++ seeding into c (k * d): each new center is the best of
+ * 2 + floor(ln k) candidates drawn with probability proportional to the
+ * squared distance to the nearest center so far, as scikit-learn does.
+ * A candidate t cannot come nearer to row i than i's nearest center a when
+ * |c_a - t| >= 2 |z_i - c_a| (triangle inequality), so most rows skip most
+ * candidates once a few centers are placed; f->label holds a during seeding.
+ */
 static void
 kmeanspp(Fit *f, Rng *rng, double *c)
 {
 	int64		n = f->n;
-	int			d = f->d;
-	int			trials = 2 + (int) floor(log((double) f->k));
-	double	   *closest = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
-	double	   *cum = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
-	double	   *best_d = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
-	double	   *cand_d = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
+	int			d = f->d,
+				k = f->k;
+	int			trials = 2 + (int) floor(log((double) k));
+	double	   *closest = alloc_huge_pages(sizeof(double) * n);
+	double	   *cum = alloc_huge_pages(sizeof(double) * n);
+	int32	   *nearest = f->label;
+	double	   *cand = palloc(sizeof(double) * trials * d);
+	double	   *pot = palloc(sizeof(double) * trials);
+	double	   *gap = palloc(sizeof(double) * k * trials);	/* |c_a - cand_t|^2 */
 	int64		first = (int64) rng_below(rng, (uint64) n);
-	double		pot = 0;
 
 	memcpy(c, f->z + (Size) first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
 	{
-		closest[i] = sqdist(f->z + (Size) i * d, c, d);
-		pot += closest[i];
+		closest[i] = sqdist4(f->z + (Size) i * d, c, d);
+		nearest[i] = 0;
 	}
-	for (int ci = 1; ci < f->k; ci++)
+	for (int ci = 1; ci < k; ci++)
 	{
-		int64		best_id = -1;
-		double		best_pot = DBL_MAX;
 		double		acc = 0;
+		int			best = 0;
+		const double *bc;
 
 		CHECK_FOR_INTERRUPTS();
 		for (int64 i = 0; i < n; i++)
@@ -289,8 +375,6 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 			double		target = rng_uniform(rng) * acc;
 			int64		lo = 0,
 						hi = n - 1;
-			int64		id;
-			double		p = 0;
 
 			/* first index with cum > target (all-zero potential: index 0) */
 			while (lo < hi)
@@ -302,43 +386,141 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 				else
 					lo = mid + 1;
 			}
-			id = lo;
-			for (int64 i = 0; i < n; i++)
-			{
-				double		e = sqdist(f->z + (Size) i * d, f->z + (Size) id * d, d);
-
-				cand_d[i] = Min(e, closest[i]);
-				p += cand_d[i];
-			}
-			if (p < best_pot)
-			{
-				double	   *tmp = best_d;
-
-				best_pot = p;
-				best_id = id;
-				best_d = cand_d;
-				cand_d = tmp;
-			}
+			memcpy(cand + (Size) t * d, f->z + (Size) lo * d, sizeof(double) * d);
+			pot[t] = 0;
+			for (int a = 0; a < ci; a++)
+				gap[a * trials + t] = sqdist4(c + (Size) a * d, cand + (Size) t * d, d);
 		}
-		memcpy(c + (Size) ci * d, f->z + (Size) best_id * d, sizeof(double) * d);
+		/* the potential each candidate would leave */
+		for (int64 i = 0; i < n; i++)
 		{
-			double	   *tmp = closest;
+			const double *zi = f->z + (Size) i * d;
+			const double *gi = gap + nearest[i] * trials;
+			double		bound = 4 * closest[i];
 
-			closest = best_d;
-			best_d = tmp;
+			for (int t = 0; t < trials; t++)
+			{
+				double		e = closest[i];
+
+				if (gi[t] < bound)
+					e = Min(e, sqdist4(zi, cand + (Size) t * d, d));
+				pot[t] += e;
+			}
 		}
-		pot = best_pot;
+		for (int t = 1; t < trials; t++)
+			if (pot[t] < pot[best])
+				best = t;
+		bc = cand + (Size) best * d;
+		memcpy(c + (Size) ci * d, bc, sizeof(double) * d);
+		for (int64 i = 0; i < n; i++)
+		{
+			if (gap[nearest[i] * trials + best] < 4 * closest[i])
+			{
+				double		e = sqdist4(f->z + (Size) i * d, bc, d);
+
+				if (e < closest[i])
+				{
+					closest[i] = e;
+					nearest[i] = ci;
+				}
+			}
+		}
 	}
-	(void) pot;
 	pfree(closest);
 	pfree(cum);
-	pfree(best_d);
-	pfree(cand_d);
+	pfree(cand);
+	pfree(pot);
+	pfree(gap);
+}
+
+/* Move row i to cluster to (from may be -1), keeping sums and counts. */
+static inline void
+move_row(Fit *f, int64 i, int from, int to)
+{
+	const double *zi = f->z + (Size) i * f->d;
+	double	   *st = f->sum + (Size) to * f->d;
+
+	if (from >= 0)
+	{
+		double	   *sf = f->sum + (Size) from * f->d;
+
+		for (int j = 0; j < f->d; j++)
+			sf[j] -= zi[j];
+		f->count[from]--;
+	}
+	for (int j = 0; j < f->d; j++)
+		st[j] += zi[j];
+	f->count[to]++;
+	f->label[i] = to;
 }
 
 /*
- * Assign every row to its nearest center (ties: lowest index), filling
- * f->label and f->dist; returns the number of labels that changed.
+ * Nearest and second-nearest centers of the nb rows rows[] (ties: lowest
+ * index) from one dgemm; reassigns them and resets their bounds.  Returns
+ * the number of labels that changed.
+ */
+static int64
+assign_rows(Fit *f, const double *c, const int64 *rows, int nb, bool contiguous)
+{
+	int			d = f->d,
+				k = f->k;
+	int64		changed = 0;
+	const double *zb;
+	const double *zn;
+	double		zn_gathered[KMEANS_BLOCK];
+
+	if (contiguous)
+	{
+		zb = f->z + (Size) rows[0] * d;
+		zn = f->znorm + rows[0];
+	}
+	else
+	{
+		for (int i = 0; i < nb; i++)
+		{
+			memcpy(f->gather + (Size) i * d, f->z + (Size) rows[i] * d, sizeof(double) * d);
+			zn_gathered[i] = f->znorm[rows[i]];
+		}
+		zb = f->gather;
+		zn = zn_gathered;
+	}
+	block_distances(f, zb, zn, nb, c, f->cnorm, k);
+	for (int i = 0; i < nb; i++)
+	{
+		const double *gi = f->g + (Size) i * k;
+		int			best = 0;
+		double		bd = gi[0],
+					sd = DBL_MAX;
+		int64		row = rows[i];
+
+		for (int j = 1; j < k; j++)
+		{
+			double		e = gi[j];
+
+			if (e < bd)
+			{
+				sd = bd;
+				bd = e;
+				best = j;
+			}
+			else if (e < sd)
+				sd = e;
+		}
+		f->upper[row] = sqrt(bd);
+		f->lower[row] = k > 1 ? sqrt(sd) : DBL_MAX;
+		if (f->label[row] != best)
+		{
+			changed++;
+			move_row(f, row, f->label[row], best);
+		}
+	}
+	return changed;
+}
+
+/*
+ * Assign every row to its nearest center in c, updating sums and counts;
+ * returns the number of labels that changed.  Rows whose bounds prove their
+ * center unchanged are skipped; the others are gathered into blocks.
  */
 static int64
 assign_all(Fit *f, const double *c)
@@ -346,59 +528,156 @@ assign_all(Fit *f, const double *c)
 	int			d = f->d,
 				k = f->k;
 	int64		changed = 0;
+	int64		rows[KMEANS_BLOCK];
+	int			np = 0;
 
 	for (int j = 0; j < k; j++)
 		f->cnorm[j] = cblas_ddot(d, c + (Size) j * d, 1, c + (Size) j * d, 1);
-	for (int64 start = 0; start < f->n; start += KMEANS_BLOCK)
+	if (!f->bounds_valid)
 	{
-		int			b = (int) Min((int64) KMEANS_BLOCK, f->n - start);
-
-		CHECK_FOR_INTERRUPTS();
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, k, d, 1.0,
-					f->z + (Size) start * d, d, c, d, 0.0, f->g, k);
-		for (int i = 0; i < b; i++)
+		for (int64 start = 0; start < f->n; start += KMEANS_BLOCK)
 		{
-			const double *gi = f->g + (Size) i * k;
-			int			best = 0;
-			double		bd = f->cnorm[0] - 2 * gi[0];
+			int			b = (int) Min((int64) KMEANS_BLOCK, f->n - start);
 
-			for (int j = 1; j < k; j++)
-			{
-				double		e = f->cnorm[j] - 2 * gi[j];
+			CHECK_FOR_INTERRUPTS();
+			for (int i = 0; i < b; i++)
+				rows[i] = start + i;
+			changed += assign_rows(f, c, rows, b, true);
+		}
+		f->bounds_valid = true;
+		f->shifted = false;
+		return changed;
+	}
+	for (int j = 0; j < k; j++)
+	{
+		double		m = DBL_MAX;
 
-				if (e < bd)
-				{
-					bd = e;
-					best = j;
-				}
-			}
-			if (f->label[start + i] != best)
-				changed++;
-			f->label[start + i] = best;
-			f->dist[start + i] = Max(bd + f->znorm[start + i], 0.0);
+		for (int o = 0; o < k; o++)
+			if (o != j)
+				m = Min(m, sqdist(c + (Size) j * d, c + (Size) o * d, d));
+		f->half_gap[j] = 0.5 * sqrt(m);
+	}
+	for (int64 i = 0; i < f->n; i++)
+	{
+		int			a = f->label[i];
+		double		bound;
+
+		/* the centers moved since the bounds were set: loosen them */
+		if (f->shifted)
+		{
+			f->upper[i] += f->shift[a];
+			f->lower[i] -= a == f->shift_argmax ? f->shift_max2 : f->shift_max1;
+		}
+		bound = Max(f->half_gap[a], f->lower[i]);
+		if (f->upper[i] <= bound)
+			continue;
+		f->upper[i] = sqrt(sqdist(f->z + (Size) i * d, c + (Size) a * d, d));
+		if (f->upper[i] <= bound)
+			continue;
+		rows[np++] = i;
+		if (np == KMEANS_BLOCK)
+		{
+			CHECK_FOR_INTERRUPTS();
+			changed += assign_rows(f, c, rows, np, false);
+			np = 0;
 		}
 	}
+	if (np > 0)
+		changed += assign_rows(f, c, rows, np, false);
+	f->shifted = false;
 	return changed;
+}
+
+/*
+ * Centers to the means of their clusters; an empty cluster's center moves to
+ * the row farthest from its own center.  Returns the sum of the squared moves.
+ */
+static double
+update_centers(Fit *f, double *c)
+{
+	int			d = f->d,
+				k = f->k;
+	double		total = 0,
+				max1 = 0,
+				max2 = 0;
+	int			argmax = -1;
+	double	   *far_dist = NULL;
+
+	/* distances for relocating empty clusters, before any center moves */
+	for (int j = 0; j < k && far_dist == NULL; j++)
+		if (f->count[j] == 0)
+		{
+			far_dist = alloc_huge_pages(sizeof(double) * f->n);
+			for (int64 i = 0; i < f->n; i++)
+				far_dist[i] = sqdist(f->z + (Size) i * d, c + (Size) f->label[i] * d, d);
+		}
+	for (int j = 0; j < k; j++)
+	{
+		double	   *cj = c + (Size) j * d;
+		double		e2 = 0;
+
+		if (f->count[j] == 0)
+		{
+			int64		far = 0;
+
+			for (int64 i = 1; i < f->n; i++)
+				if (far_dist[i] > far_dist[far])
+					far = i;
+			far_dist[far] = 0;
+			e2 = sqdist(cj, f->z + (Size) far * d, d);
+			memcpy(cj, f->z + (Size) far * d, sizeof(double) * d);
+		}
+		else
+		{
+			const double *sj = f->sum + (Size) j * d;
+
+			for (int m = 0; m < d; m++)
+			{
+				double		v = sj[m] / f->count[j];
+				double		e = v - cj[m];
+
+				e2 += e * e;
+				cj[m] = v;
+			}
+		}
+		total += e2;
+		f->shift[j] = sqrt(e2);
+		if (f->shift[j] > max1)
+		{
+			max2 = max1;
+			max1 = f->shift[j];
+			argmax = j;
+		}
+		else if (f->shift[j] > max2)
+			max2 = f->shift[j];
+	}
+	if (far_dist)
+		pfree(far_dist);
+	/* the next assignment applies the shifts to the bounds */
+	f->shift_max1 = max1;
+	f->shift_max2 = max2;
+	f->shift_argmax = argmax;
+	f->shifted = true;
+	return total;
 }
 
 /* One Lloyd run from the centers in c; returns the inertia. */
 static double
 lloyd(Fit *f, double *c, int max_iter, double tol_abs, int *iter_out, bool *conv_out)
 {
-	int			d = f->d,
-				k = f->k;
-	double	   *sum = palloc(sizeof(double) * k * d);
-	int64	   *cnt = palloc(sizeof(int64) * k);
 	int			it;
 	bool		converged = false;
 	double		inertia = 0;
 
 	for (int64 i = 0; i < f->n; i++)
 		f->label[i] = -1;
+	memset(f->sum, 0, sizeof(double) * f->k * f->d);
+	memset(f->count, 0, sizeof(int64) * f->k);
+	f->bounds_valid = false;
+	f->shifted = false;
 	for (it = 1; it <= max_iter; it++)
 	{
 		int64		changed = assign_all(f, c);
-		double		shift = 0;
 
 		if (it > 1 && changed == 0)
 		{
@@ -406,44 +685,7 @@ lloyd(Fit *f, double *c, int max_iter, double tol_abs, int *iter_out, bool *conv
 			it--;
 			break;
 		}
-		memset(sum, 0, sizeof(double) * k * d);
-		memset(cnt, 0, sizeof(int64) * k);
-		for (int64 i = 0; i < f->n; i++)
-		{
-			double	   *sj = sum + (Size) f->label[i] * d;
-			const double *zi = f->z + (Size) i * d;
-
-			cnt[f->label[i]]++;
-			for (int j = 0; j < d; j++)
-				sj[j] += zi[j];
-		}
-		for (int j = 0; j < k; j++)
-		{
-			double	   *cj = c + (Size) j * d;
-
-			if (cnt[j] == 0)
-			{
-				/* empty cluster: move it to the row farthest from its center */
-				int64		far = 0;
-
-				for (int64 i = 1; i < f->n; i++)
-					if (f->dist[i] > f->dist[far])
-						far = i;
-				f->dist[far] = 0;
-				shift += sqdist(cj, f->z + (Size) far * d, d);
-				memcpy(cj, f->z + (Size) far * d, sizeof(double) * d);
-				continue;
-			}
-			for (int m = 0; m < d; m++)
-			{
-				double		v = sum[(Size) j * d + m] / cnt[j];
-				double		e = v - cj[m];
-
-				shift += e * e;
-				cj[m] = v;
-			}
-		}
-		if (shift <= tol_abs)
+		if (update_centers(f, c) <= tol_abs)
 		{
 			converged = true;
 			break;
@@ -454,11 +696,9 @@ lloyd(Fit *f, double *c, int max_iter, double tol_abs, int *iter_out, bool *conv
 	/* final assignment to the final centers; exact inertia */
 	assign_all(f, c);
 	for (int64 i = 0; i < f->n; i++)
-		inertia += sqdist(f->z + (Size) i * d, c + (Size) f->label[i] * d, d);
+		inertia += sqdist(f->z + (Size) i * f->d, c + (Size) f->label[i] * f->d, f->d);
 	*iter_out = it;
 	*conv_out = converged;
-	pfree(sum);
-	pfree(cnt);
 	return inertia;
 }
 
@@ -485,13 +725,102 @@ cmp_clusters(const void *a, const void *b)
 	return x->idx - y->idx;
 }
 
+/*
+ * The rows in canonical order into z (n * d), centered on the column means
+ * and, with standardize, divided by the population standard deviations;
+ * their squared norms into znorm.  Returns the summed variance after scaling.
+ */
+static double
+transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, double *scale)
+{
+	int64		n = s->rows.n;
+	int			d = s->rows.d;
+	RowKey	   *keys = alloc_huge_pages(sizeof(RowKey) * n);
+	double	   *var = palloc0(sizeof(double) * d);
+	double		total_var = 0;
+
+	/*
+	 * One scatter pass into buckets by the top bits of the hash, then a sort
+	 * of each (small) bucket: a comparison sort of all n keys costs several
+	 * times more.
+	 */
+	{
+		RowKey	   *unsorted = alloc_huge_pages(sizeof(RowKey) * n);
+		int64	   *start = palloc0(sizeof(int64) * (KMEANS_SORT_BUCKETS + 1));
+
+		for (int64 i = 0; i < n; i++)
+		{
+			unsorted[i].hash = hash_row(rowstore_row(&s->rows, i), d);
+			unsorted[i].row = i;
+			start[(unsorted[i].hash >> (64 - KMEANS_SORT_BUCKET_BITS)) + 1]++;
+		}
+		for (int b = 0; b < KMEANS_SORT_BUCKETS; b++)
+			start[b + 1] += start[b];
+		for (int64 i = 0; i < n; i++)
+			keys[start[unsorted[i].hash >> (64 - KMEANS_SORT_BUCKET_BITS)]++] = unsorted[i];
+		/* start[b] is now the end of bucket b */
+		for (int b = 0; b < KMEANS_SORT_BUCKETS; b++)
+		{
+			int64		from = b == 0 ? 0 : start[b - 1];
+
+			if (start[b] - from > 1)
+				sort_row_keys(keys + from, start[b] - from, &s->rows);
+		}
+		pfree(unsorted);
+		pfree(start);
+	}
+	memset(mean, 0, sizeof(double) * d);
+	for (int64 i = 0; i < n; i++)
+	{
+		double	   *zi = z + (Size) i * d;
+
+		memcpy(zi, rowstore_row(&s->rows, keys[i].row), sizeof(double) * d);
+		for (int j = 0; j < d; j++)
+			mean[j] += zi[j];
+	}
+	pfree(keys);
+	for (int j = 0; j < d; j++)
+		mean[j] /= n;
+	CHECK_FOR_INTERRUPTS();
+	for (int64 i = 0; i < n; i++)
+	{
+		double	   *zi = z + (Size) i * d;
+
+		for (int j = 0; j < d; j++)
+		{
+			zi[j] -= mean[j];
+			var[j] += zi[j] * zi[j];
+		}
+	}
+	for (int j = 0; j < d; j++)
+	{
+		var[j] /= n;
+		scale[j] = (s->standardize && var[j] > 0) ? sqrt(var[j]) : 1.0;
+		total_var += var[j] / (scale[j] * scale[j]);
+	}
+	for (int64 i = 0; i < n; i++)
+	{
+		double	   *zi = z + (Size) i * d;
+		double		t = 0;
+
+		if (s->standardize)
+			for (int j = 0; j < d; j++)
+				zi[j] /= scale[j];
+		for (int j = 0; j < d; j++)
+			t += zi[j] * zi[j];
+		znorm[i] = t;
+	}
+	pfree(var);
+	return total_var;
+}
+
 PG_FUNCTION_INFO_V1(train_kmeans_finalfn);
 Datum
 train_kmeans_finalfn(PG_FUNCTION_ARGS)
 {
 	const KmeansState *s = train_state_get_data(fcinfo, 0, &kmeans_state_ops);
 	Fit			f;
-	int64	   *perm;
+	int64		n;
 	double	   *z;
 	double	   *mean,
 			   *scale,
@@ -499,80 +828,56 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 			   *best_c;
 	int64	   *sizes;
 	double		best_inertia = DBL_MAX,
-				tol_abs = 0;
+				tol_abs;
 	int			best_iter = 0,
-				d;
+				d,
+				k;
 	bool		best_conv = false;
 	Rng			rng;
 	ClusterOrder *order;
 	ByteWriter	w;
 
-	if (s == NULL || s->n == 0)
+	if (s == NULL || s->rows.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot train a kmeans model on zero rows"),
 				 errdetail("Every feature array was NULL, or there were no rows.")));
-	if (s->n < s->k)
+	if (s->rows.n < s->k)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot find %d clusters in " INT64_FORMAT " rows", s->k, s->n),
+				 errmsg("cannot find %d clusters in " INT64_FORMAT " rows", s->k, s->rows.n),
 				 errhint("Lower option \"k\" to at most the number of rows.")));
-	d = s->d;
+	n = s->rows.n;
+	d = s->rows.d;
+	k = s->k;
 	blas_begin(0);
 
-	/* rows in sorted order, so that nothing below depends on the input order */
-	perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * s->n);
-	for (int64 i = 0; i < s->n; i++)
-		perm[i] = i;
-	qsort_arg(perm, s->n, sizeof(int64), cmp_rows, (void *) s);
-	z = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * s->n * d);
-	for (int64 i = 0; i < s->n; i++)
-		memcpy(z + (Size) i * d, s->x + (Size) perm[i] * d, sizeof(double) * d);
-	pfree(perm);
-
-	/* column means and scales; then center and scale z in place */
-	mean = palloc0(sizeof(double) * d);
+	mean = palloc(sizeof(double) * d);
 	scale = palloc(sizeof(double) * d);
-	for (int64 i = 0; i < s->n; i++)
-		for (int j = 0; j < d; j++)
-			mean[j] += z[(Size) i * d + j];
-	for (int j = 0; j < d; j++)
-		mean[j] /= s->n;
-	for (int j = 0; j < d; j++)
-	{
-		double		v = 0;
-
-		for (int64 i = 0; i < s->n; i++)
-		{
-			double		e = z[(Size) i * d + j] - mean[j];
-
-			v += e * e;
-		}
-		v /= s->n;
-		scale[j] = (s->standardize && v > 0) ? sqrt(v) : 1.0;
-		tol_abs += v / (scale[j] * scale[j]);	/* variance after scaling */
-	}
+	z = alloc_huge_pages(sizeof(double) * n * d);
+	memset(&f, 0, sizeof(f));
+	f.znorm = alloc_huge_pages(sizeof(double) * n);
 	/* as scikit-learn: tol relative to the mean variance of the features */
-	tol_abs = s->tol * tol_abs / d;
-	for (int64 i = 0; i < s->n; i++)
-		for (int j = 0; j < d; j++)
-			z[(Size) i * d + j] = (z[(Size) i * d + j] - mean[j]) / scale[j];
+	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale) / d;
 
-	f.n = s->n;
+	f.n = n;
 	f.d = d;
-	f.k = s->k;
+	f.k = k;
 	f.z = z;
-	f.znorm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * s->n);
-	f.dist = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * s->n);
-	f.label = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * s->n);
-	f.g = palloc(sizeof(double) * KMEANS_BLOCK * s->k);
-	f.cnorm = palloc(sizeof(double) * s->k);
-	for (int64 i = 0; i < s->n; i++)
-		f.znorm[i] = cblas_ddot(d, z + (Size) i * d, 1, z + (Size) i * d, 1);
+	f.label = alloc_huge_pages(sizeof(int32) * n);
+	f.upper = alloc_huge_pages(sizeof(double) * n);
+	f.lower = alloc_huge_pages(sizeof(double) * n);
+	f.sum = palloc(sizeof(double) * k * d);
+	f.count = palloc(sizeof(int64) * k);
+	f.cnorm = palloc(sizeof(double) * k);
+	f.half_gap = palloc(sizeof(double) * k);
+	f.shift = palloc(sizeof(double) * k);
+	f.g = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * k);
+	f.gather = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * d);
 
-	c = palloc(sizeof(double) * s->k * d);
-	best_c = palloc(sizeof(double) * s->k * d);
-	sizes = palloc0(sizeof(int64) * s->k);
+	c = palloc(sizeof(double) * k * d);
+	best_c = palloc(sizeof(double) * k * d);
+	sizes = palloc0(sizeof(int64) * k);
 	rng_seed(&rng, (uint64) s->seed);
 	for (int r = 0; r < s->n_init; r++)
 	{
@@ -587,29 +892,26 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 			best_inertia = inertia;
 			best_iter = iter;
 			best_conv = conv;
-			memcpy(best_c, c, sizeof(double) * s->k * d);
+			memcpy(best_c, c, sizeof(double) * k * d);
+			memcpy(sizes, f.count, sizeof(int64) * k);
 		}
 	}
-	/* sizes under the best centers */
-	assign_all(&f, best_c);
-	for (int64 i = 0; i < s->n; i++)
-		sizes[f.label[i]]++;
 
-	order = palloc(sizeof(ClusterOrder) * s->k);
-	for (int j = 0; j < s->k; j++)
+	order = palloc(sizeof(ClusterOrder) * k);
+	for (int j = 0; j < k; j++)
 	{
 		order[j].idx = j;
 		order[j].size = sizes[j];
 		order[j].center = best_c + (Size) j * d;
 		order[j].d = d;
 	}
-	qsort(order, s->k, sizeof(ClusterOrder), cmp_clusters);
+	qsort(order, k, sizeof(ClusterOrder), cmp_clusters);
 
-	writer_init(&w, 128 + sizeof(double) * (2 * d + (Size) s->k * d) + sizeof(int64) * s->k);
+	writer_init(&w, 128 + sizeof(double) * (2 * d + (Size) k * d) + sizeof(int64) * k);
 	write_i32(&w, d);
-	write_i32(&w, s->k);
+	write_i32(&w, k);
 	write_u8(&w, s->standardize);
-	write_i64(&w, s->n);
+	write_i64(&w, n);
 	write_i32(&w, s->n_init);
 	write_i64(&w, s->seed);
 	write_i32(&w, best_iter);
@@ -617,9 +919,9 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	write_f64(&w, best_inertia);
 	write_f64_array(&w, mean, d);
 	write_f64_array(&w, scale, d);
-	for (int j = 0; j < s->k; j++)
+	for (int j = 0; j < k; j++)
 		write_f64_array(&w, order[j].center, d);
-	for (int j = 0; j < s->k; j++)
+	for (int j = 0; j < k; j++)
 		write_i64(&w, order[j].size);
 	PG_RETURN_BYTEA_P(model_build(MODEL_KMEANS, &w));
 }

@@ -33,6 +33,7 @@
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
+#include "rowstore.h"
 
 #define LOGREG_BLOCK 512
 #define LOGREG_WARM_ROWS 25000
@@ -58,11 +59,9 @@ typedef enum LogregSolver
 
 typedef struct LogregState
 {
-	int32		d;				/* feature count, 0 until the first row */
-	int64		n;				/* rows kept */
+	RowStore	rows;			/* n * d, NaN marks an imputed NULL; width 0 until the first row */
 	int64		npos;			/* rows labeled true */
-	int64		cap;			/* rows allocated */
-	double	   *x;				/* n * d, NaN marks an imputed NULL */
+	int64		ycap;			/* labels allocated */
 	uint8	   *y;				/* n labels */
 	/* options */
 	double		lambda;			/* < 0: 1e-4 * n */
@@ -74,6 +73,7 @@ typedef struct LogregState
 	int32		max_iter;		/* 0: 100 for Newton, 1000 for L-BFGS */
 	double		tol;
 	int32		solver;
+	double		buf[FEATURES_SHORT_MAX];	/* array_features_datum's */
 } LogregState;
 
 typedef struct LogregModel
@@ -108,30 +108,21 @@ static const char *const solver_choices[] = {"auto", "newton", "lbfgs", NULL};
 
 /* State */
 
+/* Room for one more label; rows go to the row store. */
 static void
-logreg_reserve(LogregState *s, int64 extra, MemoryContext cxt)
+logreg_reserve_labels(LogregState *s, int64 extra, MemoryContext cxt)
 {
-	int64		need = s->n + extra;
+	int64		need = s->rows.n + extra;
 	int64		cap;
 
-	if (need <= s->cap)
+	if (need <= s->ycap)
 		return;
-	cap = Max(need, Max(s->cap * 2, 256));
-	if ((double) cap * s->d * sizeof(double) > (double) (SIZE_MAX / 2))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("logreg training state cannot hold " INT64_FORMAT " rows", need)));
-	if (s->x == NULL)
-	{
-		s->x = MemoryContextAllocHuge(cxt, cap * s->d * sizeof(double));
+	cap = Max(need, Max(s->ycap * 2, 256));
+	if (s->y == NULL)
 		s->y = MemoryContextAllocHuge(cxt, cap);
-	}
 	else
-	{
-		s->x = repalloc_huge(s->x, cap * s->d * sizeof(double));
 		s->y = repalloc_huge(s->y, cap);
-	}
-	s->cap = cap;
+	s->ycap = cap;
 }
 
 static void
@@ -139,7 +130,7 @@ logreg_write(const void *data, ByteWriter *w)
 {
 	const LogregState *s = data;
 
-	write_i32(w, s->d);
+	write_i32(w, s->rows.d);
 	write_f64(w, s->lambda);
 	write_i32(w, s->cw_mode);
 	write_f64(w, s->w_neg);
@@ -150,9 +141,9 @@ logreg_write(const void *data, ByteWriter *w)
 	write_f64(w, s->tol);
 	write_i32(w, s->solver);
 	write_i64(w, s->npos);
-	write_i64(w, s->n);
-	write_f64_array(w, s->x, (Size) s->n * s->d);
-	write_bytes(w, s->y, s->n);
+	write_i64(w, s->rows.n);
+	rowstore_write(&s->rows, w);
+	write_bytes(w, s->y, s->rows.n);
 }
 
 static void *
@@ -160,8 +151,9 @@ logreg_read(ByteReader *r)
 {
 	LogregState *s = palloc0(sizeof(LogregState));
 	int64		n;
+	int32		d;
 
-	s->d = read_i32(r);
+	d = read_i32(r);
 	s->lambda = read_f64(r);
 	s->cw_mode = read_i32(r);
 	s->w_neg = read_f64(r);
@@ -172,21 +164,19 @@ logreg_read(ByteReader *r)
 	s->tol = read_f64(r);
 	s->solver = read_i32(r);
 	s->npos = read_i64(r);
-	if (s->d < 0 || s->d > FEATURES_MAX || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
+	if (d < 0 || d > FEATURES_MAX || s->cw_mode < CW_NONE || s->cw_mode > CW_GIVEN ||
 		!(s->w_neg > 0) || !(s->w_pos > 0) || !isfinite(s->w_neg) || !isfinite(s->w_pos) ||
 		s->max_iter < 0 || !(s->tol > 0) || isnan(s->lambda) ||
 		s->solver < SOLVER_AUTO || s->solver > SOLVER_LBFGS)
 		reader_corrupt(r, "The logreg state holds impossible values");
-	n = read_count(r, PG_INT64_MAX / 2, (Size) s->d * sizeof(double) + 1);
-	if ((s->d == 0 && n != 0) || s->npos < 0 || s->npos > n)
+	n = read_count(r, PG_INT64_MAX / 2, (Size) d * sizeof(double) + 1);
+	if ((d == 0 && n != 0) || s->npos < 0 || s->npos > n)
 		reader_corrupt(r, "The logreg state holds impossible counts");
-	if (n > 0)
-	{
-		logreg_reserve(s, n, CurrentMemoryContext);
-		read_bytes(r, s->x, (Size) n * s->d * sizeof(double));
-		read_bytes(r, s->y, n);
-	}
-	s->n = n;
+	if (d > 0)
+		rowstore_set_width(&s->rows, d);
+	logreg_reserve_labels(s, n, CurrentMemoryContext);
+	rowstore_read(&s->rows, r, n, CurrentMemoryContext);
+	read_bytes(r, s->y, n);
 	return s;
 }
 
@@ -206,15 +196,14 @@ logreg_combine(void *into, const void *from)
 	LogregState *a = into;
 	const LogregState *b = from;
 
-	if (b->n == 0)
+	if (b->rows.n == 0)
 		return;
-	if (a->d == 0)
-		a->d = b->d;
-	check_same_d(b->d, a->d);
-	logreg_reserve(a, b->n, CurrentMemoryContext);
-	memcpy(a->x + (Size) a->n * a->d, b->x, (Size) b->n * b->d * sizeof(double));
-	memcpy(a->y + a->n, b->y, b->n);
-	a->n += b->n;
+	if (a->rows.d == 0 && a->rows.n == 0)
+		rowstore_set_width(&a->rows, b->rows.d);
+	check_same_d(b->rows.d, a->rows.d);
+	logreg_reserve_labels(a, b->rows.n, CurrentMemoryContext);
+	memcpy(a->y + a->rows.n, b->y, b->rows.n);
+	rowstore_append_all(&a->rows, &b->rows, CurrentMemoryContext);
 	a->npos += b->npos;
 }
 
@@ -316,14 +305,14 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_AGG_STATE(st);
 
-	x = array_features(PG_GETARG_ARRAYTYPE_P(1), s->d, s->impute_mean, NULL, &d, "train_logreg");
-	if (s->d == 0)
-		s->d = d;
-	logreg_reserve(s, 1, st->hdr.eoh_context);
-	memcpy(s->x + (Size) s->n * d, x, sizeof(double) * d);
-	s->y[s->n] = PG_GETARG_BOOL(2) ? 1 : 0;
-	s->npos += s->y[s->n];
-	s->n++;
+	x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, s->impute_mean, s->buf, &d,
+							 "train_logreg");
+	if (s->rows.d == 0)
+		rowstore_set_width(&s->rows, d);
+	logreg_reserve_labels(s, 1, st->hdr.eoh_context);
+	s->y[s->rows.n] = PG_GETARG_BOOL(2) ? 1 : 0;
+	s->npos += s->y[s->rows.n];
+	memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -343,6 +332,7 @@ typedef struct Fit
 	bool	   *constant;
 	int64		stride;			/* 1, or every stride-th row for the warm start */
 	int64		rows;			/* rows a pass visits: ceil(n / stride) */
+	bool		raw_ok;			/* gradient passes may skip standardizing */
 	/* block buffers */
 	double	   *a;
 	double	   *eta;
@@ -373,7 +363,7 @@ fill_block(Fit *f, int64 start, int b)
 	for (int i = 0; i < b; i++)
 	{
 		double	   *row = f->a + (Size) i * f->p;
-		const double *x = f->s->x + (Size) ((start + i) * f->stride) * f->d;
+		const double *x = rowstore_row(&f->s->rows, (start + i) * f->stride);
 
 		for (int j = 0; j < f->d; j++)
 		{
@@ -387,6 +377,85 @@ fill_block(Fit *f, int64 start, int b)
 }
 
 /*
+ * Losses of the b rows from start whose linear predictors are in f->eta:
+ * weighted residuals into f->r, square roots of the Hessian weights into
+ * f->v (with want_v), scores and labels into sl + start; adds the weighted
+ * loss to *obj and the unweighted one to *ll.
+ */
+static void
+block_losses(Fit *f, int64 start, int b, bool want_v, ScoredLabel *sl, double *obj, double *ll)
+{
+	const uint8 *ys = f->s->y;
+
+	for (int i = 0; i < b; i++)
+	{
+		bool		y = ys[(start + i) * f->stride];
+		double		sw = y ? f->w_pos : f->w_neg;
+		double		e = f->eta[i];
+		/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
+		double		q = exp(-fabs(e));
+		double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
+		/* loss = log(1 + exp(e)) - y e */
+		double		loss = Max(e, 0.0) + log1p(q) - (y ? e : 0.0);
+
+		*ll += loss;
+		*obj += sw * loss;
+		f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
+		if (want_v)
+			f->v[i] = sqrt(sw * prob * (1.0 - prob));
+		if (sl)
+		{
+			sl[start + i].score = e;
+			sl[start + i].label = y;
+		}
+	}
+}
+
+/*
+ * The gradient part of a full pass without standardizing the rows: the
+ * coefficients are mapped to raw units instead (w_j / std_j, intercept less
+ * the means), dgemv runs on the stored rows where they lie, and the raw
+ * gradient maps back.  Possible when no value is NULL (NaN) and no mean is
+ * so large against its spread that the shift would cost accuracy.
+ */
+static void
+raw_gradient_pass(Fit *f, const double *w, double *g, ScoredLabel *sl, double *obj, double *ll)
+{
+	const RowStore *rows = &f->s->rows;
+	int			d = f->d;
+	double	   *wr = f->a;		/* d raw coefficients, then d raw gradients */
+	double	   *gr = f->a + d;
+	double		bias = f->p > d ? w[d] : 0.0,
+				rsum = 0;
+
+	for (int j = 0; j < d; j++)
+	{
+		wr[j] = w[j] * f->inv_std[j];
+		bias -= wr[j] * f->mean[j];
+		gr[j] = 0;
+	}
+	for (int64 start = 0; start < f->rows;)
+	{
+		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
+		const double *run = rowstore_run(rows, start, &b);
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < b; i++)
+			f->eta[i] = bias;
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, d, 1.0, run, d, wr, 1, 1.0, f->eta, 1);
+		block_losses(f, start, b, false, sl, obj, ll);
+		cblas_dgemv(CblasRowMajor, CblasTrans, b, d, 1.0, run, d, f->r, 1, 1.0, gr, 1);
+		for (int i = 0; i < b; i++)
+			rsum += f->r[i];
+		start += b;
+	}
+	for (int j = 0; j < d; j++)
+		g[j] = (gr[j] - f->mean[j] * rsum) * f->inv_std[j];
+	if (f->p > d)
+		g[d] = rsum;
+}
+
+/*
  * Penalized objective at w; its gradient into g and Hessian (upper triangle,
  * row-major) into h.  With sl, also every row's linear predictor and label
  * (for the training AUC) and the unweighted log-loss sum into *logloss, so
@@ -395,7 +464,6 @@ fill_block(Fit *f, int64 start, int b)
 static double
 logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *logloss)
 {
-	const LogregState *s = f->s;
 	int			p = f->p;
 	double		obj = 0,
 				ll = 0;
@@ -403,49 +471,30 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, doub
 	memset(g, 0, sizeof(double) * p);
 	if (h)
 		memset(h, 0, sizeof(double) * p * p);
-	for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
-	{
-		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
-
-		CHECK_FOR_INTERRUPTS();
-		fill_block(f, start, b);
-		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
-		for (int i = 0; i < b; i++)
+	if (h == NULL && f->raw_ok && f->stride == 1)
+		raw_gradient_pass(f, w, g, sl, &obj, &ll);
+	else
+		for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
 		{
-			bool		y = s->y[(start + i) * f->stride];
-			double		sw = y ? f->w_pos : f->w_neg;
-			double		e = f->eta[i];
-			/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
-			double		q = exp(-fabs(e));
-			double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
-			/* loss = log(1 + exp(e)) - y e */
-			double		loss = Max(e, 0.0) + log1p(q) - (y ? e : 0.0);
-			double		sv;
+			int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
 
-			ll += loss;
-			obj += sw * loss;
-			f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
-			sv = sqrt(sw * prob * (1.0 - prob));
-			f->v[i] = sv;
-			if (sl)
+			CHECK_FOR_INTERRUPTS();
+			fill_block(f, start, b);
+			cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
+			block_losses(f, start, b, h != NULL, sl, &obj, &ll);
+			cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
+			if (h == NULL)
+				continue;
+			for (int i = 0; i < b; i++)
 			{
-				sl[start + i].score = e;
-				sl[start + i].label = y;
-			}
-		}
-		cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
-		if (h == NULL)
-			continue;
-		for (int i = 0; i < b; i++)
-		{
-			double	   *row = f->a + (Size) i * p;
-			double		sv = f->v[i];
+				double	   *row = f->a + (Size) i * p;
+				double		sv = f->v[i];
 
-			for (int j = 0; j < p; j++)
-				row[j] *= sv;
+				for (int j = 0; j < p; j++)
+					row[j] *= sv;
+			}
+			cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
 		}
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
-	}
 	for (int j = 0; j < f->d; j++)
 	{
 		obj += 0.5 * f->lambda * w[j] * w[j];
@@ -477,6 +526,7 @@ typedef struct NewtonWork
 			   *hn,
 			   *hc,
 			   *step;
+	const double *hfix;			/* NULL, or a Hessian to use instead of each pass's */
 	ScoredLabel *sl;			/* NULL, or where passes store scores */
 	bool		sl_current;		/* sl holds the scores at w */
 	double		logloss;
@@ -500,14 +550,16 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 			   *hn = nw->hn,
 			   *hc = nw->hc,
 			   *step = nw->step;
+	const double *hsrc;
 	double		obj,
 				gnorm = 0,
 				logloss = 0,
 				lln = 0;
 	int			iter = 0;
 	bool		converged = false;
+	bool		fixed = nw->hfix != NULL;
 
-	obj = logreg_pass(f, w, g, h, nw->sl, &logloss);
+	obj = logreg_pass(f, w, g, fixed ? NULL : h, nw->sl, &logloss);
 	nw->sl_current = true;
 	for (;;)
 	{
@@ -524,7 +576,8 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		}
 		if (iter >= max_iter)
 			break;
-		memcpy(hc, h, sizeof(double) * p * p);
+		hsrc = fixed ? nw->hfix : h;
+		memcpy(hc, hsrc, sizeof(double) * p * p);
 		for (int j = 0; j < p; j++)
 			step[j] = -g[j];
 		if (!blas_cholesky_solve(hc, step, p))
@@ -533,8 +586,8 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 			double		maxdiag = 0;
 
 			for (int j = 0; j < p; j++)
-				maxdiag = Max(maxdiag, h[(Size) j * p + j]);
-			memcpy(hc, h, sizeof(double) * p * p);
+				maxdiag = Max(maxdiag, hsrc[(Size) j * p + j]);
+			memcpy(hc, hsrc, sizeof(double) * p * p);
 			for (int j = 0; j < p; j++)
 			{
 				hc[(Size) j * p + j] += 1e-10 * Max(maxdiag, 1.0);
@@ -551,7 +604,7 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		{
 			for (int j = 0; j < p; j++)
 				wn[j] = w[j] + t * step[j];
-			objn = logreg_pass(f, wn, gn, hn, nw->sl, &lln);
+			objn = logreg_pass(f, wn, gn, fixed ? NULL : hn, nw->sl, &lln);
 			nw->sl_current = false;
 			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
 			{
@@ -573,6 +626,12 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		obj = objn;
 		logloss = lln;
 		nw->sl_current = true;
+		/* the fixed Hessian converges too slowly: true Newton from here */
+		if (fixed && (t < 1.0 || norm2(g, p) > 0.05 * gnorm))
+		{
+			fixed = false;
+			obj = logreg_pass(f, w, g, h, nw->sl, &logloss);
+		}
 	}
 	nw->w = w;
 	nw->wn = wn;
@@ -753,20 +812,20 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	int			max_iter;
 	ByteWriter	out;
 
-	if (s == NULL || s->n == 0)
+	if (s == NULL || s->rows.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot train a logreg model on zero rows"),
 				 errdetail("Every feature array or label was NULL, or there were no rows.")));
-	if (s->npos == 0 || s->npos == s->n)
+	if (s->npos == 0 || s->npos == s->rows.n)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot train a logreg model on labels of one class"),
-				 errdetail("All " INT64_FORMAT " labeled rows are %s.", s->n,
+				 errdetail("All " INT64_FORMAT " labeled rows are %s.", s->rows.n,
 						   s->npos == 0 ? "false" : "true")));
 	blas_begin(0);
-	n = s->n;
-	d = s->d;
+	n = s->rows.n;
+	d = s->rows.d;
 	p = d + (s->intercept ? 1 : 0);
 	memset(&f, 0, sizeof(f));
 	f.s = s;
@@ -795,27 +854,63 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	f.constant = palloc0(sizeof(bool) * d);
 	{
 		int64	   *cnt = palloc0(sizeof(int64) * d);
+		double	   *bsum = palloc(sizeof(double) * d);
+		double	   *bm2 = palloc(sizeof(double) * d);
+		int64	   *bcnt = palloc(sizeof(int64) * d);
 		StringInfoData constants;
 
 		initStringInfo(&constants);
 
-		for (int64 i = 0; i < n; i++)
+		/*
+		 * Mean and sum of squared deviations per block of rows (two passes
+		 * over a cache-resident block), merged into the totals by Chan's
+		 * formula: no division per value, as Welford's update needs.
+		 */
+
+		for (int64 start = 0; start < n; start += LOGREG_BLOCK)
 		{
-			const double *row = s->x + (Size) i * d;
+			int			b = (int) Min((int64) LOGREG_BLOCK, n - start);
 
+			CHECK_FOR_INTERRUPTS();
+			memset(bsum, 0, sizeof(double) * d);
+			memset(bm2, 0, sizeof(double) * d);
+			memset(bcnt, 0, sizeof(int64) * d);
+			for (int i = 0; i < b; i++)
+			{
+				const double *row = rowstore_row(&s->rows, start + i);
+
+				for (int j = 0; j < d; j++)
+					if (!isnan(row[j]))
+					{
+						bsum[j] += row[j];
+						bcnt[j]++;
+					}
+			}
 			for (int j = 0; j < d; j++)
-				if (!isnan(row[j]))
-				{
-					double		delta;
+				bsum[j] = bcnt[j] > 0 ? bsum[j] / bcnt[j] : 0.0;	/* block mean */
+			for (int i = 0; i < b; i++)
+			{
+				const double *row = rowstore_row(&s->rows, start + i);
 
-					cnt[j]++;
-					delta = row[j] - f.mean[j];
-					f.mean[j] += delta / cnt[j];
-					f.std[j] += delta * (row[j] - f.mean[j]);
-				}
-			if ((i & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
+				for (int j = 0; j < d; j++)
+					if (!isnan(row[j]))
+						bm2[j] += (row[j] - bsum[j]) * (row[j] - bsum[j]);
+			}
+			for (int j = 0; j < d; j++)
+			{
+				int64		total = cnt[j] + bcnt[j];
+				double		delta = bsum[j] - f.mean[j];
+
+				if (bcnt[j] == 0)
+					continue;
+				f.mean[j] += delta * bcnt[j] / total;
+				f.std[j] += bm2[j] + delta * delta * ((double) cnt[j] * bcnt[j] / total);
+				cnt[j] = total;
+			}
 		}
+		pfree(bsum);
+		pfree(bm2);
+		pfree(bcnt);
 		for (int j = 0; j < d; j++)
 		{
 			double		sd = cnt[j] > 0 ? sqrt(f.std[j] / cnt[j]) : 0.0;
@@ -832,6 +927,10 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 			f.std[j] = sd;
 			f.inv_std[j] = sd > 0 ? 1.0 / sd : 0.0;
 		}
+		f.raw_ok = true;
+		for (int j = 0; j < d; j++)
+			if (cnt[j] != n || fabs(f.mean[j]) * f.inv_std[j] > 1e4)
+				f.raw_ok = false;
 		if (n_constant == 1)
 			ereport(WARNING,
 					(errmsg("train_logreg feature %s is constant; its coefficient is 0", constants.data)));
@@ -878,6 +977,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	nw.hc = hc;
 	nw.step = step;
 	nw.sl = NULL;
+	nw.hfix = NULL;
 
 	/*
 	 * Warm start on a strided subsample of LOGREG_WARM_ROWS rows (lambda
@@ -892,7 +992,18 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 		if (use_lbfgs)
 			lbfgs(&f, &nw, 1e-4 * wsum / f.stride, 200);
 		else
+		{
+			/*
+			 * The subsample's Hessian at the warm start, scaled to all rows
+			 * (its lambda is lambda / stride), serves the full passes.
+			 */
+			double	   *hfix = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * p * p);
+
 			newton(&f, &nw, 1e-4 * wsum / f.stride, 20);
+			for (Size i = 0; i < (Size) p * p; i++)
+				hfix[i] = nw.h[i] * f.stride;
+			nw.hfix = hfix;
+		}
 	}
 	f.stride = 1;
 	f.rows = n;
