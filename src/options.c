@@ -5,8 +5,14 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "options.h"
 
@@ -54,6 +60,14 @@ options_check_keys(Jsonb *jb, const char *const *allowed)
 	}
 }
 
+/* -1, 0 or 1 as the numeric num is below, equal to or above i */
+static int
+numeric_cmp_int64(Datum num, int64 i)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, num,
+											 NumericGetDatum(int64_to_numeric(i))));
+}
+
 /* The value of key, or NULL when absent or JSON null. */
 static JsonbValue *
 options_find(Jsonb *jb, const char *key)
@@ -73,18 +87,62 @@ options_find(Jsonb *jb, const char *key)
 	return v;
 }
 
-static double
-options_number(Jsonb *jb, const char *key, double dflt, double min, double max, bool integral)
+static JsonbValue *
+options_find_number(Jsonb *jb, const char *key)
 {
 	JsonbValue *v = options_find(jb, key);
+
+	if (v != NULL && v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a number", key)));
+	return v;
+}
+
+/*
+ * Integer options are read from the jsonb numeric itself, never through a
+ * double: 2^53 + 1 stays 2^53 + 1, and 2^63 is out of range, not negative.
+ */
+int64
+options_int64(Jsonb *jb, const char *key, int64 dflt, int64 min, int64 max)
+{
+	JsonbValue *v = options_find_number(jb, key);
+	Datum		num;
+	Datum		whole;
+
+	if (v == NULL)
+		return dflt;
+	num = NumericGetDatum(v->val.numeric);
+	whole = DirectFunctionCall2(numeric_trunc, num, Int32GetDatum(0));
+	if (!DatumGetBool(DirectFunctionCall2(numeric_eq, num, whole)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be an integer, not %s", key,
+						numeric_normalize(v->val.numeric))));
+	/* compared as numerics, so the conversion below cannot overflow */
+	if (numeric_cmp_int64(num, min) < 0 || numeric_cmp_int64(num, max) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" is out of range: %s", key,
+						numeric_normalize(v->val.numeric)),
+				 errdetail("It must be between " INT64_FORMAT " and " INT64_FORMAT ".", min, max)));
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8, num));
+}
+
+int32
+options_int(Jsonb *jb, const char *key, int32 dflt, int32 min, int32 max)
+{
+	return (int32) options_int64(jb, key, dflt, min, max);
+}
+
+double
+options_double(Jsonb *jb, const char *key, double dflt, double min, double max)
+{
+	JsonbValue *v = options_find_number(jb, key);
 	double		d;
 
 	if (v == NULL)
 		return dflt;
-	if (v->type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" must be a number", key)));
 	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 										   NumericGetDatum(v->val.numeric)));
 	if (isnan(d) || d < min || d > max)
@@ -92,29 +150,7 @@ options_number(Jsonb *jb, const char *key, double dflt, double min, double max, 
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"%s\" is out of range: %g", key, d),
 				 errdetail("It must be between %g and %g.", min, max)));
-	if (integral && d != floor(d))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" must be an integer, not %g", key, d)));
 	return d;
-}
-
-int32
-options_int(Jsonb *jb, const char *key, int32 dflt, int32 min, int32 max)
-{
-	return (int32) options_number(jb, key, dflt, min, max, true);
-}
-
-int64
-options_int64(Jsonb *jb, const char *key, int64 dflt, int64 min, int64 max)
-{
-	return (int64) options_number(jb, key, (double) dflt, (double) min, (double) max, true);
-}
-
-double
-options_double(Jsonb *jb, const char *key, double dflt, double min, double max)
-{
-	return options_number(jb, key, dflt, min, max, false);
 }
 
 bool
@@ -153,4 +189,40 @@ options_choice(Jsonb *jb, const char *key, const char *dflt, const char *const *
 			 errmsg("invalid value for option \"%s\"", key),
 			 errdetail("It must be one of %s.", known.data)));
 	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * The name of the function's argument argno, from the catalog: only looked
+ * up on the way to an error.
+ */
+static char *
+argument_name(FunctionCallInfo fcinfo, int argno)
+{
+	HeapTuple	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	char	   *name = NULL;
+
+	if (HeapTupleIsValid(proc))
+	{
+		Oid		   *types;
+		char	  **names;
+		char	   *modes;
+		int			n = get_func_arg_info(proc, &types, &names, &modes);
+
+		if (names && argno < n && names[argno][0])
+			name = names[argno];
+		ReleaseSysCache(proc);
+	}
+	return name ? name : psprintf("$%d", argno + 1);
+}
+
+void
+options_require_args(FunctionCallInfo fcinfo, int options_argno)
+{
+	for (int i = 0; i < options_argno && i < PG_NARGS(); i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"%s\" of %s must not be NULL",
+							argument_name(fcinfo, i), get_func_name(fcinfo->flinfo->fn_oid)),
+					 errhint("Only the options argument may be NULL; it then means the defaults.")));
 }

@@ -8,6 +8,7 @@
 #ifndef ECOMML_OPTIONS_H
 #define ECOMML_OPTIONS_H
 
+#include "fmgr.h"
 #include "utils/jsonb.h"
 
 /* NULL-terminated list of accepted keys; jb may be NULL (all defaults). */
@@ -19,5 +20,12 @@ extern bool options_bool(Jsonb *jb, const char *key, bool dflt);
 /* returns one of choices (NULL-terminated); the result is a pointer into choices */
 extern const char *options_choice(Jsonb *jb, const char *key, const char *dflt,
 								  const char *const *choices);
+
+/*
+ * Functions whose last argument is options are not STRICT: NULL options mean
+ * the defaults, as in the aggregates.  Every argument before options_argno
+ * must then be non-NULL; a NULL one raises 22004 naming it.
+ */
+extern void options_require_args(FunctionCallInfo fcinfo, int options_argno);
 
 #endif

@@ -32,8 +32,12 @@ DECLARE
     info jsonb;
     next_version int;
 BEGIN
-    IF name IS NULL OR model IS NULL THEN
-        RAISE EXCEPTION 'model_save needs a name and a model'
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'argument "name" of model_save must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF model IS NULL THEN
+        RAISE EXCEPTION 'argument "model" of model_save must not be NULL'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'A NULL model usually means the training query found no rows.';
     END IF;
@@ -79,6 +83,11 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF name IS NULL OR version IS NULL THEN
+        RAISE EXCEPTION 'argument "%" of model_activate must not be NULL',
+            CASE WHEN name IS NULL THEN 'name' ELSE 'version' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     PERFORM pg_advisory_xact_lock(hashtext('ecomml.model'), hashtext(name));
     IF NOT EXISTS (SELECT 1 FROM ecomml.model m
                     WHERE m.name = model_activate.name AND m.version = model_activate.version) THEN
@@ -100,6 +109,11 @@ AS $$
 DECLARE
     dropped int;
 BEGIN
+    IF name IS NULL OR drop_active IS NULL THEN
+        RAISE EXCEPTION 'argument "%" of model_drop must not be NULL',
+            CASE WHEN name IS NULL THEN 'name' ELSE 'drop_active' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     IF keep IS NULL OR keep < 0 THEN
         RAISE EXCEPTION 'keep must be zero or more, not %', keep
             USING ERRCODE = 'invalid_parameter_value';

@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "arrays.h"
 #include "heap.h"
 #include "idmap.h"
 #include "model_cache.h"
@@ -840,6 +841,8 @@ f8_array_dflt(FunctionCallInfo fcinfo, int argno, int n, double dflt, const char
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s must be finite, not %g", what, out[i])));
+		if (isfinite(out[i]))
+			check_value(out[i], what);
 	}
 	return out;
 }
