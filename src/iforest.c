@@ -295,6 +295,13 @@ iforest_combine(void *into, const void *from)
 	IForestState *a = into;
 	const IForestState *b = from;
 
+	/* the sample layout depends on them: a mismatch would read past b's trees */
+	if (a->trees != b->trees || a->psi != b->psi || a->extended != b->extended)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("iforest options must be the same on every row"),
+				 errdetail("Partial states of %d and %d trees of sample_size %d and %d were combined.",
+						   a->trees, b->trees, a->psi, b->psi)));
 	if (b->n == 0)
 		return;
 	if (a->n == 0)

@@ -13,8 +13,9 @@ CREATE TABLE ecomml.model (
     active     bool        NOT NULL DEFAULT false,
     PRIMARY KEY (name, version)
 );
--- EXTERNAL: stored uncompressed out of line, so reading a model's 40-byte
--- header (the cache key) fetches one TOAST chunk, not the whole model.
+-- EXTERNAL: stored uncompressed out of line, so checking a model's 40-byte
+-- header (its kind) fetches one TOAST chunk, and the decoded-model cache
+-- recognizes a stored model by its TOAST pointer alone.
 ALTER TABLE ecomml.model ALTER COLUMN model SET STORAGE EXTERNAL;
 CREATE UNIQUE INDEX model_one_active ON ecomml.model (name) WHERE active;
 SELECT pg_catalog.pg_extension_config_dump('ecomml.model', '');

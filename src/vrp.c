@@ -989,8 +989,8 @@ solve_vrp_internal(PG_FUNCTION_ARGS)
 		oy = f8_array_dflt(fcinfo, 3, n, NAN, "y", false);
 		p.x = palloc((n + 1) * sizeof(double));
 		p.y = palloc((n + 1) * sizeof(double));
-		((double *) p.x)[0] = options_double(opts, "depot_x", 0, -1e300, 1e300);
-		((double *) p.y)[0] = options_double(opts, "depot_y", 0, -1e300, 1e300);
+		((double *) p.x)[0] = options_double(opts, "depot_x", 0, -VALUE_MAX, VALUE_MAX);
+		((double *) p.y)[0] = options_double(opts, "depot_y", 0, -VALUE_MAX, VALUE_MAX);
 		for (int i = 0; i < n; i++)
 		{
 			if (isnan(ox[i]) || isnan(oy[i]))

@@ -2,7 +2,7 @@
 -- rows, NULL arguments, finite but huge values, forged states, the decoded-model
 -- cache's byte budget and key, and the parallel mean.
 BEGIN;
-SELECT plan(45);
+SELECT plan(48);
 
 CREATE TEMP TABLE pts AS
 SELECT ARRAY[1, 9007199254740993, 3, 4]::bigint[] AS ids,
@@ -94,11 +94,27 @@ SELECT throws_ok($$SELECT ecomml.rmse(1e300, -1e300)$$,
 SELECT throws_ok($$SELECT ecomml.mae(1e308, -1e308)$$,
     '22003', 'sum of squared errors overflowed', 'mae: overflowing sum (the state sums squares too)');
 
+SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 1e308, "y": 0, "demand": 1},
+                                                    {"id": 2, "x": -1e308, "y": 0, "demand": 1}]',
+                                                  '[{"id": 1, "capacity": 10}]')$$,
+    '22003', 'x is out of range: 1e+308', 'solve_vrp: coordinates whose distances overflow');
+SELECT throws_ok($$SELECT ecomml.rfm(1, now() - interval '1 day', 1e300, now())$$,
+    '22003', 'rfm amount is out of range: 1e+300', 'rfm: an amount whose sums overflow');
+
 -- hand-made metric states are validated
 SELECT throws_ok($$SELECT ecomml.ranking_metrics_finalfn('{NaN,1,0,0,0,0,0}'::float8[])$$,
     '22023', 'invalid metrics aggregate state', 'ranking_metrics: NaN k');
 SELECT throws_ok($$SELECT ecomml.rmse_finalfn('{1.5,-1,0}'::float8[])$$,
     '22023', 'invalid metrics aggregate state', 'rmse: fractional count, negative sum');
+
+-- partial states of different options are not merged (iforest: they have different layouts)
+CREATE AGGREGATE pg_temp.merge_states(ecomml.agg_state) (SFUNC = ecomml.agg_state_combine, STYPE = ecomml.agg_state);
+CREATE AGGREGATE pg_temp.iforest_partial(float8[], jsonb) (SFUNC = ecomml.train_iforest_transfn, STYPE = ecomml.agg_state);
+SELECT throws_ok($$SELECT pg_temp.merge_states(s ORDER BY o)
+                   FROM (SELECT 1 AS o, pg_temp.iforest_partial(ARRAY[g]::float8[], '{"trees": 2000}') AS s FROM generate_series(1, 5) g
+                         UNION ALL
+                         SELECT 2, pg_temp.iforest_partial(ARRAY[g]::float8[], '{"trees": 10, "sample_size": 3}') FROM generate_series(1, 30) g) x$$,
+    '22023', 'iforest options must be the same on every row', 'iforest: partial states of different options');
 
 -- the isolation forest's size limit is on the rows it holds, not sample_size
 SELECT is((SELECT ecomml.model_info(ecomml.train_iforest(ARRAY[g, g * 2]::float8[], '{"trees": 10000, "sample_size": 10000}'))->>'trees'
