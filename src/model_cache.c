@@ -46,10 +46,23 @@ typedef struct CacheEntry
 	struct varatt_external pointer;	/* a TOAST pointer known to hold these bytes */
 } CacheEntry;
 
+/*
+ * What identifies an argument's bytes without reading them all: its TOAST
+ * pointer when stored out of line, or for a compressed inline value (a model
+ * in a user table) the length and CRC of the compressed bytes, which are
+ * fewer than the payload and need no decompression.  Zeroed when neither.
+ */
+typedef struct ArgumentKey
+{
+	struct varatt_external pointer;
+	uint32		compressed_len;
+	uint32		compressed_crc;
+} ArgumentKey;
+
 typedef struct CallSite
 {
-	struct varatt_external last_pointer;	/* the last argument, when toasted */
-	bool		has_last_pointer;
+	ArgumentKey last_key;		/* of the last argument */
+	bool		has_last_key;
 	CacheEntry *entry;
 	MemoryContextCallback unpin;
 } CallSite;
@@ -260,18 +273,40 @@ cache_lookup(Datum datum, int kind, const struct varatt_external *ptr)
 	return e;
 }
 
+static bool
+argument_key(Datum datum, ArgumentKey *key)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(datum);
+
+	memset(key, 0, sizeof(*key));
+	if (VARATT_IS_EXTERNAL_ONDISK(raw))
+	{
+		VARATT_EXTERNAL_GET_POINTER(key->pointer, raw);
+		return true;
+	}
+	if (VARATT_IS_COMPRESSED(raw))
+	{
+		key->compressed_len = VARSIZE(raw);
+		key->compressed_crc = payload_checksum((const char *) raw, VARSIZE(raw));
+		return true;
+	}
+	return false;
+}
+
 /* Resolve datum through site: its last model, the cache, or a decode. */
 static const void *
 site_get(CallSite *site, Datum datum, int kind, int *kind_out)
 {
 	struct varatt_external buf;
 	const struct varatt_external *ptr = argument_pointer(datum, &buf);
+	ArgumentKey key;
+	bool		have_key = argument_key(datum, &key);
 	CacheEntry *e;
 
-	if (ptr && site->entry && site->has_last_pointer &&
-		memcmp(ptr, &site->last_pointer, sizeof(*ptr)) == 0)
+	if (have_key && site->entry && site->has_last_key &&
+		memcmp(&key, &site->last_key, sizeof(key)) == 0)
 	{
-		e = site->entry;		/* same toast value as last call */
+		e = site->entry;		/* the same bytes as last call */
 		stat_hits++;
 	}
 	else
@@ -290,9 +325,8 @@ site_get(CallSite *site, Datum datum, int kind, int *kind_out)
 				cache_shrink(0, 0);
 			}
 		}
-		site->has_last_pointer = ptr != NULL;
-		if (ptr)
-			site->last_pointer = *ptr;
+		site->has_last_key = have_key;
+		site->last_key = key;
 	}
 	e->last_use = ++use_clock;
 	if (kind != MODEL_ANY && e->kind != kind)
