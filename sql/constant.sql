@@ -8,9 +8,9 @@ SELECT g % 3 AS grp, ecomml.predict(ecomml.train_mean(g::float8))
 FROM generate_series(1, 30) g GROUP BY 1 ORDER BY 1;
 
 -- the state type has a text form, base64 (how Citus <= 13 moves partial
--- states); this one is n = 2, mean = 1.5, m2 = 0.5, min_rows = 1
+-- states); this one is n = 2, sum = 3, m2 = 0.5, min_rows = 1
 SELECT encode('\x4563415301000100020000000000000000000000'
-              '0000f83f000000000000e03f0100000000000000'::bytea, 'base64') AS state \gset
+              '00000840000000000000e03f0100000000000000'::bytea, 'base64') AS state \gset
 SELECT :'state'::ecomml.agg_state::text = :'state' AS round_trip;
 SELECT ecomml.model_info(ecomml.train_mean_finalfn(:'state'::ecomml.agg_state))
        - 'model_id' - 'created_at' AS model;

@@ -64,9 +64,10 @@ FROM ecomml.solve_vrp(
     '{"seed": 1, "max_iterations": 50}')
 ORDER BY vehicle NULLS LAST, seq, order_id;
 
--- NULL arguments: no rows
+-- NULL arguments are errors naming them; NULL options mean the defaults
 SELECT count(*) AS null_rows FROM ecomml.shortest_path(NULL, 1, 2);
 SELECT count(*) AS null_rows FROM ecomml.solve_tsp(NULL::bigint[], NULL, NULL);
+SELECT count(*) AS default_options FROM ecomml.shortest_path((SELECT m FROM g), 1, 2, NULL);
 
 -- errors
 SELECT * FROM ecomml.shortest_path((SELECT m FROM g), 1, 999);

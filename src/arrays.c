@@ -14,6 +14,42 @@
 #define ARR_DATA_OFFSET_SAFE(a) \
 	(ARR_HASNULL(a) ? (Size) (a)->dataoffset : (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)))
 
+double
+check_value(double v, const char *what)
+{
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must be finite, not %g", what, v)));
+	if (fabs(v) > VALUE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range: %g", what, v),
+				 errdetail("Values are limited to %g in magnitude, so that their sums and squares stay finite.",
+						   VALUE_MAX),
+				 errhint("Rescale the input, for example to thousands or millions.")));
+	return v;
+}
+
+double
+check_sum(double s, const char *what)
+{
+	if (!isfinite(s))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s overflowed", what),
+				 errhint("Rescale the input to smaller values.")));
+	return s;
+}
+
+/* check_value for feature j (0-based) of what */
+static void
+check_feature(double v, int j, const char *what)
+{
+	if (!isfinite(v) || fabs(v) > VALUE_MAX)
+		check_value(v, psprintf("%s feature %d", what, j + 1));
+}
+
 const double *
 array_features(ArrayType *arr, int expected_d, bool allow_null, double *buf,
 					int *d_out, const char *what)
@@ -53,10 +89,7 @@ array_features(ArrayType *arr, int expected_d, bool allow_null, double *buf,
 	if (nulls == NULL)
 	{
 		for (int j = 0; j < d; j++)
-			if (!isfinite(src[j]))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("%s feature %d must be finite, not %g", what, j + 1, src[j])));
+			check_feature(src[j], j, what);
 		return src;
 	}
 	out = buf ? buf : palloc(sizeof(double) * d);
@@ -72,10 +105,7 @@ array_features(ArrayType *arr, int expected_d, bool allow_null, double *buf,
 			out[j] = NAN;
 			continue;
 		}
-		if (!isfinite(*src))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s feature %d must be finite, not %g", what, j + 1, *src)));
+		check_feature(*src, j, what);
 		out[j] = *src++;
 	}
 	return out;
@@ -165,11 +195,7 @@ array_float8(ArrayType *arr, int *n_out, const char *what)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s must not contain nulls", what)));
-		out[i] = DatumGetFloat8(elems[i]);
-		if (!isfinite(out[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s must be finite, not %g", what, out[i])));
+		out[i] = check_value(DatumGetFloat8(elems[i]), what);
 	}
 	*n_out = n;
 	return out;

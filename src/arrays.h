@@ -13,10 +13,30 @@
 #define FEATURES_MAX 10000
 
 /*
+ * Largest magnitude of an input value.  Values are summed, squared and
+ * multiplied by weights; with |x| <= 1e150 a square is at most 1e300 and sums
+ * of many stay finite, so a finite input cannot turn into Infinity (a model
+ * the decoder rejects, or a silently wrong distance) half way through.
+ */
+#define VALUE_MAX 1e150
+
+/*
+ * v, if finite and at most VALUE_MAX in magnitude; else an error naming what
+ * (22000 for NaN/Infinity, 22003 for a finite value that is too large).
+ */
+extern double check_value(double v, const char *what);
+
+/*
+ * s, a sum or product just formed from checked values, if finite; else
+ * 22003 saying that what overflowed.
+ */
+extern double check_sum(double s, const char *what);
+
+/*
  * A float8[] feature vector.  expected_d > 0 demands that length (the error
  * names both); 0 accepts 1..FEATURES_MAX.  NULL elements raise an error
- * unless allow_null, when they come back as NaN.  NaN and Infinity always
- * raise an error.  The result points into the array when it holds no NULLs,
+ * unless allow_null, when they come back as NaN.  Every value goes through
+ * check_value.  The result points into the array when it holds no NULLs,
  * else into buf (room for FEATURES_MAX values, or NULL to palloc one).
  * what names the caller in messages.
  */
@@ -38,7 +58,7 @@ extern const double *array_features_datum(Datum datum, int expected_d, bool allo
 /* A one-dimensional bigint[]; NULL elements are skipped or rejected. */
 extern int64 *array_int64(ArrayType *arr, int *n_out, bool skip_nulls, const char *what);
 
-/* A one-dimensional float8[] of finite values, no NULLs. */
+/* A one-dimensional float8[] of values passing check_value, no NULLs. */
 extern double *array_float8(ArrayType *arr, int *n_out, const char *what);
 
 #endif

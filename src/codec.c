@@ -188,7 +188,7 @@ reader_expect_end(ByteReader *r)
 /* Like ignore_checksum_failure: lets tests feed damaged payloads to the decoders. */
 bool		ecomml_ignore_checksum_failure = false;
 
-static uint32
+uint32
 payload_checksum(const char *p, Size n)
 {
 	pg_crc32c	crc;

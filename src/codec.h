@@ -104,6 +104,8 @@ pg_attribute_noreturn() extern void reader_corrupt(ByteReader *r, const char *de
 extern bool ecomml_ignore_checksum_failure;
 extern const char *model_kind_name(int kind);
 extern bytea *model_build(ModelKind kind, ByteWriter *payload);
+/* CRC-32C of a payload, as stored in the header */
+extern uint32 payload_checksum(const char *p, Size n);
 extern void model_parse_header(const char *data, Size len, ModelHeader *hdr);
 extern void model_check_kind(const ModelHeader *hdr, ModelKind expected);
 extern void model_open_payload(bytea *model, ModelHeader *hdr, ByteReader *r);

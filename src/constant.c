@@ -12,15 +12,22 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "arrays.h"
 #include "constant.h"
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
 
+/*
+ * Youngs-Cramer, as PostgreSQL's own float8 avg(): the running sum rather
+ * than a running mean, so that combining partial states adds sums (exact for
+ * integral data below 2^53, like a serial run) instead of blending rounded
+ * means; m2 is the sum of squared deviations.
+ */
 typedef struct MeanState
 {
 	int64		n;
-	double		mean;
+	double		sum;
 	double		m2;
 	int64		min_rows;		/* from options */
 } MeanState;
@@ -40,7 +47,7 @@ mean_write(const void *data, ByteWriter *w)
 	const MeanState *s = data;
 
 	write_i64(w, s->n);
-	write_f64(w, s->mean);
+	write_f64(w, s->sum);
 	write_f64(w, s->m2);
 	write_i64(w, s->min_rows);
 }
@@ -51,10 +58,11 @@ mean_read(ByteReader *r)
 	MeanState  *s = palloc(sizeof(MeanState));
 
 	s->n = read_i64(r);
-	s->mean = read_f64(r);
+	s->sum = read_f64(r);
 	s->m2 = read_f64(r);
 	s->min_rows = read_i64(r);
-	if (s->n < 0 || s->min_rows < 1 || !isfinite(s->mean) || !isfinite(s->m2) || s->m2 < 0)
+	if (s->n < 0 || s->min_rows < 1 || !isfinite(s->sum) || !isfinite(s->m2) || s->m2 < 0 ||
+		(s->n == 0 && (s->sum != 0 || s->m2 != 0)))
 		reader_corrupt(r, "The mean state holds impossible values");
 	return s;
 }
@@ -65,12 +73,19 @@ mean_combine(void *into, const void *from)
 	MeanState  *a = into;
 	const MeanState *b = from;
 	int64		n = a->n + b->n;
-	double		delta = b->mean - a->mean;
 
 	if (b->n == 0)
 		return;
-	a->m2 += b->m2 + delta * delta * ((double) a->n * b->n / n);
-	a->mean += delta * b->n / n;
+	if (a->n > 0)
+	{
+		double		delta = a->sum / a->n - b->sum / b->n;
+
+		a->m2 = check_sum(a->m2 + b->m2 + delta * delta * ((double) a->n * b->n / n),
+						  "train_mean sum of squares");
+	}
+	else
+		a->m2 = b->m2;
+	a->sum = check_sum(a->sum + b->sum, "train_mean sum");
 	a->n = n;
 }
 
@@ -84,14 +99,12 @@ Datum
 train_mean_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &constant_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 2);
 	MeanState  *s = st->data;
-	double		x,
-				delta;
+	double		x;
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
-
 		options_check_keys(opts, mean_options);
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(MeanState));
 		s->min_rows = options_int64(opts, "min_rows", 1, 1, PG_INT64_MAX / 2);
@@ -99,15 +112,16 @@ train_mean_transfn(PG_FUNCTION_ARGS)
 	}
 	if (!PG_ARGISNULL(1))
 	{
-		if (!isfinite(PG_GETARG_FLOAT8(1)))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("train_mean input must be finite, not %g", PG_GETARG_FLOAT8(1))));
-		x = PG_GETARG_FLOAT8(1);
-		delta = x - s->mean;
+		x = check_value(PG_GETARG_FLOAT8(1), "train_mean input");
 		s->n++;
-		s->mean += delta / s->n;
-		s->m2 += delta * (x - s->mean);
+		s->sum += x;
+		if (s->n > 1)
+		{
+			double		d = x * s->n - s->sum;
+
+			/* divided before multiplying: d * d alone may overflow */
+			s->m2 += (d / s->n) * (d / (s->n - 1));
+		}
 	}
 	PG_RETURN_AGG_STATE(st);
 }
@@ -131,8 +145,8 @@ train_mean_finalfn(PG_FUNCTION_ARGS)
 				 errdetail("Option min_rows asks for at least " INT64_FORMAT ".", s->min_rows)));
 	writer_init(&w, 64);
 	write_i64(&w, s->n);
-	write_f64(&w, s->mean);
-	write_f64(&w, s->n > 1 ? sqrt(s->m2 / (s->n - 1)) : 0.0);
+	write_f64(&w, s->sum / s->n);
+	write_f64(&w, s->n > 1 ? sqrt(check_sum(s->m2, "train_mean sum of squares") / (s->n - 1)) : 0.0);
 	PG_RETURN_BYTEA_P(model_build(MODEL_CONSTANT, &w));
 }
 

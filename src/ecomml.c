@@ -3,6 +3,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -29,6 +31,12 @@ _PG_init(void)
 							&ecomml_model_cache_size,
 							16, 1, 256,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ecomml.model_cache_memory",
+							"Memory each backend may keep in decoded models between queries.",
+							"The least recently used models are dropped first; a model larger than this is decoded for each query that uses it.",
+							&ecomml_model_cache_memory,
+							65536, 0, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomBoolVariable("ecomml.ignore_checksum_failure",
 							 "Decode models whose payload checksum does not match, with a warning.",
 							 "For testing the decoders against damaged models; a damaged model is still checked field by field.",

@@ -178,6 +178,7 @@ Datum
 train_elasticity_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &elasticity_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 4);
 	ElasticityState *s = st->data;
 	double		price,
 				qty,
@@ -187,8 +188,6 @@ train_elasticity_transfn(PG_FUNCTION_ARGS)
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
-
 		options_check_keys(opts, elasticity_options);
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(ElasticityState));
 		s->d = -1;

@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "arima.h"
+#include "arrays.h"
 #include "ets.h"
 #include "forecast.h"
 #include "kinds.h"
@@ -294,11 +295,11 @@ Datum
 fit_forecast_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &forecast_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 3);
 	FcState    *s = st->data;
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 		const char *c;
 
 		options_check_keys(opts, fit_options);
@@ -340,6 +341,7 @@ fit_forecast_transfn(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("fit_forecast values must be finite, not %g", x)));
+		check_value(x, "fit_forecast value");
 		if (TIMESTAMP_NOT_FINITE(t))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),

@@ -49,7 +49,8 @@ typedef struct IForestState
 	int64	   *next;			/* per tree: index of the next accepted row */
 	double	   *w;				/* per tree: Algorithm L's W */
 	int64		min_next;
-	double	   *sample;			/* trees * psi * d */
+	int32		stride;			/* rows allocated per tree: grows to psi as rows come */
+	double	   *sample;			/* trees * stride * d */
 } IForestState;
 
 /*
@@ -139,7 +140,43 @@ init_skips(IForestState *s, MemoryContext cxt)
 static Size
 sample_len(const IForestState *s)
 {
-	return (Size) s->trees * s->psi * s->d;
+	return (Size) s->trees * s->stride * s->d;
+}
+
+/*
+ * Room for min(rows, psi) rows per tree.  The sample grows with the input
+ * rather than being sized by the requested sample_size up front, so the size
+ * limit applies to what the rows need: five rows with sample_size 10000 hold
+ * five rows per tree.
+ */
+static void
+sample_reserve(IForestState *s, int64 rows, MemoryContext cxt)
+{
+	int64		want = Min(rows, (int64) s->psi);
+	int32		stride;
+	int64		filled = Min(s->n, (int64) s->stride);
+	double	   *sample;
+
+	if (want <= s->stride)
+		return;
+	if ((double) s->trees * want * s->d * sizeof(double) > IFOREST_MAX_SAMPLE_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("iforest samples of %d trees x " INT64_FORMAT " rows x %d features are too large",
+						s->trees, want, s->d),
+				 errhint("Lower \"trees\" or \"sample_size\".")));
+	stride = (int32) Max(want, Min((int64) s->psi, Max((int64) s->stride * 2, 16)));
+	/* near the limit, grow to the limit rather than one row at a time */
+	if ((double) s->trees * stride * s->d * sizeof(double) > IFOREST_MAX_SAMPLE_BYTES)
+		stride = (int32) Max(want, (int64) (IFOREST_MAX_SAMPLE_BYTES / ((double) s->trees * s->d * sizeof(double))));
+	sample = MemoryContextAllocHuge(cxt, (Size) s->trees * stride * s->d * sizeof(double));
+	for (int t = 0; t < s->trees && filled > 0; t++)
+		memcpy(sample + (Size) t * stride * s->d, s->sample + (Size) t * s->stride * s->d,
+			   sizeof(double) * filled * s->d);
+	if (s->sample)
+		pfree(s->sample);
+	s->sample = sample;
+	s->stride = stride;
 }
 
 static void
@@ -162,7 +199,7 @@ iforest_write(const void *data, ByteWriter *w)
 		int64		k = Min(s->n, (int64) s->psi);
 
 		for (int t = 0; t < s->trees; t++)
-			write_f64_array(w, s->sample + (Size) t * s->psi * s->d, (Size) k * s->d);
+			write_f64_array(w, s->sample + (Size) t * s->stride * s->d, (Size) k * s->d);
 	}
 }
 
@@ -181,7 +218,7 @@ iforest_read(ByteReader *r)
 		s->rng.s[i] = (uint64) read_i64(r);
 	if (s->trees < 1 || s->trees > 10000 || s->psi < 2 || s->psi > 100000 ||
 		s->d < 0 || s->d > FEATURES_MAX || s->n < 0 || (s->d == 0 && s->n != 0) ||
-		(double) s->trees * s->psi * s->d * sizeof(double) > IFOREST_MAX_SAMPLE_BYTES)
+		(double) s->trees * Min(s->n, (int64) s->psi) * s->d * sizeof(double) > IFOREST_MAX_SAMPLE_BYTES)
 		reader_corrupt(r, "The iforest state holds impossible values");
 	s->merged = true;
 	if (s->d > 0)
@@ -190,9 +227,10 @@ iforest_read(ByteReader *r)
 
 		if ((Size) s->trees * k * s->d > (r->len - r->pos) / sizeof(double))
 			reader_corrupt(r, "The iforest sample is truncated");
+		s->stride = (int32) k;
 		s->sample = MemoryContextAllocHuge(CurrentMemoryContext, sample_len(s) * sizeof(double));
 		for (int t = 0; t < s->trees; t++)
-			read_bytes(r, s->sample + (Size) t * s->psi * s->d, (Size) k * s->d * sizeof(double));
+			read_bytes(r, s->sample + (Size) t * s->stride * s->d, (Size) k * s->d * sizeof(double));
 	}
 	return s;
 }
@@ -209,8 +247,8 @@ merge_tree(IForestState *a, const IForestState *b, int t, double *tmp, int32 *ia
 				rem_b = b->n;
 	int64		left_a = ka,
 				left_b = kb;
-	const double *sa = a->sample + (Size) t * psi * d;
-	const double *sb = b->sample + (Size) t * psi * d;
+	const double *sa = a->sample + (Size) t * a->stride * d;
+	const double *sb = b->sample + (Size) t * b->stride * d;
 
 	for (int i = 0; i < ka; i++)
 		ia[i] = i;
@@ -238,7 +276,7 @@ merge_tree(IForestState *a, const IForestState *b, int t, double *tmp, int32 *ia
 		}
 		memcpy(tmp + (Size) i * d, src, sizeof(double) * d);
 	}
-	memcpy(a->sample + (Size) t * psi * d, tmp, sizeof(double) * m * d);
+	memcpy(a->sample + (Size) t * a->stride * d, tmp, sizeof(double) * m * d);
 }
 
 static void
@@ -257,6 +295,13 @@ iforest_combine(void *into, const void *from)
 	IForestState *a = into;
 	const IForestState *b = from;
 
+	/* the sample layout depends on them: a mismatch would read past b's trees */
+	if (a->trees != b->trees || a->psi != b->psi || a->extended != b->extended)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("iforest options must be the same on every row"),
+				 errdetail("Partial states of %d and %d trees of sample_size %d and %d were combined.",
+						   a->trees, b->trees, a->psi, b->psi)));
 	if (b->n == 0)
 		return;
 	if (a->n == 0)
@@ -264,11 +309,13 @@ iforest_combine(void *into, const void *from)
 		a->d = b->d;
 		a->n = b->n;
 		a->merged = true;
+		a->stride = b->stride;
 		a->sample = MemoryContextAllocHuge(CurrentMemoryContext, sample_len(a) * sizeof(double));
 		memcpy(a->sample, b->sample, sample_len(a) * sizeof(double));
 		return;
 	}
 	check_same_d(b->d, a->d);
+	sample_reserve(a, a->n + b->n, CurrentMemoryContext);
 	{
 		double	   *tmp = palloc(sizeof(double) * a->psi * a->d);
 		int32	   *ia = palloc(sizeof(int32) * a->psi);
@@ -293,6 +340,7 @@ Datum
 train_iforest_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &iforest_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 2);
 	IForestState *s = st->data;
 	const double *x;
 	int			d;
@@ -300,8 +348,6 @@ train_iforest_transfn(PG_FUNCTION_ARGS)
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
-
 		options_check_keys(opts, iforest_options);
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(IForestState));
 		s->trees = options_int(opts, "trees", 100, 1, 10000);
@@ -316,21 +362,13 @@ train_iforest_transfn(PG_FUNCTION_ARGS)
 		PG_RETURN_AGG_STATE(st);
 	x = array_features(PG_GETARG_ARRAYTYPE_P(1), s->d, false, NULL, &d, "train_iforest");
 	if (s->d == 0)
-	{
-		if ((double) s->trees * s->psi * d * sizeof(double) > IFOREST_MAX_SAMPLE_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("iforest samples of %d trees x %d rows x %d features are too large",
-							s->trees, s->psi, d),
-					 errhint("Lower \"trees\" or \"sample_size\".")));
 		s->d = d;
-		s->sample = MemoryContextAllocHuge(st->hdr.eoh_context, sample_len(s) * sizeof(double));
-	}
 	i = s->n;
 	if (i < s->psi)
 	{
+		sample_reserve(s, i + 1, st->hdr.eoh_context);
 		for (int t = 0; t < s->trees; t++)
-			memcpy(s->sample + ((Size) t * s->psi + i) * d, x, sizeof(double) * d);
+			memcpy(s->sample + ((Size) t * s->stride + i) * d, x, sizeof(double) * d);
 	}
 	else if (s->merged)
 	{
@@ -339,7 +377,7 @@ train_iforest_transfn(PG_FUNCTION_ARGS)
 			uint64		j = rng_below(&s->rng, (uint64) i + 1);
 
 			if (j < (uint64) s->psi)
-				memcpy(s->sample + ((Size) t * s->psi + j) * d, x, sizeof(double) * d);
+				memcpy(s->sample + ((Size) t * s->stride + j) * d, x, sizeof(double) * d);
 		}
 	}
 	else if (i == s->min_next)
@@ -351,7 +389,7 @@ train_iforest_transfn(PG_FUNCTION_ARGS)
 			{
 				int			j = rng_below(&s->rng, s->psi);
 
-				memcpy(s->sample + ((Size) t * s->psi + j) * d, x, sizeof(double) * d);
+				memcpy(s->sample + ((Size) t * s->stride + j) * d, x, sizeof(double) * d);
 				skip_ahead(s, t, i);
 			}
 			s->min_next = Min(s->min_next, s->next[t]);
@@ -528,7 +566,7 @@ train_iforest_finalfn(PG_FUNCTION_ARGS)
 	{
 		CHECK_FOR_INTERRUPTS();
 		rng_seed(&b.rng, (uint64) s->seed * UINT64CONST(0x9E3779B97F4A7C15) + t + 1);
-		b.rows = s->sample + (Size) t * s->psi * s->d;
+		b.rows = s->sample + (Size) t * s->stride * s->d;
 		for (int i = 0; i < nsamp; i++)
 			idx[i] = i;
 		tree_start[t] = b.nodes;

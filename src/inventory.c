@@ -24,6 +24,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "arrays.h"
 #include "forecast.h"
 #include "model_cache.h"
 #include "options.h"
@@ -195,6 +196,7 @@ plan_input(FunctionCallInfo fcinfo, PlanInput *in)
 	JsonbValue	k;
 	JsonbValue *orders;
 
+	options_require_args(fcinfo, 4);
 	in->fm = model_cache_get(fcinfo, 0, MODEL_FORECAST, NULL);
 	in->on_hand = PG_GETARG_FLOAT8(1);
 	in->lead_time = PG_GETARG_INT32(2);
@@ -203,6 +205,7 @@ plan_input(FunctionCallInfo fcinfo, PlanInput *in)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("on_hand must be finite, not %g", in->on_hand)));
+	check_value(in->on_hand, "on_hand");
 	if (in->lead_time < 0 || in->lead_time > INV_MAX_HORIZON)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -280,6 +283,7 @@ plan_input(FunctionCallInfo fcinfo, PlanInput *in)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("open order %d has an invalid quantity %g", i + 1, qty)));
+			check_value(qty, "open order quantity");
 			in->open_orders += qty;
 			/* arrives in the first future period not before its date; overdue -> step 1 */
 			for (step = 1; step <= in->horizon; step++)

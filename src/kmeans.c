@@ -154,14 +154,13 @@ Datum
 train_kmeans_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &kmeans_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 2);
 	KmeansState *s = st->data;
 	const double *x;
 	int			d;
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
-
 		options_check_keys(opts, kmeans_options);
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(KmeansState));
 		s->k = options_int(opts, "k", 8, 1, KMEANS_MAX_K);

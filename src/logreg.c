@@ -278,14 +278,13 @@ Datum
 train_logreg_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &logreg_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 3);
 	LogregState *s = st->data;
 	const double *x;
 	int			d;
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
-
 		options_check_keys(opts, logreg_options);
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(LogregState));
 		s->lambda = options_double(opts, "lambda", -1, 0, 1e12);	/* -1: 1e-4 n */

@@ -1,13 +1,23 @@
 /*
- * model_cache.c - per-backend LRU of decoded models
+ * model_cache.c - per-backend LRU of decoded models, bounded in bytes
  *
  * Entries live in their own contexts under a long-lived cache context.  A
  * caller's fn_extra pins the entry it uses; the pin is dropped by a reset
  * callback on the caller's fn_mcxt, so an entry is never evicted while a
  * query (say, a set-returning function between calls) still points into it.
- * Entries are keyed by model id and checksum: a model's bytes never change
- * once built, so a matching key is the same model and needs no invalidation;
- * anything else is simply a miss.
+ *
+ * The cache holds at most ecomml.model_cache_size entries and
+ * ecomml.model_cache_memory bytes of decoded models once no query uses them;
+ * the least recently used unpinned entries go first.  A model larger than the
+ * whole budget is decoded for the query that uses it and dropped after.
+ *
+ * The key is the model id, kind and the CRC-32C of the payload as it is,
+ * computed from the bytes, never taken from the header: a payload changed
+ * under an unchanged header is a different key (and fails its own decode),
+ * not a hit on the original.  Computing the CRC needs the whole value, so an
+ * entry remembers the TOAST pointer it was last matched through: a toasted
+ * value never changes, and the same pointer (ecomml.model(name) returns the
+ * stored one) is a hit without fetching more than that pointer.
  */
 #include "postgres.h"
 
@@ -25,22 +35,40 @@ typedef struct CacheEntry
 {
 	bool		used;
 	uint8		id[MODEL_ID_LEN];
-	uint32		checksum;
+	uint32		crc;			/* of the payload bytes actually decoded */
 	uint16		kind;
 	MemoryContext cxt;
 	void	   *decoded;
+	Size		bytes;			/* memory of cxt */
 	int			pins;
 	uint64		last_use;
+	bool		has_pointer;
+	struct varatt_external pointer;	/* a TOAST pointer known to hold these bytes */
 } CacheEntry;
+
+/*
+ * What identifies an argument's bytes without reading them all: its TOAST
+ * pointer when stored out of line, or for a compressed inline value (a model
+ * in a user table) the length and CRC of the compressed bytes, which are
+ * fewer than the payload and need no decompression.  Zeroed when neither.
+ */
+typedef struct ArgumentKey
+{
+	struct varatt_external pointer;
+	uint32		compressed_len;
+	uint32		compressed_crc;
+} ArgumentKey;
 
 typedef struct CallSite
 {
-	struct varlena *last_key;	/* copy of the last argument's toast pointer or header */
+	ArgumentKey last_key;		/* of the last argument */
+	bool		has_last_key;
 	CacheEntry *entry;
 	MemoryContextCallback unpin;
 } CallSite;
 
 int			ecomml_model_cache_size = 16;
+int			ecomml_model_cache_memory = 65536;	/* kB */
 
 static MemoryContext cache_cxt = NULL;
 static CacheEntry cache[MODEL_CACHE_MAX];
@@ -50,16 +78,6 @@ static int64 stat_misses = 0;
 static int64 stat_evictions = 0;
 
 static void
-callsite_unpin(void *arg)
-{
-	CallSite   *site = arg;
-
-	if (site->entry)
-		site->entry->pins--;
-	site->entry = NULL;
-}
-
-static void
 cache_evict(CacheEntry *e)
 {
 	MemoryContextDelete(e->cxt);
@@ -67,66 +85,108 @@ cache_evict(CacheEntry *e)
 	stat_evictions++;
 }
 
-/* A free slot, evicting the least recently used unpinned entry if full. */
-static CacheEntry *
-cache_slot(void)
+static Size
+cache_budget(void)
 {
-	CacheEntry *free_slot = NULL;
-	CacheEntry *lru = NULL;
-	int			used = 0;
+	return (Size) ecomml_model_cache_memory * 1024;
+}
 
-	for (int i = 0; i < MODEL_CACHE_MAX; i++)
+/*
+ * Evict least recently used unpinned entries until the cache is within its
+ * limits with room for one more entry of extra bytes (0: just within them).
+ */
+static void
+cache_shrink(Size extra, int extra_entries)
+{
+	for (;;)
 	{
-		CacheEntry *e = &cache[i];
+		CacheEntry *lru = NULL;
+		Size		bytes = extra;
+		int			entries = extra_entries;
 
-		if (!e->used)
+		for (int i = 0; i < MODEL_CACHE_MAX; i++)
 		{
-			if (free_slot == NULL)
-				free_slot = e;
-			continue;
+			CacheEntry *e = &cache[i];
+
+			if (!e->used)
+				continue;
+			entries++;
+			bytes += e->bytes;
+			if (e->pins == 0 && (lru == NULL || e->last_use < lru->last_use))
+				lru = e;
 		}
-		used++;
-		if (e->pins == 0 && (lru == NULL || e->last_use < lru->last_use))
-			lru = e;
-	}
-	if (used >= ecomml_model_cache_size && lru != NULL)
-	{
+		if ((bytes <= cache_budget() && entries <= ecomml_model_cache_size) || lru == NULL)
+			return;
 		cache_evict(lru);
-		return lru;
 	}
-	/* under the limit, or every entry pinned by a running query */
-	if (free_slot == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many ecomml models in use at once (%d)", MODEL_CACHE_MAX)));
-	return free_slot;
+}
+
+static void
+callsite_unpin(void *arg)
+{
+	CallSite   *site = arg;
+
+	if (site->entry)
+	{
+		site->entry->pins--;
+		site->entry = NULL;
+		/* an entry over the budget was kept only for its query */
+		cache_shrink(0, 0);
+	}
+}
+
+/* A free slot; after cache_shrink, one exists unless every entry is pinned. */
+static CacheEntry *
+cache_slot(Size bytes)
+{
+	cache_shrink(bytes, 1);
+	for (int i = 0; i < MODEL_CACHE_MAX; i++)
+		if (!cache[i].used)
+			return &cache[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("too many ecomml models in use at once (%d)", MODEL_CACHE_MAX)));
+	return NULL;				/* keep compiler quiet */
 }
 
 static CacheEntry *
-cache_find(const ModelHeader *hdr)
+cache_find(const ModelHeader *hdr, uint32 crc)
 {
 	for (int i = 0; i < MODEL_CACHE_MAX; i++)
 	{
 		CacheEntry *e = &cache[i];
 
-		if (e->used && e->checksum == hdr->checksum && e->kind == hdr->kind &&
+		if (e->used && e->crc == crc && e->kind == hdr->kind &&
 			memcmp(e->id, hdr->id, MODEL_ID_LEN) == 0)
 			return e;
 	}
 	return NULL;
 }
 
-/* Decode the whole model into a new entry. */
 static CacheEntry *
-cache_load(Datum datum, const ModelHeader *peek)
+cache_find_pointer(const struct varatt_external *ptr)
+{
+	for (int i = 0; i < MODEL_CACHE_MAX; i++)
+	{
+		CacheEntry *e = &cache[i];
+
+		if (e->used && e->has_pointer && memcmp(&e->pointer, ptr, sizeof(*ptr)) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Decode the whole (detoasted) model into a new entry. */
+static CacheEntry *
+cache_load(bytea *model, uint32 crc)
 {
 	MemoryContext decode_cxt;
 	MemoryContext old;
-	bytea	   *model;
 	ModelHeader hdr;
 	ByteReader	r;
 	void	   *decoded;
 	CacheEntry *e;
+	Size		bytes;
 
 	/*
 	 * Decode in a context under the current one and adopt it only when
@@ -136,106 +196,137 @@ cache_load(Datum datum, const ModelHeader *peek)
 	decode_cxt = AllocSetContextCreate(CurrentMemoryContext, "ecomml decoded model",
 									   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(decode_cxt);
-	model = DatumGetByteaPP(datum);
 	model_open_payload(model, &hdr, &r);
-	if (memcmp(hdr.id, peek->id, MODEL_ID_LEN) != 0 || hdr.checksum != peek->checksum)
-		reader_corrupt(&r, "The header changed while reading");
 	decoded = model_kind_info(hdr.kind)->decode(&r);
 	reader_expect_end(&r);
 	MemoryContextSwitchTo(old);
-	if ((Pointer) model != DatumGetPointer(datum))
-		pfree(model);
+	bytes = MemoryContextMemAllocated(decode_cxt, true);
 
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "ecomml model cache",
 										  ALLOCSET_SMALL_SIZES);
-	e = cache_slot();
+	e = cache_slot(bytes);
 	MemoryContextSetParent(decode_cxt, cache_cxt);
 	e->used = true;
 	memcpy(e->id, hdr.id, MODEL_ID_LEN);
-	e->checksum = hdr.checksum;
+	e->crc = crc;
 	e->kind = hdr.kind;
 	e->cxt = decode_cxt;
 	e->decoded = decoded;
+	e->bytes = bytes;
 	e->pins = 0;
 	stat_misses++;
 	return e;
 }
 
-/*
- * The bytes that identify the argument without fetching it: the toast
- * pointer for an out-of-line value (its value id is unique in its toast
- * table), else the header itself.
- */
-static struct varlena *
-argument_key(Datum datum, ModelHeader *hdr, bool *have_hdr)
+/* The TOAST pointer of an out-of-line argument, or NULL. */
+static const struct varatt_external *
+argument_pointer(Datum datum, struct varatt_external *buf)
 {
 	struct varlena *raw = (struct varlena *) DatumGetPointer(datum);
 
-	*have_hdr = false;
-	if (VARATT_IS_EXTERNAL_ONDISK(raw))
-		return raw;
-	if (VARATT_IS_EXTERNAL(raw) || VARATT_IS_COMPRESSED(raw))
-		return NULL;			/* expanded/indirect/compressed: use the header */
-	model_parse_header(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw), hdr);
-	*have_hdr = true;
-	return NULL;
+	if (!VARATT_IS_EXTERNAL_ONDISK(raw))
+		return NULL;
+	VARATT_EXTERNAL_GET_POINTER(*buf, raw);
+	return buf;
 }
 
-/* Resolve datum through site: its last model, the LRU, or a decode. */
-static const void *
-site_get(CallSite *site, MemoryContext site_cxt, Datum datum, int kind, int *kind_out)
+/* The entry for datum: by its TOAST pointer, else by its bytes, else decoded. */
+static CacheEntry *
+cache_lookup(Datum datum, int kind, const struct varatt_external *ptr)
 {
+	CacheEntry *e = ptr ? cache_find_pointer(ptr) : NULL;
+	bytea	   *model;
 	ModelHeader hdr;
-	bool		have_hdr;
-	struct varlena *key;
+	uint32		crc;
+
+	if (e)
+	{
+		stat_hits++;
+		return e;
+	}
+	if (ptr && kind != MODEL_ANY)
+	{
+		/* a wrong kind is refused before fetching a large value */
+		struct varlena *slice = (struct varlena *) PG_DETOAST_DATUM_SLICE(datum, 0, MODEL_HEADER_SIZE);
+
+		model_parse_header(VARDATA_ANY(slice), toast_raw_datum_size(datum) - VARHDRSZ, &hdr);
+		model_check_kind(&hdr, kind);
+	}
+	model = DatumGetByteaPP(datum);
+	model_parse_header(VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model), &hdr);
+	if (kind != MODEL_ANY)
+		model_check_kind(&hdr, kind);
+	crc = payload_checksum(VARDATA_ANY(model) + MODEL_HEADER_SIZE, hdr.payload_len);
+	e = cache_find(&hdr, crc);
+	if (e)
+		stat_hits++;
+	else
+		e = cache_load(model, crc);
+	if ((Pointer) model != DatumGetPointer(datum))
+		pfree(model);
+	if (ptr)
+	{
+		e->pointer = *ptr;
+		e->has_pointer = true;
+	}
+	return e;
+}
+
+static bool
+argument_key(Datum datum, ArgumentKey *key)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(datum);
+
+	memset(key, 0, sizeof(*key));
+	if (VARATT_IS_EXTERNAL_ONDISK(raw))
+	{
+		VARATT_EXTERNAL_GET_POINTER(key->pointer, raw);
+		return true;
+	}
+	if (VARATT_IS_COMPRESSED(raw))
+	{
+		key->compressed_len = VARSIZE(raw);
+		key->compressed_crc = payload_checksum((const char *) raw, VARSIZE(raw));
+		return true;
+	}
+	return false;
+}
+
+/* Resolve datum through site: its last model, the cache, or a decode. */
+static const void *
+site_get(CallSite *site, Datum datum, int kind, int *kind_out)
+{
+	struct varatt_external buf;
+	const struct varatt_external *ptr = argument_pointer(datum, &buf);
+	ArgumentKey key;
+	bool		have_key = argument_key(datum, &key);
 	CacheEntry *e;
 
-	key = argument_key(datum, &hdr, &have_hdr);
-	if (key && site->entry && site->last_key &&
-		VARSIZE_ANY(key) == VARSIZE_ANY(site->last_key) &&
-		memcmp(key, site->last_key, VARSIZE_ANY(key)) == 0)
+	if (have_key && site->entry && site->has_last_key &&
+		memcmp(&key, &site->last_key, sizeof(key)) == 0)
 	{
-		e = site->entry;		/* same toast value as last call */
+		e = site->entry;		/* the same bytes as last call */
 		stat_hits++;
 	}
 	else
 	{
-		if (!have_hdr)
+		e = cache_lookup(datum, kind, ptr);
+		if (e != site->entry)
 		{
-			struct varlena *slice;
-			Size		rawsize = toast_raw_datum_size(datum) - VARHDRSZ;
+			/* pin the new entry first: unpinning may shrink the cache */
+			CacheEntry *old = site->entry;
 
-			slice = (struct varlena *) PG_DETOAST_DATUM_SLICE(datum, 0, MODEL_HEADER_SIZE);
-			model_parse_header(VARDATA_ANY(slice), rawsize, &hdr);
-		}
-		if (site->entry && memcmp(site->entry->id, hdr.id, MODEL_ID_LEN) == 0 &&
-			site->entry->checksum == hdr.checksum)
-		{
-			e = site->entry;
-			stat_hits++;
-		}
-		else
-		{
-			if (kind != MODEL_ANY)
-				model_check_kind(&hdr, kind);
-			e = cache_find(&hdr);
-			if (e)
-				stat_hits++;
-			else
-				e = cache_load(datum, &hdr);
-			callsite_unpin(site);
 			e->pins++;
 			site->entry = e;
+			if (old)
+			{
+				old->pins--;
+				cache_shrink(0, 0);
+			}
 		}
-		if (site->last_key)
-			pfree(site->last_key);
-		site->last_key = NULL;
-		if (key)
-		{
-			site->last_key = MemoryContextAlloc(site_cxt, VARSIZE_ANY(key));
-			memcpy(site->last_key, key, VARSIZE_ANY(key));
-		}
+		site->has_last_key = have_key;
+		site->last_key = key;
 	}
 	e->last_use = ++use_clock;
 	if (kind != MODEL_ANY && e->kind != kind)
@@ -268,14 +359,14 @@ model_cache_get(FunctionCallInfo fcinfo, int argno, int kind, int *kind_out)
 
 	if (flinfo->fn_extra == NULL)
 		flinfo->fn_extra = site_create(flinfo->fn_mcxt);
-	return site_get(flinfo->fn_extra, flinfo->fn_mcxt, PG_GETARG_DATUM(argno), kind, kind_out);
+	return site_get(flinfo->fn_extra, PG_GETARG_DATUM(argno), kind, kind_out);
 }
 
 const void *
 model_cache_get_pinned(FunctionCallInfo fcinfo, int argno, int kind, int *kind_out,
 					   MemoryContext owner)
 {
-	return site_get(site_create(owner), owner, PG_GETARG_DATUM(argno), kind, kind_out);
+	return site_get(site_create(owner), PG_GETARG_DATUM(argno), kind, kind_out);
 }
 
 /* ecomml.model_cache_stats(): what the cache holds and how it has been used */
@@ -295,7 +386,7 @@ model_cache_stats(PG_FUNCTION_ARGS)
 		if (cache[i].used)
 		{
 			entries++;
-			bytes += MemoryContextMemAllocated(cache[i].cxt, true);
+			bytes += cache[i].bytes;
 		}
 	values[0] = Int32GetDatum(entries);
 	values[1] = Int64GetDatum(bytes);

@@ -3,9 +3,9 @@
  *
  * Scoring functions are called once per row with the same model bytea.
  * model_cache_get() remembers the last model in fn_extra (no lookup at all
- * while the same datum comes back) and otherwise consults a small LRU of
- * decoded models keyed by model id + checksum, reading only the 40-byte
- * header (a slice fetch from TOAST) until a miss forces a full decode.
+ * while the same TOAST pointer comes back) and otherwise consults an LRU of
+ * decoded models, bounded in entries and bytes, keyed by model id, kind and
+ * the CRC of the payload bytes (see model_cache.c).
  */
 #ifndef ECOMML_MODEL_CACHE_H
 #define ECOMML_MODEL_CACHE_H
@@ -31,5 +31,6 @@ extern const void *model_cache_get_pinned(FunctionCallInfo fcinfo, int argno, in
 										  int *kind_out, MemoryContext owner);
 
 extern int	ecomml_model_cache_size;
+extern int	ecomml_model_cache_memory;	/* kB */
 
 #endif

@@ -5,7 +5,12 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
@@ -55,6 +60,14 @@ options_check_keys(Jsonb *jb, const char *const *allowed)
 	}
 }
 
+/* -1, 0 or 1 as the numeric num is below, equal to or above i */
+static int
+numeric_cmp_int64(Datum num, int64 i)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, num,
+											 NumericGetDatum(int64_to_numeric(i))));
+}
+
 /* The value of key, or NULL when absent or JSON null. */
 static JsonbValue *
 options_find(Jsonb *jb, const char *key)
@@ -74,18 +87,80 @@ options_find(Jsonb *jb, const char *key)
 	return v;
 }
 
-static double
-options_number(Jsonb *jb, const char *key, double dflt, double min, double max, bool integral)
+static JsonbValue *
+options_find_number(Jsonb *jb, const char *key)
 {
 	JsonbValue *v = options_find(jb, key);
+
+	if (v != NULL && v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a number", key)));
+	return v;
+}
+
+static bool
+numeric_is_integral(Datum num)
+{
+	return DatumGetBool(DirectFunctionCall2(numeric_eq, num,
+											DirectFunctionCall2(numeric_trunc, num, Int32GetDatum(0))));
+}
+
+/*
+ * A JSON number as an exact int64: false if it has a fraction or lies outside
+ * the bigint range.  Integers are read from the numeric itself, never through
+ * a double: 2^53 + 1 stays 2^53 + 1, and 2^63 is out of range, not negative.
+ */
+bool
+options_numeric_int64(Numeric num, int64 *out)
+{
+	Datum		d = NumericGetDatum(num);
+
+	if (numeric_is_nan(num) || numeric_is_inf(num) || !numeric_is_integral(d))
+		return false;
+	/* compared as numerics, so the conversion below cannot overflow */
+	if (numeric_cmp_int64(d, PG_INT64_MIN) < 0 || numeric_cmp_int64(d, PG_INT64_MAX) > 0)
+		return false;
+	*out = DatumGetInt64(DirectFunctionCall1(numeric_int8, d));
+	return true;
+}
+
+int64
+options_int64(Jsonb *jb, const char *key, int64 dflt, int64 min, int64 max)
+{
+	JsonbValue *v = options_find_number(jb, key);
+	int64		i;
+
+	if (v == NULL)
+		return dflt;
+	if (!numeric_is_integral(NumericGetDatum(v->val.numeric)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be an integer, not %s", key,
+						numeric_normalize(v->val.numeric))));
+	if (!options_numeric_int64(v->val.numeric, &i) || i < min || i > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" is out of range: %s", key,
+						numeric_normalize(v->val.numeric)),
+				 errdetail("It must be between " INT64_FORMAT " and " INT64_FORMAT ".", min, max)));
+	return i;
+}
+
+int32
+options_int(Jsonb *jb, const char *key, int32 dflt, int32 min, int32 max)
+{
+	return (int32) options_int64(jb, key, dflt, min, max);
+}
+
+double
+options_double(Jsonb *jb, const char *key, double dflt, double min, double max)
+{
+	JsonbValue *v = options_find_number(jb, key);
 	double		d;
 
 	if (v == NULL)
 		return dflt;
-	if (v->type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" must be a number", key)));
 	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 										   NumericGetDatum(v->val.numeric)));
 	if (isnan(d) || d < min || d > max)
@@ -93,31 +168,10 @@ options_number(Jsonb *jb, const char *key, double dflt, double min, double max, 
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"%s\" is out of range: %g", key, d),
 				 errdetail("It must be between %g and %g.", min, max)));
-	if (integral && d != floor(d))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" must be an integer, not %g", key, d)));
 	return d;
 }
 
-int32
-options_int(Jsonb *jb, const char *key, int32 dflt, int32 min, int32 max)
-{
-	return (int32) options_number(jb, key, dflt, min, max, true);
-}
-
-int64
-options_int64(Jsonb *jb, const char *key, int64 dflt, int64 min, int64 max)
-{
-	return (int64) options_number(jb, key, (double) dflt, (double) min, (double) max, true);
-}
-
-double
-options_double(Jsonb *jb, const char *key, double dflt, double min, double max)
-{
-	return options_number(jb, key, dflt, min, max, false);
-}
-
+/* a number, or the string "auto" (returned as NaN) */
 double
 options_double_or_auto(Jsonb *jb, const char *key, double min, double max)
 {
@@ -130,7 +184,7 @@ options_double_or_auto(Jsonb *jb, const char *key, double min, double max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"%s\" must be a number or \"auto\"", key)));
-	return options_number(jb, key, 0, min, max, false);
+	return options_double(jb, key, 0, min, max);
 }
 
 bool
@@ -185,29 +239,6 @@ options_choice(Jsonb *jb, const char *key, const char *dflt, const char *const *
 	return NULL;				/* keep compiler quiet */
 }
 
-/*
- * A JSON number as an exact int64: false if it has a fraction or lies
- * outside the bigint range.  (Reading through double, as options_number does,
- * rounds ids above 2^53.)
- */
-bool
-options_numeric_int64(Numeric num, int64 *out)
-{
-	Datum		d = NumericGetDatum(num);
-	Datum		whole;
-
-	if (numeric_is_nan(num) || numeric_is_inf(num))
-		return false;
-	whole = DirectFunctionCall2(numeric_trunc, d, Int32GetDatum(0));
-	if (!DatumGetBool(DirectFunctionCall2(numeric_eq, d, whole)))
-		return false;
-	if (DatumGetBool(DirectFunctionCall2(numeric_lt, d, NumericGetDatum(int64_to_numeric(PG_INT64_MIN)))) ||
-		DatumGetBool(DirectFunctionCall2(numeric_gt, d, NumericGetDatum(int64_to_numeric(PG_INT64_MAX)))))
-		return false;
-	*out = DatumGetInt64(DirectFunctionCall1(numeric_int8, d));
-	return true;
-}
-
 /* key is present with a value other than JSON null */
 bool
 options_has(Jsonb *jb, const char *key)
@@ -236,14 +267,13 @@ options_int_array(Jsonb *jb, const char *key, int32 *out, int len, int32 min, in
 	for (int i = 0; i < len; i++)
 	{
 		JsonbValue *e = getIthJsonbValueFromContainer(arr, i);
-		double		x;
+		int64		x;
 
 		if (e == NULL || e->type != jbvNumeric)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"%s\" must be an array of %d integers", key, len)));
-		x = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(e->val.numeric)));
-		if (x != floor(x) || x < min || x > max)
+		if (!options_numeric_int64(e->val.numeric, &x) || x < min || x > max)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("element %d of option \"%s\" must be an integer between %d and %d",
@@ -251,4 +281,40 @@ options_int_array(Jsonb *jb, const char *key, int32 *out, int len, int32 min, in
 		out[i] = (int32) x;
 	}
 	return true;
+}
+
+/*
+ * The name of the function's argument argno, from the catalog: only looked
+ * up on the way to an error.
+ */
+static char *
+argument_name(FunctionCallInfo fcinfo, int argno)
+{
+	HeapTuple	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	char	   *name = NULL;
+
+	if (HeapTupleIsValid(proc))
+	{
+		Oid		   *types;
+		char	  **names;
+		char	   *modes;
+		int			n = get_func_arg_info(proc, &types, &names, &modes);
+
+		if (names && argno < n && names[argno][0])
+			name = names[argno];
+		ReleaseSysCache(proc);
+	}
+	return name ? name : psprintf("$%d", argno + 1);
+}
+
+void
+options_require_args(FunctionCallInfo fcinfo, int options_argno)
+{
+	for (int i = 0; i < options_argno && i < PG_NARGS(); i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"%s\" of %s must not be NULL",
+							argument_name(fcinfo, i), get_func_name(fcinfo->flinfo->fn_oid)),
+					 errhint("Only the options argument may be NULL; it then means the defaults.")));
 }

@@ -8,6 +8,7 @@
 #ifndef ECOMML_OPTIONS_H
 #define ECOMML_OPTIONS_H
 
+#include "fmgr.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
@@ -32,5 +33,12 @@ extern bool options_int_array(Jsonb *jb, const char *key, int32 *out, int len,
 extern bool options_has(Jsonb *jb, const char *key);
 /* a JSON number as an exact int64; false if fractional or out of range */
 extern bool options_numeric_int64(Numeric num, int64 *out);
+
+/*
+ * Functions whose last argument is options are not STRICT: NULL options mean
+ * the defaults, as in the aggregates.  Every argument before options_argno
+ * must then be non-NULL; a NULL one raises 22004 naming it.
+ */
+extern void options_require_args(FunctionCallInfo fcinfo, int options_argno);
 
 #endif

@@ -36,14 +36,29 @@ sums_new(int n)
 	return construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
+/*
+ * The sums of a state, which SQL can hand in (a float8[]): every sum is
+ * finite and non-negative, and the first (k, or the row count) and for the
+ * ranking state the second (users) are whole numbers a count can hold.
+ */
 static double *
 sums_of(ArrayType *a, int n)
 {
+	double	   *s;
+
 	if (ARR_NDIM(a) != 1 || ARR_DIMS(a)[0] != n || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid metrics aggregate state")));
-	return (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
+	s = (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
+	for (int i = 0; i < n; i++)
+		if (!(s[i] >= 0 && isfinite(s[i])) ||
+			((i == 0 || (i == 1 && n == RM_LEN)) && (s[i] != floor(s[i]) || s[i] > PG_INT32_MAX)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid metrics aggregate state"),
+					 errdetail("Element %d is %g.", i + 1, s[i])));
+	return s;
 }
 
 /* the state, writable: the aggregate's own copy */
@@ -200,7 +215,7 @@ sums_combine(FunctionCallInfo fcinfo, int n, bool first_is_k)
 						 errmsg("k must be the same on every row")));
 			continue;
 		}
-		x[i] += y[i];
+		x[i] = check_sum(x[i] + y[i], "metrics sum");
 	}
 	PG_RETURN_ARRAYTYPE_P(a);
 }
@@ -258,8 +273,8 @@ error_metrics_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("predicted and actual values must be finite, not %g and %g", p, a)));
 	s[0] += 1;
-	s[1] += (p - a) * (p - a);
-	s[2] += fabs(p - a);
+	s[1] = check_sum(s[1] + (p - a) * (p - a), "sum of squared errors");
+	s[2] = check_sum(s[2] + fabs(p - a), "sum of absolute errors");
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 

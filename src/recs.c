@@ -32,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "arrays.h"
 #include "blas.h"
 #include "heap.h"
 #include "interactions.h"
@@ -128,12 +129,11 @@ static Datum
 rec_transfn(FunctionCallInfo fcinfo, const TrainStateOps *ops)
 {
 	TrainState *st = train_state_for_update(fcinfo, ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 4);
 	RecState   *s = st->data;
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
-
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(RecState));
 		parse_options(opts, ops->kind, &s->opt);
 		st->data = s;
@@ -154,6 +154,7 @@ rec_transfn(FunctionCallInfo fcinfo, const TrainStateOps *ops)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s weights must be zero or more, not %g", model_kind_name(ops->kind), v),
 					 errhint("Implicit feedback counts interactions; leave negative signals out.")));
+		check_value(v, ops->kind == MODEL_ALS ? "train_als rating" : "training weight");
 		rec_state_append(s, st->hdr.eoh_context, PG_GETARG_INT64(1), PG_GETARG_INT64(2), v);
 	}
 	PG_RETURN_AGG_STATE(st);

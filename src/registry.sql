@@ -13,8 +13,9 @@ CREATE TABLE ecomml.model (
     active     bool        NOT NULL DEFAULT false,
     PRIMARY KEY (name, version)
 );
--- EXTERNAL: stored uncompressed out of line, so reading a model's 40-byte
--- header (the cache key) fetches one TOAST chunk, not the whole model.
+-- EXTERNAL: stored uncompressed out of line, so checking a model's 40-byte
+-- header (its kind) fetches one TOAST chunk, and the decoded-model cache
+-- recognizes a stored model by its TOAST pointer alone.
 ALTER TABLE ecomml.model ALTER COLUMN model SET STORAGE EXTERNAL;
 CREATE UNIQUE INDEX model_one_active ON ecomml.model (name) WHERE active;
 SELECT pg_catalog.pg_extension_config_dump('ecomml.model', '');
@@ -32,8 +33,12 @@ DECLARE
     info jsonb;
     next_version int;
 BEGIN
-    IF name IS NULL OR model IS NULL THEN
-        RAISE EXCEPTION 'model_save needs a name and a model'
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'argument "name" of model_save must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF model IS NULL THEN
+        RAISE EXCEPTION 'argument "model" of model_save must not be NULL'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'A NULL model usually means the training query found no rows.';
     END IF;
@@ -79,6 +84,11 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF name IS NULL OR version IS NULL THEN
+        RAISE EXCEPTION 'argument "%" of model_activate must not be NULL',
+            CASE WHEN name IS NULL THEN 'name' ELSE 'version' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     PERFORM pg_advisory_xact_lock(hashtext('ecomml.model'), hashtext(name));
     IF NOT EXISTS (SELECT 1 FROM ecomml.model m
                     WHERE m.name = model_activate.name AND m.version = model_activate.version) THEN
@@ -100,6 +110,11 @@ AS $$
 DECLARE
     dropped int;
 BEGIN
+    IF name IS NULL OR drop_active IS NULL THEN
+        RAISE EXCEPTION 'argument "%" of model_drop must not be NULL',
+            CASE WHEN name IS NULL THEN 'name' ELSE 'drop_active' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     IF keep IS NULL OR keep < 0 THEN
         RAISE EXCEPTION 'keep must be zero or more, not %', keep
             USING ERRCODE = 'invalid_parameter_value';

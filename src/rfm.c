@@ -33,6 +33,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "arrays.h"
 #include "customers.h"
 #include "idmap.h"
 
@@ -138,6 +139,7 @@ rfm_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("rfm amount must be finite, not %g", amount)));
+	check_value(amount, "rfm amount");
 	if (t > s->as_of)
 		PG_RETURN_AGG_STATE(st);	/* after the reference time: not yet happened */
 	old = MemoryContextSwitchTo(s->cxt);

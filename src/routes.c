@@ -173,7 +173,7 @@ arg_cost(FunctionCallInfo fcinfo, int argno, const char *what)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("build_graph %s must be finite, not %g", what, v),
 				 errhint("Use a negative cost (or NULL) for a direction that cannot be driven.")));
-	return v;
+	return check_value(v, what);
 }
 
 /*
@@ -187,13 +187,11 @@ build_graph_transfn(PG_FUNCTION_ARGS)
 	TrainState *st = train_state_for_update(fcinfo, &graph_state_ops);
 	GraphState *s = st->data;
 	bool		coords = PG_NARGS() >= 9;
-	int			optarg = coords ? 9 : 5;
+	Jsonb	   *opts = train_state_options(st, fcinfo, coords ? 9 : 5);
 	int64		i;
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > optarg && !PG_ARGISNULL(optarg)) ? PG_GETARG_JSONB_P(optarg) : NULL;
-
 		options_check_keys(opts, graph_options);
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(GraphState));
 		s->directed = options_bool(opts, "directed", true);
@@ -230,7 +228,7 @@ build_graph_transfn(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("build_graph coordinates must be finite, not %g", v)));
-			s->xy[i * 4 + k] = v;
+			s->xy[i * 4 + k] = check_value(v, "build_graph coordinate");
 		}
 	}
 	s->count++;
@@ -791,8 +789,7 @@ graph_shortest_path(PG_FUNCTION_ARGS)
 	int32		len = 0;
 	double		agg = 0;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_NULL();
+	options_require_args(fcinfo, 3);
 	g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
 	opts = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 	options_check_keys(opts, path_options);
@@ -897,8 +894,7 @@ graph_shortest_path_tree(PG_FUNCTION_ARGS)
 	SearchSpace *ss;
 	int64		steps = 0;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
+	options_require_args(fcinfo, 2);	/* NULL max_cost: no limit */
 	g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
 	s = graph_node(g, PG_GETARG_INT64(1), "source");
 	max_cost = PG_ARGISNULL(2) ? INFINITY : PG_GETARG_FLOAT8(2);

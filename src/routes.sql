@@ -51,14 +51,14 @@ COMMENT ON AGGREGATE ecomml.build_graph(bigint, bigint, float8, float8, float8, 
 CREATE FUNCTION ecomml.shortest_path(graph bytea, source bigint, target bigint,
                                      options jsonb DEFAULT '{}')
 RETURNS TABLE(seq int, node bigint, edge_index bigint, cost float8, agg_cost float8)
-AS 'MODULE_PATHNAME', 'graph_shortest_path' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 50;
+AS 'MODULE_PATHNAME', 'graph_shortest_path' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 50;
 COMMENT ON FUNCTION ecomml.shortest_path(bytea, bigint, bigint, jsonb) IS
     'least-cost path between two nodes of a graph model; options {"algorithm": "bidirectional"|"dijkstra"|"astar"}; no rows if unreachable';
 
 CREATE FUNCTION ecomml.shortest_path_tree(graph bytea, source bigint,
                                           max_cost float8 DEFAULT 'Infinity')
 RETURNS TABLE(node bigint, parent bigint, edge_index bigint, cost float8, agg_cost float8)
-AS 'MODULE_PATHNAME', 'graph_shortest_path_tree' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+AS 'MODULE_PATHNAME', 'graph_shortest_path_tree' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
 COMMENT ON FUNCTION ecomml.shortest_path_tree(bytea, bigint, float8) IS
     'every node reachable from source within max_cost, with its parent in the shortest-path tree';
 
@@ -70,13 +70,13 @@ COMMENT ON FUNCTION ecomml.cost_matrix(bytea, bigint[]) IS
 
 CREATE FUNCTION ecomml.solve_tsp(ids bigint[], x float8[], y float8[], options jsonb DEFAULT '{}')
 RETURNS TABLE(seq int, id bigint, cost float8, agg_cost float8)
-AS 'MODULE_PATHNAME', 'solve_tsp_points' LANGUAGE C VOLATILE STRICT PARALLEL SAFE ROWS 100;
+AS 'MODULE_PATHNAME', 'solve_tsp_points' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION ecomml.solve_tsp(bigint[], float8[], float8[], jsonb) IS
     'closed Euclidean tour through the points; options {"start", "time_limit_ms", "max_kicks", "seed"}';
 
 CREATE FUNCTION ecomml.solve_tsp(graph bytea, stops bigint[], options jsonb DEFAULT '{}')
 RETURNS TABLE(seq int, id bigint, cost float8, agg_cost float8)
-AS 'MODULE_PATHNAME', 'solve_tsp_graph' LANGUAGE C VOLATILE STRICT PARALLEL SAFE ROWS 100;
+AS 'MODULE_PATHNAME', 'solve_tsp_graph' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION ecomml.solve_tsp(bytea, bigint[], jsonb) IS
     'closed tour through stops of a graph model by road cost (asymmetric allowed); options {"start", "time_limit_ms", "max_kicks", "seed"}';
 

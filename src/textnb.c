@@ -301,6 +301,7 @@ Datum
 train_text_classifier_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &textnb_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 3);
 	NbState    *s = st->data;
 	MemoryContext old;
 	TSVector	tsv;
@@ -311,8 +312,6 @@ train_text_classifier_transfn(PG_FUNCTION_ARGS)
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
-
 		options_check_keys(opts, nb_options);
 		old = MemoryContextSwitchTo(st->hdr.eoh_context);
 		s = palloc0(sizeof(NbState));

@@ -16,6 +16,7 @@
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/regproc.h"
 #include "utils/memutils.h"
 
@@ -192,6 +193,50 @@ train_state_for_update(FunctionCallInfo fcinfo, const TrainStateOps *ops)
 		st = train_state_expand(PG_GETARG_DATUM(0), aggcxt);
 	check_state_kind(st->ops, ops);
 	return st;
+}
+
+/*
+ * Options are read once, when the first row creates the kind's data; a row
+ * whose options differ would be silently ignored, so every row's options
+ * are compared with the first row's, byte for byte (jsonb is canonical:
+ * equal objects have equal bytes, whatever the key order or spacing).
+ */
+Jsonb *
+train_state_options(TrainState *st, FunctionCallInfo fcinfo, int argno)
+{
+	bool		isnull = argno >= PG_NARGS() || PG_ARGISNULL(argno);
+	struct varlena *raw = isnull ? NULL : (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	struct varlena *opts;
+
+	if (raw && (VARATT_IS_EXTENDED(raw) && !VARATT_IS_SHORT(raw)))
+		raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
+	if (!st->options_seen)
+	{
+		st->options_seen = true;
+		if (raw)
+		{
+			/* a 4-byte-header copy, readable as Jsonb */
+			Size		len = VARSIZE_ANY_EXHDR(raw);
+
+			st->options = MemoryContextAlloc(st->hdr.eoh_context, len + VARHDRSZ);
+			SET_VARSIZE(st->options, len + VARHDRSZ);
+			memcpy(VARDATA(st->options), VARDATA_ANY(raw), len);
+		}
+		return (Jsonb *) st->options;
+	}
+	opts = st->options;
+	if ((raw == NULL) != (opts == NULL) ||
+		(raw && (VARSIZE_ANY_EXHDR(raw) != VARSIZE_ANY_EXHDR(opts) ||
+				 memcmp(VARDATA_ANY(raw), VARDATA_ANY(opts), VARSIZE_ANY_EXHDR(opts)) != 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s options must be the same on every row", train_state_kind_name(st->ops->kind)),
+				 errdetail("Found %s and %s.",
+						   opts ? JsonbToCString(NULL, &((Jsonb *) opts)->root, VARSIZE(opts)) : "NULL",
+						   raw ? JsonbToCString(NULL, &DatumGetJsonbP(PG_GETARG_DATUM(argno))->root,
+												VARSIZE_ANY_EXHDR(raw)) : "NULL"),
+				 errhint("Pass the options as a constant.")));
+	return (Jsonb *) opts;
 }
 
 const void *

@@ -15,6 +15,7 @@
 
 #include "fmgr.h"
 #include "utils/expandeddatum.h"
+#include "utils/jsonb.h"
 #include "codec.h"
 
 /*
@@ -47,6 +48,9 @@ typedef struct TrainState
 	const TrainStateOps *ops;
 	void	   *data;			/* kind-specific; NULL until the first row */
 	Size		flat_size;		/* cached by get_flat_size, 0 = unknown */
+	/* this process's first row's options (see train_state_options) */
+	bool		options_seen;
+	struct varlena *options;	/* NULL for SQL NULL options */
 } TrainState;
 
 /*
@@ -57,6 +61,12 @@ typedef struct TrainState
 extern TrainState *train_state_for_update(FunctionCallInfo fcinfo, const TrainStateOps *ops);
 #define PG_RETURN_AGG_STATE(st) \
 	do { (st)->flat_size = 0; PG_RETURN_DATUM(EOHPGetRWDatum(&(st)->hdr)); } while (0)
+
+/*
+ * In a transition function: the options argument argno (NULL when SQL NULL
+ * or beyond PG_NARGS), which must be the same on every row (22023 if not).
+ */
+extern Jsonb *train_state_options(TrainState *st, FunctionCallInfo fcinfo, int argno);
 
 /* In a final function: the kind's data of argument argno, or NULL if none. */
 extern const void *train_state_get_data(FunctionCallInfo fcinfo, int argno, const TrainStateOps *ops);

@@ -860,8 +860,7 @@ solve_tsp_points(PG_FUNCTION_ARGS)
 	uint64		seed;
 	int32		start;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_NULL();
+	options_require_args(fcinfo, 3);
 	ids = ids_array(PG_GETARG_ARRAYTYPE_P(0), &n, "ids");
 	x = array_float8(PG_GETARG_ARRAYTYPE_P(1), &nx, "x");
 	y = array_float8(PG_GETARG_ARRAYTYPE_P(2), &ny, "y");
@@ -896,8 +895,7 @@ solve_tsp_graph(PG_FUNCTION_ARGS)
 	uint64		seed;
 	int32		start;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
+	options_require_args(fcinfo, 2);
 	g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
 	ids = ids_array(PG_GETARG_ARRAYTYPE_P(1), &n, "stops");
 	if (n > TSP_MAX_GRAPH_STOPS)

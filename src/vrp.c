@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "arrays.h"
 #include "heap.h"
 #include "idmap.h"
 #include "knn2d.h"
@@ -1042,8 +1043,8 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 		double	   *x = palloc((n + 1) * sizeof(double));
 		double	   *y = palloc((n + 1) * sizeof(double));
 
-		x[0] = options_double(opts, "depot_x", 0, -1e300, 1e300);
-		y[0] = options_double(opts, "depot_y", 0, -1e300, 1e300);
+		x[0] = options_double(opts, "depot_x", 0, -VALUE_MAX, VALUE_MAX);
+		y[0] = options_double(opts, "depot_y", 0, -VALUE_MAX, VALUE_MAX);
 		for (int i = 0; i < n; i++)
 		{
 			if (isnan(in->x[i]) || isnan(in->y[i]))

@@ -17,6 +17,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "arrays.h"
 #include "options.h"
 #include "vrp_input.h"
 
@@ -100,11 +101,12 @@ value_number(const JsonbValue *v, const char *key, const char *what, int32 pos)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" of %s %d must be a number", key, what, pos)));
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
-	if (!isfinite(d))
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
+	if (!isfinite(d) || fabs(d) > VALUE_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("\"%s\" of %s %d is out of range", key, what, pos)));
+				 errmsg("\"%s\" of %s %d is out of range", key, what, pos),
+				 errdetail("Values are limited to %g in magnitude.", VALUE_MAX)));
 	return d;
 }
 
@@ -258,6 +260,8 @@ f8_array_dflt(FunctionCallInfo fcinfo, int argno, int n, double dflt, const char
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s must be finite, not %g", what, out[i])));
+		if (isfinite(out[i]))
+			check_value(out[i], what);
 	}
 	return out;
 }
