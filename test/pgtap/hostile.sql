@@ -97,7 +97,7 @@ SELECT throws_ok($$SELECT ecomml.mae(1e308, -1e308)$$,
 SELECT throws_ok($$SELECT * FROM ecomml.solve_vrp('[{"id": 1, "x": 1e308, "y": 0, "demand": 1},
                                                     {"id": 2, "x": -1e308, "y": 0, "demand": 1}]',
                                                   '[{"id": 1, "capacity": 10}]')$$,
-    '22003', 'x is out of range: 1e+308', 'solve_vrp: coordinates whose distances overflow');
+    '22003', '"x" of order 1 is out of range', 'solve_vrp: coordinates whose distances overflow');
 SELECT throws_ok($$SELECT ecomml.rfm(1, now() - interval '1 day', 1e300, now())$$,
     '22003', 'rfm amount is out of range: 1e+300', 'rfm: an amount whose sums overflow');
 
