@@ -416,7 +416,8 @@ place_cuts(Trainer *t, const double *x)
 	else
 	{
 		/* Floyd's sample of m distinct positions, then in row order */
-		bool	   *taken = palloc0(sizeof(bool) * t->n_train);
+		bool	   *taken = MemoryContextAllocExtended(CurrentMemoryContext, t->n_train,
+													  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		int64		k = 0;
 
 		for (int64 j = t->n_train - m; j < t->n_train; j++)
@@ -1141,6 +1142,11 @@ grow_tree(Trainer *t)
 		release_hist(t, l);
 		gn->value = p->learning_rate * leaf_weight(p, l->g, l->h);
 		gn->cover = l->h;
+		if (!isfinite(gn->value) || !(gn->cover > 0 && isfinite(gn->cover)))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("train_gbdt diverged: a leaf value or hessian sum is not finite"),
+					 errhint("Lower \"learning_rate\", set \"max_delta_step\" (e.g. 0.7), or rescale the labels.")));
 	}
 	sum_covers(t, 0);
 }
