@@ -2,7 +2,7 @@
 -- stopping, missing values, parallel plans, bad input.  Fixture:
 -- test/fixtures/gbdt.sql (test/gbdt_expected.py).
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 SET LOCAL client_min_messages = warning;
 
 CREATE TEMP TABLE m AS
@@ -79,6 +79,16 @@ SELECT is((SELECT ecomml.train_gbdt(x, y, '{"subsample": 0.7, "colsample": 0.5, 
 SELECT isnt((SELECT substring(ecomml.train_gbdt(x, y, '{"subsample": 0.7, "seed": 9, "rounds": 10}') FROM 41) FROM public.fx_gbdt),
             (SELECT substring(ecomml.train_gbdt(x, y, '{"subsample": 0.7, "seed": 10, "rounds": 10}') FROM 41) FROM public.fx_gbdt),
     'another seed, another sample');
+SELECT ok((SELECT avg(ecomml.score(w.m, f.x)) > avg(ecomml.score(u.m, f.x))
+           FROM public.fx_gbdt f,
+                (SELECT ecomml.train_gbdt(x, y, '{"rounds": 10, "scale_pos_weight": 5}') AS m FROM public.fx_gbdt) w,
+                (SELECT ecomml.train_gbdt(x, y, '{"rounds": 10}') AS m FROM public.fx_gbdt) u),
+    'scale_pos_weight raises the scores');
+SELECT ok((SELECT (ecomml.model_info(ecomml.train_gbdt(x, y, '{"rounds": 5, "min_samples_leaf": 100}'))->>'nodes')::int
+                < (ecomml.model_info(ecomml.train_gbdt(x, y, '{"rounds": 5}'))->>'nodes')::int FROM public.fx_gbdt),
+    'min_samples_leaf prunes the trees');
+SELECT is((SELECT (ecomml.model_info(ecomml.train_gbdt(x, y, '{"rounds": 5, "gamma": 1e9}'))->>'nodes')::int FROM public.fx_gbdt), 5,
+    'a huge gamma leaves one leaf per tree');
 SELECT ok((SELECT (ecomml.model_info(ecomml.train_gbdt(x, y, '{"growth": "leafwise", "num_leaves": 5, "rounds": 3}'))->>'nodes')::int <= 27
            FROM public.fx_gbdt), 'leafwise growth stops at num_leaves');
 SELECT ok((SELECT ecomml.score(ecomml.train_gbdt(x, units, '{"objective": "tweedie", "rounds": 30}'), '{0.9,0.9,0.9,0.5}') > 3 FROM public.fx_gbdt),
