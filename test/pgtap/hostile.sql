@@ -2,7 +2,7 @@
 -- rows, NULL arguments, finite but huge values, forged states, the decoded-model
 -- cache's byte budget and key, and the parallel mean.
 BEGIN;
-SELECT plan(48);
+SELECT plan(49);
 
 CREATE TEMP TABLE pts AS
 SELECT ARRAY[1, 9007199254740993, 3, 4]::bigint[] AS ids,
@@ -70,6 +70,8 @@ SELECT throws_ok($$SELECT ecomml.model_save(NULL, (SELECT g FROM g))$$,
     '22004', 'argument "name" of model_save must not be NULL', 'model_save: NULL name');
 SELECT throws_ok($$SELECT ecomml.model_save('x', NULL)$$,
     '22004', 'argument "model" of model_save must not be NULL', 'model_save: NULL model');
+SELECT throws_ok($$SELECT ecomml.model(NULL)$$,
+    '22004', 'argument "name" of model must not be NULL', 'model: NULL name');
 SELECT throws_ok($$SELECT ecomml.model_activate('x', NULL)$$,
     '22004', 'argument "version" of model_activate must not be NULL', 'model_activate: NULL version');
 
