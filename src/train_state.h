@@ -51,6 +51,9 @@ typedef struct TrainState
 	/* this process's first row's options (see train_state_options) */
 	bool		options_seen;
 	struct varlena *options;	/* NULL for SQL NULL options */
+	/* else the options' fingerprint from a flat state, if it had rows */
+	bool		fingerprint_known;
+	uint32		fingerprint;
 } TrainState;
 
 /*
