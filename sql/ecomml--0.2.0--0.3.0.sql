@@ -378,3 +378,18 @@ BEGIN
     RETURN dropped;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION ecomml.model_not_found(name text) RETURNS bytea
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'argument "name" of model must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    RAISE EXCEPTION 'no active model named "%"', name
+        USING ERRCODE = 'undefined_object',
+              HINT = 'Train one and store it with ecomml.model_save(), or activate a version with ecomml.model_activate().';
+END
+$$;

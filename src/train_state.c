@@ -24,7 +24,12 @@
 #include "train_state.h"
 
 #define STATE_MAGIC "EcAS"
-#define STATE_FORMAT_VERSION 1
+/*
+ * Version 2 adds, after the kind, the fingerprint of the options the state's
+ * rows were read with (so that partial states of different options are not
+ * merged); a state that knows none (no rows yet) is still written as version 1.
+ */
+#define STATE_FORMAT_VERSION 2
 #define STATE_HEADER_SIZE 8		/* magic, format version, kind */
 
 static Size train_state_get_flat_size(ExpandedObjectHeader *eohptr);
@@ -35,12 +40,37 @@ static const ExpandedObjectMethods train_state_methods = {
 	train_state_flatten_into
 };
 
+/* CRC-32C of an options value's bytes; NULL options have their own value */
+static uint32
+options_fingerprint(const struct varlena *opts)
+{
+	return opts ? payload_checksum(VARDATA_ANY(opts), VARSIZE_ANY_EXHDR(opts)) : 0xFFFFFFFF;
+}
+
+/* The fingerprint of the options st's rows were read with, if known. */
+static bool
+state_fingerprint(const TrainState *st, uint32 *fp)
+{
+	if (st->options_seen)
+		*fp = options_fingerprint(st->options);
+	else if (st->fingerprint_known)
+		*fp = st->fingerprint;
+	else
+		return false;
+	return true;
+}
+
 static void
 write_state(const TrainState *st, ByteWriter *w)
 {
+	uint32		fp;
+	bool		known = state_fingerprint(st, &fp);
+
 	write_bytes(w, STATE_MAGIC, 4);
-	write_u16(w, STATE_FORMAT_VERSION);
+	write_u16(w, known ? STATE_FORMAT_VERSION : 1);
 	write_u16(w, st->ops->kind);
+	if (known)
+		write_u32(w, fp);
 	if (st->data)
 		st->ops->write(st->data, w);
 }
@@ -111,7 +141,8 @@ is_train_state(Datum d)
  * a state that saw no rows; *ops_out gets the kind's ops.
  */
 static void *
-read_flat_state(const char *data, Size len, const TrainStateOps **ops_out)
+read_flat_state(const char *data, Size len, const TrainStateOps **ops_out,
+				bool *fp_known, uint32 *fp)
 {
 	ByteReader	r;
 	char		magic[4];
@@ -124,8 +155,10 @@ read_flat_state(const char *data, Size len, const TrainStateOps **ops_out)
 	read_bytes(&r, magic, 4);
 	version = read_u16(&r);
 	kind = read_u16(&r);
-	if (memcmp(magic, STATE_MAGIC, 4) != 0 || version != STATE_FORMAT_VERSION)
+	if (memcmp(magic, STATE_MAGIC, 4) != 0 || version < 1 || version > STATE_FORMAT_VERSION)
 		reader_corrupt(&r, "The value is not an ecomml aggregate state of a known format");
+	*fp_known = version >= 2;
+	*fp = *fp_known ? read_u32(&r) : 0;
 	ops = train_state_ops_for_kind(kind);
 	if (ops == NULL)
 		reader_corrupt(&r, "The state's kind is unknown");
@@ -158,7 +191,8 @@ train_state_expand(Datum d, MemoryContext parent)
 
 	st = train_state_create(parent, NULL);
 	old = MemoryContextSwitchTo(st->hdr.eoh_context);
-	data = read_flat_state(VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat), &ops);
+	data = read_flat_state(VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat), &ops,
+						   &st->fingerprint_known, &st->fingerprint);
 	MemoryContextSwitchTo(old);
 	st->ops = ops;
 	st->data = data;
@@ -195,6 +229,18 @@ train_state_for_update(FunctionCallInfo fcinfo, const TrainStateOps *ops)
 	return st;
 }
 
+pg_attribute_noreturn()
+static void
+options_differ(const TrainState *st, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s options must be the same on every row", train_state_kind_name(st->ops->kind)),
+			 detail ? errdetail_internal("%s", detail) :
+			 errdetail("Partial aggregate states were built with different options."),
+			 errhint("Pass the options as a constant.")));
+}
+
 /*
  * Options are read once, when the first row creates the kind's data; a row
  * whose options differ would be silently ignored, so every row's options
@@ -212,6 +258,8 @@ train_state_options(TrainState *st, FunctionCallInfo fcinfo, int argno)
 		raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
 	if (!st->options_seen)
 	{
+		if (st->fingerprint_known && options_fingerprint(raw) != st->fingerprint)
+			options_differ(st, NULL);
 		st->options_seen = true;
 		if (raw)
 		{
@@ -228,14 +276,10 @@ train_state_options(TrainState *st, FunctionCallInfo fcinfo, int argno)
 	if ((raw == NULL) != (opts == NULL) ||
 		(raw && (VARSIZE_ANY_EXHDR(raw) != VARSIZE_ANY_EXHDR(opts) ||
 				 memcmp(VARDATA_ANY(raw), VARDATA_ANY(opts), VARSIZE_ANY_EXHDR(opts)) != 0)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s options must be the same on every row", train_state_kind_name(st->ops->kind)),
-				 errdetail("Found %s and %s.",
-						   opts ? JsonbToCString(NULL, &((Jsonb *) opts)->root, VARSIZE(opts)) : "NULL",
-						   raw ? JsonbToCString(NULL, &DatumGetJsonbP(PG_GETARG_DATUM(argno))->root,
-												VARSIZE_ANY_EXHDR(raw)) : "NULL"),
-				 errhint("Pass the options as a constant.")));
+		options_differ(st, psprintf("Found %s and %s.",
+									opts ? JsonbToCString(NULL, &((Jsonb *) opts)->root, VARSIZE(opts)) : "NULL",
+									raw ? JsonbToCString(NULL, &DatumGetJsonbP(PG_GETARG_DATUM(argno))->root,
+														 VARSIZE_ANY_EXHDR(raw)) : "NULL"));
 	return (Jsonb *) opts;
 }
 
@@ -260,7 +304,10 @@ train_state_get_data(FunctionCallInfo fcinfo, int argno, const TrainStateOps *op
 	{
 		struct varlena *flat = PG_DETOAST_DATUM(d);
 
-		data = read_flat_state(VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat), &found);
+		bool		fp_known;
+		uint32		fp;
+
+		data = read_flat_state(VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat), &found, &fp_known, &fp);
 		check_state_kind(found, ops);
 		return data;
 	}
@@ -302,6 +349,21 @@ agg_state_combine(PG_FUNCTION_ARGS)
 	else
 		from = train_state_expand(PG_GETARG_DATUM(1), CurrentMemoryContext);
 	check_state_kind(from->ops, into->ops);
+	{
+		uint32		fp_into,
+					fp_from;
+
+		if (state_fingerprint(from, &fp_from))
+		{
+			if (!state_fingerprint(into, &fp_into))
+			{
+				into->fingerprint_known = true;
+				into->fingerprint = fp_from;
+			}
+			else if (fp_into != fp_from)
+				options_differ(into, NULL);
+		}
+	}
 
 	if (from->data != NULL)
 	{
@@ -336,6 +398,8 @@ agg_state_in(PG_FUNCTION_ARGS)
 	bytea	   *result = palloc(VARHDRSZ + maxlen);
 	int			n = pg_b64_decode(str, len, VARDATA(result), maxlen);
 	const TrainStateOps *ops;
+	bool		fp_known;
+	uint32		fp;
 
 	if (n < 0)
 		ereport(ERROR,
@@ -343,7 +407,7 @@ agg_state_in(PG_FUNCTION_ARGS)
 				 errmsg("invalid input syntax for type agg_state"),
 				 errdetail("The text form of an aggregate state is base64.")));
 	SET_VARSIZE(result, VARHDRSZ + n);
-	read_flat_state(VARDATA(result), n, &ops);	/* validate */
+	read_flat_state(VARDATA(result), n, &ops, &fp_known, &fp);	/* validate */
 	PG_RETURN_BYTEA_P(result);
 }
 
@@ -371,10 +435,12 @@ agg_state_recv(PG_FUNCTION_ARGS)
 	int			n = buf->len - buf->cursor;
 	bytea	   *result = palloc(VARHDRSZ + n);
 	const TrainStateOps *ops;
+	bool		fp_known;
+	uint32		fp;
 
 	pq_copymsgbytes(buf, VARDATA(result), n);
 	SET_VARSIZE(result, VARHDRSZ + n);
-	read_flat_state(VARDATA(result), n, &ops);	/* validate */
+	read_flat_state(VARDATA(result), n, &ops, &fp_known, &fp);	/* validate */
 	PG_RETURN_BYTEA_P(result);
 }
 

@@ -3,7 +3,8 @@
  * (training, and the metric aggregates that keep more than a float8[])
  *
  * SQL sees one type, ecomml.agg_state: a varlena whose flat form is
- * "EcAS", a format version, the model kind it trains, then the kind's payload.
+ * "EcAS", a format version, the model kind it trains, (version 2) the CRC of
+ * the options its rows were read with, then the kind's payload.
  * While an aggregate runs, the state is a read-write expanded object owned by
  * the aggregate's memory context, so transition functions update it in place
  * and nodeAgg never copies it (see doc/models.md, "Training aggregates").  It
@@ -51,6 +52,9 @@ typedef struct TrainState
 	/* this process's first row's options (see train_state_options) */
 	bool		options_seen;
 	struct varlena *options;	/* NULL for SQL NULL options */
+	/* else the options' fingerprint from a flat state, if it had rows */
+	bool		fingerprint_known;
+	uint32		fingerprint;
 } TrainState;
 
 /*

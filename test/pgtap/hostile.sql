@@ -2,7 +2,7 @@
 -- rows, NULL arguments, finite but huge values, forged states, the decoded-model
 -- cache's byte budget and key, and the parallel mean.
 BEGIN;
-SELECT plan(48);
+SELECT plan(51);
 
 CREATE TEMP TABLE pts AS
 SELECT ARRAY[1, 9007199254740993, 3, 4]::bigint[] AS ids,
@@ -70,6 +70,8 @@ SELECT throws_ok($$SELECT ecomml.model_save(NULL, (SELECT g FROM g))$$,
     '22004', 'argument "name" of model_save must not be NULL', 'model_save: NULL name');
 SELECT throws_ok($$SELECT ecomml.model_save('x', NULL)$$,
     '22004', 'argument "model" of model_save must not be NULL', 'model_save: NULL model');
+SELECT throws_ok($$SELECT ecomml.model(NULL)$$,
+    '22004', 'argument "name" of model must not be NULL', 'model: NULL name');
 SELECT throws_ok($$SELECT ecomml.model_activate('x', NULL)$$,
     '22004', 'argument "version" of model_activate must not be NULL', 'model_activate: NULL version');
 
@@ -115,6 +117,17 @@ SELECT throws_ok($$SELECT pg_temp.merge_states(s ORDER BY o)
                          UNION ALL
                          SELECT 2, pg_temp.iforest_partial(ARRAY[g]::float8[], '{"trees": 10, "sample_size": 3}') FROM generate_series(1, 30) g) x$$,
     '22023', 'iforest options must be the same on every row', 'iforest: partial states of different options');
+
+-- partial states carry a fingerprint of their options (through text, as Citus moves them)
+CREATE AGGREGATE pg_temp.mean_partial(float8, jsonb) (SFUNC = ecomml.train_mean_transfn, STYPE = ecomml.agg_state);
+SELECT is((SELECT ecomml.predict(ecomml.train_mean_finalfn(pg_temp.merge_states(s::text::ecomml.agg_state)))
+           FROM (SELECT pg_temp.mean_partial(g, '{"min_rows": 1}') AS s FROM generate_series(1, 3) g
+                 UNION ALL SELECT pg_temp.mean_partial(g, '{"min_rows": 1}') FROM generate_series(4, 5) g) x),
+    3::float8, 'partial states of the same options merge');
+SELECT throws_ok($$SELECT pg_temp.merge_states(s::text::ecomml.agg_state)
+                   FROM (SELECT pg_temp.mean_partial(g, '{"min_rows": 1}') AS s FROM generate_series(1, 3) g
+                         UNION ALL SELECT pg_temp.mean_partial(g, '{"min_rows": 2}') FROM generate_series(4, 5) g) x$$,
+    '22023', 'constant options must be the same on every row', 'partial states of different options do not');
 
 -- the isolation forest's size limit is on the rows it holds, not sample_size
 SELECT is((SELECT ecomml.model_info(ecomml.train_iforest(ARRAY[g, g * 2]::float8[], '{"trees": 10000, "sample_size": 10000}'))->>'trees'
