@@ -166,12 +166,11 @@ Datum
 train_association_rules_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &assoc_rules_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 3);
 	AssocState *s = st->data;
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
-
 		options_check_keys(opts, assoc_options);
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(AssocState));
 		/* arules' apriori defaults */

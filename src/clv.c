@@ -210,14 +210,13 @@ Datum
 train_clv_transfn(PG_FUNCTION_ARGS)
 {
 	TrainState *st = train_state_for_update(fcinfo, &clv_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 4);
 	ClvState   *s = st->data;
 	TimestampTz t;
 	double		amount;
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
-
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(ClvState));
 		clv_read_options(s, opts);
 		st->data = s;

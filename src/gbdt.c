@@ -250,6 +250,7 @@ static Datum
 gbdt_transition(FunctionCallInfo fcinfo, bool bool_label)
 {
 	TrainState *st = train_state_for_update(fcinfo, &gbdt_state_ops);
+	Jsonb	   *opts = train_state_options(st, fcinfo, 3);
 	GbdtState  *s = st->data;
 	const double *x;
 	double		y;
@@ -257,8 +258,6 @@ gbdt_transition(FunctionCallInfo fcinfo, bool bool_label)
 
 	if (s == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
-
 		s = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(GbdtState));
 		read_options(opts, bool_label, &s->p);
 		s->bool_label = bool_label;

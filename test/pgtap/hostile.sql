@@ -2,7 +2,7 @@
 -- rows, NULL arguments, finite but huge values, forged states, the decoded-model
 -- cache's byte budget and key, and the parallel mean.
 BEGIN;
-SELECT plan(51);
+SELECT plan(55);
 
 CREATE TEMP TABLE pts AS
 SELECT ARRAY[1, 9007199254740993, 3, 4]::bigint[] AS ids,
@@ -42,6 +42,15 @@ SELECT throws_ok($$SELECT ecomml.fit_forecast(day, qty, CASE WHEN day < '2025-05
     '22023', 'forecast options must be the same on every row', 'fit_forecast: differing freq');
 SELECT throws_ok($$SELECT ecomml.train_kmeans(ARRAY[x]::float8[], jsonb_build_object('k', 1 + x::int % 2)) FROM generate_series(1, 4) x$$,
     '22023', 'kmeans options must be the same on every row', 'train_kmeans: differing k');
+SELECT throws_ok($$SELECT ecomml.train_gbdt(ARRAY[x]::float8[], x % 2 = 0, jsonb_build_object('rounds', 1 + x::int % 2)) FROM generate_series(1, 4) x$$,
+    '22023', 'gbdt options must be the same on every row', 'train_gbdt: differing rounds');
+SELECT throws_ok($$SELECT ecomml.train_ease(u, u % 3, 1, jsonb_build_object('lambda', u)) FROM generate_series(1, 9) u$$,
+    '22023', 'ease options must be the same on every row', 'train_ease: differing lambda');
+SELECT throws_ok($$SELECT ecomml.train_clv(u % 3, now() - u * interval '1 day', 1, jsonb_build_object('time_unit', CASE WHEN u < 5 THEN 'day' ELSE 'week' END))
+                   FROM generate_series(1, 9) u$$,
+    '22023', 'clv options must be the same on every row', 'train_clv: differing time_unit');
+SELECT throws_ok($$SELECT ecomml.train_association_rules(u % 3, u, jsonb_build_object('min_support', 0.1 + u / 100.0)) FROM generate_series(1, 9) u$$,
+    '22023', 'assoc_rules options must be the same on every row', 'train_association_rules: differing min_support');
 SELECT ok((SELECT ecomml.train_mean(x, jsonb_build_object('min_rows', 2)) FROM generate_series(1, 3) x) IS NOT NULL,
     'equal options built per row are accepted');
 SELECT ok((SELECT ecomml.train_mean(x, CASE WHEN x > 1 THEN '{"min_rows": 2}'::jsonb ELSE '{ "min_rows" : 2 }' END)
