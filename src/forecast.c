@@ -682,8 +682,33 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 	}
 	else if (fm->method == FC_ARIMA)
 	{
-		if (!arima_fit(fm, y, n, m, arima_spec, fitted))
-			fallback(fm, strict, "arima", 8, FC_NAIVE);
+		const int32 *o = arima_spec;
+		bool		constant = true;
+
+		if (o[0] >= 0 && (o[3] > 0 || o[4] > 0 || o[5] > 0) && (m <= 1 || m > ARIMA_MAX_SEASON))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a seasonal arima model needs a season length between 2 and %d, not %d",
+							ARIMA_MAX_SEASON, m),
+					 errhint("Set option \"season_length\", or drop \"seasonal_order\".")));
+		for (int i = 1; i < n; i++)
+			if (y[i] != y[0])
+				constant = false;
+		if (constant)
+		{
+			/* nothing to model: the naive forecast is exact */
+			add_note(fm, "%sconstant series: naive", "", 0);
+			fm->method = FC_NAIVE;
+		}
+		else if (!arima_fit(fm, y, n, m, arima_spec, fitted))
+		{
+			/* periods a fixed order needs: differencing, AR lags, parameters, 3 residuals */
+			int			mm = o[3] > 0 || o[4] > 0 || o[5] > 0 ? m : 0;
+			int			need = o[0] >= 0 ? o[1] + o[4] * mm + o[0] + o[3] * mm +
+				o[0] + o[2] + o[3] + o[5] + 4 : 8;
+
+			fallback(fm, strict, "arima", Max(need, n + 1), FC_NAIVE);
+		}
 	}
 	else if (fm->method == FC_THETA)
 		theta_fit(fm, y, n, m, positive, fitted);

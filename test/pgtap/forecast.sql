@@ -1,7 +1,7 @@
 -- Forecasting: statsmodels agreement, recovery of known structure, accuracy
 -- against the generating process's oracle, parallel plans, bad input.
 BEGIN;
-SELECT plan(67);
+SELECT plan(69);
 SET LOCAL timezone = 'UTC';
 
 -- ETS against statsmodels 0.13.5 ETSModel (expected values printed by
@@ -224,6 +224,10 @@ SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"sarimax"}') FR
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"order":[1,1,1]}') FROM line$$, '22023', NULL, 'ARIMA order without method arima');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"arima","order":[1,3,1]}') FROM line$$, '22023', NULL, 'd above 2');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"arima","order":[1,1]}') FROM line$$, '22023', NULL, 'order of two elements');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"arima","order":[1,0,0],"seasonal_order":[1,1,0],"season_length":1}') FROM line$$,
+                 '22023', NULL, 'a seasonal ARIMA order without a season');
+SELECT is((SELECT ecomml.model_info(ecomml.fit_forecast(day, 5.0, '{"method":"arima"}'))->>'note' FROM line),
+          'constant series: naive', 'ARIMA on a constant series is the exact naive forecast, noted');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"AXN"}') FROM line$$, '22023', NULL, 'unknown ETS model');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"AAM"}') FROM line$$, '22023', NULL, 'inadmissible ETS model');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"freq":"hour"}') FROM line$$, '22023', NULL, 'unknown frequency');
