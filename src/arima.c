@@ -32,6 +32,7 @@
 #include "miscadmin.h"
 
 #include "arima.h"
+#include "blas.h"
 #include "kinds.h"
 #include "optim.h"
 
@@ -76,6 +77,24 @@ arma_npar(const ArmaProblem *pb)
 	return pb->p + pb->q + pb->P + pb->Q + (pb->constant ? 1 : 0);
 }
 
+/*
+ * Stationarity (sign -1: 1 - sum c_i z^i) or invertibility (sign +1:
+ * 1 + sum c_i z^i) of one factor: its roots lie outside the unit circle iff
+ * those of z^deg p(1/z) lie inside (within radius).
+ */
+static bool
+factor_stable(const double *c, int deg, double sign, double radius)
+{
+	double		poly[AR_MAX_ORDER + 1];
+
+	if (deg == 0)
+		return true;
+	for (int i = 0; i < deg; i++)
+		poly[i] = sign * c[deg - 1 - i];
+	poly[deg] = 1;
+	return fc_roots_in_disc(poly, deg, radius);
+}
+
 /* a = expanded AR of phi, Phi; b = expanded MA of theta, Theta; false if not stationary/invertible */
 static bool
 arma_expand(ArmaProblem *pb, const double *x, double radius)
@@ -85,44 +104,10 @@ arma_expand(ArmaProblem *pb, const double *x, double radius)
 			   *sphi = x + pb->p + pb->q,
 			   *stheta = x + pb->p + pb->q + pb->P;
 	int			m = pb->m;
-	double		poly[AR_MAX_ORDER + 1];
 
-	/*
-	 * Stationarity of phi(z) = 1 - sum phi_i z^i: its roots lie outside the
-	 * unit circle iff those of z^p phi(1/z) lie inside.
-	 */
-	if (pb->p > 0)
-	{
-		for (int i = 0; i < pb->p; i++)
-			poly[i] = -phi[pb->p - 1 - i];
-		poly[pb->p] = 1;
-		if (!fc_roots_in_disc(poly, pb->p, radius))
-			return false;
-	}
-	if (pb->P > 0)
-	{
-		for (int i = 0; i < pb->P; i++)
-			poly[i] = -sphi[pb->P - 1 - i];
-		poly[pb->P] = 1;
-		if (!fc_roots_in_disc(poly, pb->P, radius))
-			return false;
-	}
-	if (pb->q > 0)
-	{
-		for (int i = 0; i < pb->q; i++)
-			poly[i] = theta[pb->q - 1 - i];
-		poly[pb->q] = 1;
-		if (!fc_roots_in_disc(poly, pb->q, radius))
-			return false;
-	}
-	if (pb->Q > 0)
-	{
-		for (int i = 0; i < pb->Q; i++)
-			poly[i] = stheta[pb->Q - 1 - i];
-		poly[pb->Q] = 1;
-		if (!fc_roots_in_disc(poly, pb->Q, radius))
-			return false;
-	}
+	if (!factor_stable(phi, pb->p, -1, radius) || !factor_stable(sphi, pb->P, -1, radius) ||
+		!factor_stable(theta, pb->q, 1, radius) || !factor_stable(stheta, pb->Q, 1, radius))
+		return false;
 	/* (1 - sum phi B^i)(1 - sum Phi B^km) = 1 - sum a_j B^j */
 	memset(pb->a, 0, pb->np * sizeof(double));
 	for (int i = 1; i <= pb->p; i++)
@@ -216,25 +201,9 @@ arma_stationary_cov(ArmaProblem *pb)
 		double		change = 0,
 					scale = 0;
 
-		/* AS = A S; S += AS A' */
-		for (int i = 0; i < r; i++)
-			for (int j = 0; j < r; j++)
-			{
-				double		v = 0;
-
-				for (int k = 0; k < r; k++)
-					v += A[i * r + k] * S[k * r + j];
-				AS[i * r + j] = v;
-			}
-		for (int i = 0; i < r; i++)
-			for (int j = 0; j < r; j++)
-			{
-				double		v = 0;
-
-				for (int k = 0; k < r; k++)
-					v += AS[i * r + k] * A[j * r + k];
-				A2[i * r + j] = v;
-			}
+		/* A2 = (A S) A', summed into S */
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, r, r, 1.0, A, r, S, r, 0.0, AS, r);
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, r, r, 1.0, AS, r, A, r, 0.0, A2, r);
 		for (int i = 0; i < r * r; i++)
 		{
 			S[i] += A2[i];
@@ -244,15 +213,7 @@ arma_stationary_cov(ArmaProblem *pb)
 		if (change <= 1e-12 * scale)
 			break;
 		/* A = A^2 */
-		for (int i = 0; i < r; i++)
-			for (int j = 0; j < r; j++)
-			{
-				double		v = 0;
-
-				for (int k = 0; k < r; k++)
-					v += A[i * r + k] * A[k * r + j];
-				A2[i * r + j] = v;
-			}
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, r, r, 1.0, A, r, A, r, 0.0, A2, r);
 		memcpy(A, A2, r * r * sizeof(double));
 	}
 	pfree(A);
@@ -815,6 +776,7 @@ arima_fit(ForecastModel *fm, const double *y, int n, int m, const int32 *spec, d
 
 	if (n < 4 || is_constant(y, n))
 		return false;
+	blas_begin(0);
 	/* differencing orders */
 	if (spec[4] >= 0)
 		D = seasonal ? spec[4] : 0;

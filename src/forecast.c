@@ -8,13 +8,12 @@
  * sums duplicates, puts the series on a regular grid (day, week, month,
  * quarter or year in the session time zone), fills gaps and fits the method.
  *
- * ETS follows Hyndman, Koehler, Ord & Snyder (2008), "Forecasting with
- * Exponential Smoothing: the State Space Approach": the error-correction
- * recursions shared by additive and multiplicative errors, the concentrated
- * Gaussian likelihood, Nelder-Mead over smoothing parameters and initial
- * level/trend within the "usual" bounds, AICc model selection.  Theta is
- * Hyndman & Billah (2003), croston/sba/tsb are Croston (1972), Syntetos &
- * Boylan (2005) and Teunter, Syntetos & Babai (2011).  See doc/forecasting.md.
+ * The methods live in their own files: ETS in ets.c, ARIMA in arima.c,
+ * classic and dynamic optimised Theta in theta.c, shared numerics in
+ * series.c and optim.c; croston/sba/tsb (Croston 1972, Syntetos & Boylan
+ * 2005, Teunter, Syntetos & Babai 2011) and the simple methods stay here
+ * with the driver, the model payload and the forecast SRF.  See
+ * doc/forecasting.md.
  */
 #include "postgres.h"
 
@@ -34,6 +33,7 @@
 #include "arima.h"
 #include "arrays.h"
 #include "ets.h"
+#include "theta.h"
 #include "forecast.h"
 #include "kinds.h"
 #include "model_cache.h"
@@ -52,7 +52,7 @@ static const char *const fit_options[] = {
 	"zero_share", "order", "seasonal_order", "constant", NULL
 };
 static const char *const method_names[] = {
-	"auto", "naive", "seasonal_naive", "mean", "ets", "theta", "croston", "sba", "tsb", "arima", NULL
+	"auto", "naive", "seasonal_naive", "mean", "ets", "theta", "croston", "sba", "tsb", "arima", "dotm", NULL
 };
 static const char *const freq_names[] = {"day", "week", "month", "quarter", "year", NULL};
 static const char *const fill_names[] = {"zero", "interpolate", NULL};
@@ -126,7 +126,7 @@ fc_state_read(ByteReader *r)
 	for (int i = 0; i < 7; i++)
 		if (s->arima[i] < -1 || s->arima[i] > 5)
 			reader_corrupt(r, "The forecast state holds impossible values");
-	if (s->method < FC_AUTO || s->method > FC_ARIMA || s->freq < -1 || s->freq > FREQ_YEAR ||
+	if (s->method < FC_AUTO || s->method > FC_DOTM || s->freq < -1 || s->freq > FREQ_YEAR ||
 		s->fill < 0 || s->fill > 1 || s->m < 0 || s->m > FC_MAX_SEASON ||
 		s->nsim < 10 || s->null_periods < 0 || s->null_values < 0 ||
 		!(s->zero_share >= 0 && s->zero_share <= 1))
@@ -352,100 +352,6 @@ fit_forecast_transfn(PG_FUNCTION_ARGS)
 		s->n++;
 	}
 	PG_RETURN_AGG_STATE(st);
-}
-
-/* ------------------------------------------------------------------------
- * Theta (Hyndman & Billah 2003): SES with drift half the regression slope
- * ------------------------------------------------------------------------ */
-
-typedef struct SesProblem
-{
-	const double *y;
-	int			n;
-} SesProblem;
-
-static double
-ses_objective(const double *x, void *arg)
-{
-	const SesProblem *pb = arg;
-	double		a = x[0],
-				l = x[1],
-				sse = 0;
-
-	if (a < 1e-4 || a > 0.9999)
-		return INFINITY;
-	for (int i = 0; i < pb->n; i++)
-	{
-		double		e = pb->y[i] - l;
-
-		sse += e * e;
-		l += a * e;
-	}
-	return sse;
-}
-
-static void
-theta_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, double *fitted)
-{
-	double	   *idx = NULL;
-	double	   *ya = palloc(n * sizeof(double));
-	bool		seasonal = fc_seasonality_test(y, n, m);
-	SesProblem	pb;
-	double		x[2],
-				step[2],
-				intercept,
-				slope,
-				l,
-				a,
-				sse = 0;
-	int			s = ETS_N;
-
-	if (seasonal)
-	{
-		s = positive ? ETS_M : ETS_A;
-		idx = palloc(m * sizeof(double));
-		fc_classical_season(y, n, m, s == ETS_M, idx);
-		for (int i = 0; i < n; i++)
-			ya[i] = s == ETS_M ? y[i] / idx[i % m] : y[i] - idx[i % m];
-	}
-	else
-	{
-		m = 1;
-		memcpy(ya, y, n * sizeof(double));
-	}
-	pb.y = ya;
-	pb.n = n;
-	x[0] = 0.3;
-	x[1] = ya[0];
-	step[0] = 0.1;
-	step[1] = 0;
-	for (int i = 0; i < Min(n, 10); i++)
-		step[1] += fabs(ya[i] - ya[0]);
-	step[1] = Max(step[1] / Min(n, 10), 1e-3 * (fabs(ya[0]) + 1));
-	nelder_mead(ses_objective, &pb, 2, x, step, 400, 1e-10);
-	a = x[0];
-	fc_linear_fit(ya, n, &intercept, &slope);
-	fm->drift = slope / 2;
-	l = x[1];
-	for (int i = 0; i < n; i++)
-	{
-		double		f = l + fm->drift * (1 - pow(1 - a, i)) / a;
-		double		e = ya[i] - f;
-
-		sse += e * e;
-		if (fitted)
-			fitted[i] = s == ETS_M ? f * idx[i % m] : (s == ETS_A ? f + idx[i % m] : f);
-		l += a * (ya[i] - l);
-	}
-	fm->alpha = a;
-	fm->level = l;
-	fm->stype = s;
-	fm->m = m;
-	fm->sigma2 = sse / Max(1, n - 3);
-	fm->season = palloc(m * sizeof(double));
-	for (int j = 0; j < m; j++)
-		fm->season[m - 1 - j] = s == ETS_N ? 0 : idx[(n + j) % m];
-	pfree(ya);
 }
 
 /* ------------------------------------------------------------------------
@@ -730,6 +636,8 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 		fallback(fm, strict, "seasonal_naive", Max(m, 2), FC_NAIVE);
 	if (fm->method == FC_THETA && n < 3)
 		fallback(fm, strict, "theta", 3, FC_NAIVE);
+	if (fm->method == FC_DOTM && n < 4)
+		fallback(fm, strict, "dotm", 4, FC_NAIVE);
 
 	if (fm->method == FC_AUTO)
 	{
@@ -776,11 +684,38 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 	}
 	else if (fm->method == FC_ARIMA)
 	{
-		if (!arima_fit(fm, y, n, m, arima_spec, fitted))
-			fallback(fm, strict, "arima", 8, FC_NAIVE);
+		const int32 *o = arima_spec;
+		bool		constant = true;
+
+		if (o[0] >= 0 && (o[3] > 0 || o[4] > 0 || o[5] > 0) && (m <= 1 || m > ARIMA_MAX_SEASON))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a seasonal arima model needs a season length between 2 and %d, not %d",
+							ARIMA_MAX_SEASON, m),
+					 errhint("Set option \"season_length\", or drop \"seasonal_order\".")));
+		for (int i = 1; i < n; i++)
+			if (y[i] != y[0])
+				constant = false;
+		if (constant)
+		{
+			/* nothing to model: the naive forecast is exact */
+			add_note(fm, "%sconstant series: naive", "", 0);
+			fm->method = FC_NAIVE;
+		}
+		else if (!arima_fit(fm, y, n, m, arima_spec, fitted))
+		{
+			/* periods a fixed order needs: differencing, AR lags, parameters, 3 residuals */
+			int			mm = o[3] > 0 || o[4] > 0 || o[5] > 0 ? m : 0;
+			int			need = o[0] >= 0 ? o[1] + o[4] * mm + o[0] + o[3] * mm +
+				o[0] + o[2] + o[3] + o[5] + 4 : 8;
+
+			fallback(fm, strict, "arima", Max(need, n + 1), FC_NAIVE);
+		}
 	}
 	else if (fm->method == FC_THETA)
 		theta_fit(fm, y, n, m, positive, fitted);
+	else if (fm->method == FC_DOTM)
+		dotm_fit(fm, y, n, m, positive, fitted);
 	else if (fm->method == FC_CROSTON || fm->method == FC_SBA || fm->method == FC_TSB)
 		intermittent_fit(fm, y, n, fm->method, fitted);
 	if (fm->method == FC_NAIVE || fm->method == FC_SNAIVE || fm->method == FC_MEAN)
@@ -1061,8 +996,8 @@ forecast_decode(ByteReader *r)
 	fm->aicc = read_f64(r);
 	fm->mase = read_f64(r);
 	fm->zero_share = read_f64(r);
-	if (fm->method < FC_NAIVE || fm->method > FC_ARIMA || fm->requested < FC_AUTO ||
-		fm->requested > FC_ARIMA || fm->freq < FREQ_DAY || fm->freq > FREQ_YEAR ||
+	if (fm->method < FC_NAIVE || fm->method > FC_DOTM || fm->requested < FC_AUTO ||
+		fm->requested > FC_DOTM || fm->freq < FREQ_DAY || fm->freq > FREQ_YEAR ||
 		fm->m < 1 || fm->m > FC_MAX_SEASON || fm->etype < 0 || fm->etype > 2 ||
 		fm->ttype < 0 || fm->ttype > 2 || fm->stype < 0 || fm->stype > 2 ||
 		fm->nsim < 10 || fm->n < 1 || fm->n > FC_MAX_PERIODS ||
@@ -1131,9 +1066,14 @@ forecast_describe(const void *decoded, StringInfo buf)
 		case FC_ARIMA:
 			arima_describe(fm, buf);
 			break;
+		case FC_DOTM:
+			json_append_double(buf, "theta", fm->phi);
+			json_append_double(buf, "slope", fm->drift);
+			/* FALLTHROUGH */
 		case FC_THETA:
 			json_append_double(buf, "alpha", fm->alpha);
-			json_append_double(buf, "drift", fm->drift);
+			if (fm->method == FC_THETA)
+				json_append_double(buf, "drift", fm->drift);
 			json_append_double(buf, "level", fm->level);
 			json_append_text(buf, "seasonal_adjustment",
 							 fm->stype == ETS_N ? "none" :
@@ -1235,6 +1175,14 @@ fc_point(const ForecastModel *fm, int h, double *mean)
 				else if (fm->stype == ETS_M)
 					f *= season_at(fm, j);
 				break;
+			case FC_DOTM:
+				f = fm->level + (1 - 1 / fm->phi) * fm->drift *
+					((j - 1) + (1 - pow(1 - fm->alpha, fm->n + 1)) / fm->alpha);
+				if (fm->stype == ETS_A)
+					f += season_at(fm, j);
+				else if (fm->stype == ETS_M)
+					f *= season_at(fm, j);
+				break;
 			case FC_SNAIVE:
 				f = season_at(fm, j);
 				break;
@@ -1282,6 +1230,7 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 					(fm->stype != ETS_N && j % fm->m == 0 ? fm->gamma : 0);
 				break;
 			case FC_THETA:
+			case FC_DOTM:
 				psi[j] = fm->alpha;
 				break;
 			case FC_NAIVE:
@@ -1294,7 +1243,7 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 				psi[j] = 0;
 		}
 	}
-	if (fm->method == FC_THETA && fm->stype == ETS_M)
+	if ((fm->method == FC_THETA || fm->method == FC_DOTM) && fm->stype == ETS_M)
 		for (int j = 0; j < h; j++)
 			scale[j] = season_at(fm, j + 1);
 	return true;

@@ -24,7 +24,8 @@ typedef enum FcMethod
 	FC_CROSTON = 6,
 	FC_SBA = 7,
 	FC_TSB = 8,
-	FC_ARIMA = 9
+	FC_ARIMA = 9,
+	FC_DOTM = 10
 } FcMethod;
 
 typedef enum FcFreq

@@ -11,6 +11,14 @@ SELECT i->>'method' AS method, coalesce(i->>'model', '') AS ets_model, count(*) 
 FROM sku_models, LATERAL (SELECT ecomml.model_info(model) AS i) x
 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2;
 
+\echo '== SKU 3 by every smooth-demand method: ETS, ARIMA (automatic orders), Theta, dynamic optimised Theta'
+SELECT meth AS method, coalesce(i->>'model', '') AS model, round((i->>'mase')::numeric, 3) AS insample_mase,
+       round((SELECT mean FROM ecomml.forecast(mdl, 7) WHERE step = 7)::numeric, 1) AS day7
+FROM unnest(ARRAY['ets', 'arima', 'theta', 'dotm']) meth,
+     LATERAL (SELECT ecomml.fit_forecast(day, qty, jsonb_build_object('method', meth)) AS mdl
+              FROM shop.daily_sales WHERE sku = 3) f,
+     LATERAL (SELECT ecomml.model_info(mdl) AS i) x;
+
 \echo '== Save the models of two SKUs in the registry'
 SELECT ecomml.model_save('demand_sku_' || sku, model) AS version, 'demand_sku_' || sku AS name
 FROM sku_models WHERE sku IN (3, 5) ORDER BY sku;

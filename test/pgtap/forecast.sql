@@ -1,7 +1,7 @@
 -- Forecasting: statsmodels agreement, recovery of known structure, accuracy
 -- against the generating process's oracle, parallel plans, bad input.
 BEGIN;
-SELECT plan(65);
+SELECT plan(69);
 SET LOCAL timezone = 'UTC';
 
 -- ETS against statsmodels 0.13.5 ETSModel (expected values printed by
@@ -119,6 +119,12 @@ SELECT ok((SELECT max(abs(mean - (100 + (ARRAY[5,-3,0,8,-10,2,-2])[1 + (69 + ste
            FROM ecomml.forecast((SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"ANA"}') FROM pure_season), 14)) < 0.05,
           'a pure weekly pattern is recovered by ETS(A,N,A) within 0.05');
 
+SELECT ok((SELECT max(abs(mean - (3 + 2 * (49 + step)))) FROM ecomml.forecast(
+              (SELECT ecomml.fit_forecast(day, y, '{"method":"dotm"}') FROM line), 10)) < 1,
+          'the dynamic optimised Theta extrapolates a pure trend at its full slope (theta large)');
+SELECT ok((SELECT (ecomml.model_info(ecomml.fit_forecast(mon, y, '{"method":"dotm"}'))->>'slope')::float8 BETWEEN 1.3 AND 1.7
+           FROM r_series), 'DOTM''s final slope estimates the generating slope 1.5');
+
 -- trend + weekly season + noise, 20 series: the automatic choice's sMAPE over
 -- 28 days is within 15% of the oracle (the noise-free generating formula) and
 -- its MASE below 1.2
@@ -218,6 +224,10 @@ SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"sarimax"}') FR
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"order":[1,1,1]}') FROM line$$, '22023', NULL, 'ARIMA order without method arima');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"arima","order":[1,3,1]}') FROM line$$, '22023', NULL, 'd above 2');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"arima","order":[1,1]}') FROM line$$, '22023', NULL, 'order of two elements');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"arima","order":[1,0,0],"seasonal_order":[1,1,0],"season_length":1}') FROM line$$,
+                 '22023', NULL, 'a seasonal ARIMA order without a season');
+SELECT is((SELECT ecomml.model_info(ecomml.fit_forecast(day, 5.0, '{"method":"arima"}'))->>'note' FROM line),
+          'constant series: naive', 'ARIMA on a constant series is the exact naive forecast, noted');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"AXN"}') FROM line$$, '22023', NULL, 'unknown ETS model');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"ets","model":"AAM"}') FROM line$$, '22023', NULL, 'inadmissible ETS model');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"freq":"hour"}') FROM line$$, '22023', NULL, 'unknown frequency');
