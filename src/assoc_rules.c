@@ -274,8 +274,9 @@ table_add(ItemsetTable *t, const int32 *items, int len, int64 count)
 	}
 }
 
+/* index of an itemset in the table (it is there) */
 static int64
-table_count(const ItemsetTable *t, const int32 *items, int len)
+table_find(const ItemsetTable *t, const int32 *items, int len)
 {
 	uint64		h = hash_itemset(items, len) & t->mask;
 
@@ -285,10 +286,16 @@ table_count(const ItemsetTable *t, const int32 *items, int len)
 
 		if (t->offset[i + 1] - t->offset[i] == len &&
 			memcmp(t->items + t->offset[i], items, sizeof(int32) * len) == 0)
-			return t->count[i];
+			return i;
 	}
 	elog(ERROR, "subset of a frequent itemset missing from the table");
-	return 0;					/* keep compiler quiet */
+	return -1;					/* keep compiler quiet */
+}
+
+static int64
+table_count(const ItemsetTable *t, const int32 *items, int len)
+{
+	return t->count[table_find(t, items, len)];
 }
 
 typedef struct Miner
@@ -438,24 +445,6 @@ cmp_rules(const void *a, const void *b, void *arg)
 	return x->consequent - y->consequent;
 }
 
-/* index of an itemset in the table (it is there) */
-static int64
-table_find(const ItemsetTable *t, const int32 *items, int len)
-{
-	uint64		h = hash_itemset(items, len) & t->mask;
-
-	for (; t->slots[h] >= 0; h = (h + 1) & t->mask)
-	{
-		int64		i = t->slots[h];
-
-		if (t->offset[i + 1] - t->offset[i] == len &&
-			memcmp(t->items + t->offset[i], items, sizeof(int32) * len) == 0)
-			return i;
-	}
-	elog(ERROR, "subset of a frequent itemset missing from the table");
-	return -1;					/* keep compiler quiet */
-}
-
 PG_FUNCTION_INFO_V1(train_association_rules_finalfn);
 Datum
 train_association_rules_finalfn(PG_FUNCTION_ARGS)
@@ -536,7 +525,8 @@ train_association_rules_finalfn(PG_FUNCTION_ARGS)
 		for (int c = 0; c < len; c++)
 		{
 			int			k = 0;
-			int64		ante_count,
+			int64		ante_index,
+						ante_count,
 						cons_count;
 			double		confidence,
 						lift;
@@ -544,7 +534,8 @@ train_association_rules_finalfn(PG_FUNCTION_ARGS)
 			for (int j = 0; j < len; j++)
 				if (j != c)
 					ante[k++] = items[j];
-			ante_count = table_count(&table, ante, len - 1);
+			ante_index = table_find(&table, ante, len - 1);
+			ante_count = table.count[ante_index];
 			confidence = (double) table.count[i] / (double) ante_count;
 			if (!(confidence >= o->min_confidence))
 				continue;
@@ -557,7 +548,7 @@ train_association_rules_finalfn(PG_FUNCTION_ARGS)
 				rules_cap *= 2;
 				rules = repalloc_huge(rules, sizeof(Rule) * rules_cap);
 			}
-			rules[nrules].antecedent = table_find(&table, ante, len - 1);
+			rules[nrules].antecedent = ante_index;
 			rules[nrules].consequent = items[c];
 			rules[nrules].count = table.count[i];
 			rules[nrules].ante_count = ante_count;
