@@ -4,7 +4,7 @@
  * ecomml.frequently_bought_with(model, items, k)
  *
  * The state is the recommenders' interaction store (src/interactions.c)
- * with the transaction as user and the item as value-less column; combining
+ * with the transaction as user and the item as item (value 1); combining
  * appends.  The final function's interactions_build sorts it, drops repeated
  * pairs and transposes it, which gives every item's transactions as a sorted
  * tid-list.  Frequent itemsets are mined by Eclat (Zaki 2000): depth-first
@@ -13,8 +13,8 @@
  * itemset with its count goes to a hash table; rules are then read off each
  * itemset of two or more items, one consequent item at a time, the
  * antecedent's count looked up in the table (every subset of a frequent
- * itemset is frequent).  The model holds the rules
- * only.  The definitions are arules' apriori (Hahsler et al.):
+ * itemset is frequent).  The model holds the rules only.  The definitions
+ * are arules' apriori (Hahsler et al.):
  *
  *   support(X)           = count(X) / N, frequent when count(X) >=
  *                          ceil(min_support * N - 1e-9)
