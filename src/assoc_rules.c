@@ -4,7 +4,7 @@
  * ecomml.frequently_bought_with(model, items, k)
  *
  * The state is the recommenders' interaction store (src/interactions.c)
- * with the transaction as user and the item as value-less column; combining
+ * with the transaction as user and the item as item (value 1); combining
  * appends.  The final function's interactions_build sorts it, drops repeated
  * pairs and transposes it, which gives every item's transactions as a sorted
  * tid-list.  Frequent itemsets are mined by Eclat (Zaki 2000): depth-first
@@ -13,8 +13,8 @@
  * itemset with its count goes to a hash table; rules are then read off each
  * itemset of two or more items, one consequent item at a time, the
  * antecedent's count looked up in the table (every subset of a frequent
- * itemset is frequent).  The model holds the rules
- * only.  The definitions are arules' apriori (Hahsler et al.):
+ * itemset is frequent).  The model holds the rules only.  The definitions
+ * are arules' apriori (Hahsler et al.):
  *
  *   support(X)           = count(X) / N, frequent when count(X) >=
  *                          ceil(min_support * N - 1e-9)
@@ -273,8 +273,9 @@ table_add(ItemsetTable *t, const int32 *items, int len, int64 count)
 	}
 }
 
+/* index of an itemset in the table (it is there) */
 static int64
-table_count(const ItemsetTable *t, const int32 *items, int len)
+table_find(const ItemsetTable *t, const int32 *items, int len)
 {
 	uint64		h = hash_itemset(items, len) & t->mask;
 
@@ -284,10 +285,16 @@ table_count(const ItemsetTable *t, const int32 *items, int len)
 
 		if (t->offset[i + 1] - t->offset[i] == len &&
 			memcmp(t->items + t->offset[i], items, sizeof(int32) * len) == 0)
-			return t->count[i];
+			return i;
 	}
 	elog(ERROR, "subset of a frequent itemset missing from the table");
-	return 0;					/* keep compiler quiet */
+	return -1;					/* keep compiler quiet */
+}
+
+static int64
+table_count(const ItemsetTable *t, const int32 *items, int len)
+{
+	return t->count[table_find(t, items, len)];
 }
 
 typedef struct Miner
@@ -437,24 +444,6 @@ cmp_rules(const void *a, const void *b, void *arg)
 	return x->consequent - y->consequent;
 }
 
-/* index of an itemset in the table (it is there) */
-static int64
-table_find(const ItemsetTable *t, const int32 *items, int len)
-{
-	uint64		h = hash_itemset(items, len) & t->mask;
-
-	for (; t->slots[h] >= 0; h = (h + 1) & t->mask)
-	{
-		int64		i = t->slots[h];
-
-		if (t->offset[i + 1] - t->offset[i] == len &&
-			memcmp(t->items + t->offset[i], items, sizeof(int32) * len) == 0)
-			return i;
-	}
-	elog(ERROR, "subset of a frequent itemset missing from the table");
-	return -1;					/* keep compiler quiet */
-}
-
 PG_FUNCTION_INFO_V1(train_association_rules_finalfn);
 Datum
 train_association_rules_finalfn(PG_FUNCTION_ARGS)
@@ -535,7 +524,8 @@ train_association_rules_finalfn(PG_FUNCTION_ARGS)
 		for (int c = 0; c < len; c++)
 		{
 			int			k = 0;
-			int64		ante_count,
+			int64		ante_index,
+						ante_count,
 						cons_count;
 			double		confidence,
 						lift;
@@ -543,7 +533,8 @@ train_association_rules_finalfn(PG_FUNCTION_ARGS)
 			for (int j = 0; j < len; j++)
 				if (j != c)
 					ante[k++] = items[j];
-			ante_count = table_count(&table, ante, len - 1);
+			ante_index = table_find(&table, ante, len - 1);
+			ante_count = table.count[ante_index];
 			confidence = (double) table.count[i] / (double) ante_count;
 			if (!(confidence >= o->min_confidence))
 				continue;
@@ -556,7 +547,7 @@ train_association_rules_finalfn(PG_FUNCTION_ARGS)
 				rules_cap *= 2;
 				rules = repalloc_huge(rules, sizeof(Rule) * rules_cap);
 			}
-			rules[nrules].antecedent = table_find(&table, ante, len - 1);
+			rules[nrules].antecedent = ante_index;
 			rules[nrules].consequent = items[c];
 			rules[nrules].count = table.count[i];
 			rules[nrules].ante_count = ante_count;

@@ -23,11 +23,11 @@ TRUE holds the parameters (those of CDNOW, Fader et al.).
 
 The fit: summaries exactly as train_clv builds them (distinct UTC days,
 x = days - 1, t_x and T in the unit from the first day, end = the latest
-order's day), then scipy's Nelder-Mead on the log-parameters of the mean
-negative log-likelihood plus penalizer * sum(par^2), restarted until it no
-longer moves, polished by BFGS; standard errors from a finite-difference
-Hessian of the total negative log-likelihood.  No gradient is shared with
-the C code.
+order's day), then on the log-parameters of the mean negative log-likelihood
+plus penalizer * sum(par^2): scipy's BFGS on finite-difference gradients,
+Nelder-Mead restarted around that point until it no longer moves, a BFGS
+polish; standard errors from a finite-difference Hessian of the total
+negative log-likelihood.  No gradient is shared with the C code.
 """
 import json
 import sys
@@ -157,10 +157,14 @@ def fit(ll, start, n, penalizer):
         par = np.exp(th)
         v = -ll(par).sum() / n + penalizer * np.sum(par ** 2)
         return v if np.isfinite(v) else 1e300
-    th = np.log(start)
+    # BFGS on finite-difference gradients gets close; Nelder-Mead restarted from
+    # a small simplex around the point until it no longer moves; BFGS polishes
+    th = minimize(obj, np.log(start), method="BFGS", options={"gtol": 1e-9}).x
     for _ in range(20):
+        simplex = np.vstack([th] + [th + 1e-3 * np.eye(len(th))[i] for i in range(len(th))])
         res = minimize(obj, th, method="Nelder-Mead",
-                       options={"xatol": 1e-11, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000})
+                       options={"xatol": 1e-11, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000,
+                                "initial_simplex": simplex})
         moved = np.max(np.abs(res.x - th))
         th = res.x
         if moved < 1e-10:
