@@ -32,3 +32,5 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'contract_graph' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ecomml.contract_graph(bytea) IS
     'the graph model with a contraction hierarchy: shortest_path and cost matrices (also of solve_tsp and solve_vrp) then use it, with the same costs';
+COMMENT ON FUNCTION ecomml.shortest_path(bytea, bigint, bigint, jsonb) IS
+    'least-cost path between two nodes of a graph model; options {"algorithm": "ch"|"bidirectional"|"dijkstra"|"astar"} ("ch", the default on a contracted graph); no rows if unreachable';
