@@ -68,8 +68,11 @@ find_arc(const ChArcs *a, int32 at, int32 h)
 	for (int64 p = a->off[at]; p < a->off[at + 1]; p++)
 		if (a->head[p] == h)
 			return p;
-	elog(ERROR, "contraction hierarchy: no arc between nodes %d and %d", at, h);
-	return -1;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("invalid ecomml model"),
+			 errdetail("A shortcut of the contraction hierarchy has no arc between nodes %d and %d.", at, h)));
+	return -1;					/* keep compiler quiet */
 }
 
 typedef struct PathOut
@@ -78,6 +81,7 @@ typedef struct PathOut
 	int64	   *out_edge;
 	double	   *out_cost;
 	int32		len;
+	int32		cap;			/* n + 1: a least-cost path visits a node once */
 } PathOut;
 
 /* append the original arcs of u -> w (cost, through mid or original edge) */
@@ -87,6 +91,11 @@ unpack(const GraphCH *ch, int32 u, int32 w, double cost, int32 mid, int32 edge, 
 	check_stack_depth();
 	if (mid < 0)
 	{
+		if (o->len >= o->cap)	/* only a damaged hierarchy unpacks this long */
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid ecomml model"),
+					 errdetail("A path of the contraction hierarchy unpacks to more arcs than the graph has nodes.")));
 		o->out_edge[o->len - 1] = edge;
 		o->out_cost[o->len - 1] = cost;
 		o->path[o->len++] = w;
@@ -146,7 +155,7 @@ ch_path(const GraphModel *g, SearchSpace *fw, SearchSpace *bw, int32 s, int32 t,
 	{
 		int32		nchain = 0;
 		int64	   *chain = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-		PathOut		o = {path, out_edge, out_cost, 1};
+		PathOut		o = {path, out_edge, out_cost, 1, g->n + 1};
 
 		path[0] = s;
 		for (int32 v = meet; v != s; v = fw->pred[v])

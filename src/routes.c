@@ -26,10 +26,10 @@
 #include "utils/tuplestore.h"
 
 #include "arrays.h"
+#include "contraction.h"
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
-#include "contraction.h"
 #include "routes.h"
 
 #define GRAPH_MAX_ARCS ((int64) PG_INT32_MAX - 1)
@@ -740,6 +740,7 @@ typedef struct PathWork
 	int64	   *out_edge;
 	double	   *out_cost;
 } PathWork;
+
 static const char *const path_algorithms[] = {"bidirectional", "dijkstra", "astar", "ch", NULL};
 
 /* shortest_path(graph, source, target, options) */
