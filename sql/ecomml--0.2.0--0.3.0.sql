@@ -393,3 +393,5 @@ BEGIN
               HINT = 'Train one and store it with ecomml.model_save(), or activate a version with ecomml.model_activate().';
 END
 $$;
+COMMENT ON FUNCTION ecomml.shortest_path(bytea, bigint, bigint, jsonb) IS
+    'least-cost path between two nodes of a graph model; options {"algorithm": "ch"|"bidirectional"|"dijkstra"|"astar"} ("ch", the default on a contracted graph); no rows if unreachable';

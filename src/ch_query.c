@@ -26,38 +26,7 @@
 static inline void
 label(SearchSpace *ss, int32 v, double d, int32 pred, int32 arc)
 {
-	if (isinf(ss->dist[v]))
-		ss->touched[ss->ntouched++] = v;
-	ss->dist[v] = d;
-	ss->pred[v] = pred;
-	ss->pred_edge[v] = arc;
-	heap_push(ss->heap, d, v);
-}
-
-/* next unsettled node, or -1 */
-static inline int32
-pop(SearchSpace *ss)
-{
-	while (ss->heap->count > 0)
-	{
-		HeapItem	it = heap_pop(ss->heap);
-		int32		u = (int32) it.value;
-
-		if (!ss->settled[u])
-		{
-			ss->settled[u] = 1;
-			return u;
-		}
-	}
-	return -1;
-}
-
-static inline double
-top(SearchSpace *ss)
-{
-	while (ss->heap->count > 0 && ss->settled[ss->heap->items[0].value])
-		(void) heap_pop(ss->heap);
-	return ss->heap->count > 0 ? ss->heap->items[0].key : INFINITY;
+	ss_label(ss, v, d, pred, arc, 0, d);
 }
 
 /* relax the arcs of u in a (up arcs forward, down arcs backward) */
@@ -76,6 +45,22 @@ relax(SearchSpace *ss, const ChArcs *a, int32 u)
 	}
 }
 
+/*
+ * Stall on demand: u was reached at a cost that a higher-ranked node already
+ * labelled beats (through an arc of the other direction into u), so no least
+ * cost path climbs through u; its arcs need not be relaxed.
+ */
+static inline bool
+stalled(const SearchSpace *ss, const ChArcs *other, int32 u)
+{
+	double		du = ss->dist[u];
+
+	for (int64 p = other->off[u]; p < other->off[u + 1]; p++)
+		if (ss->dist[other->head[p]] + other->cost[p] < du)
+			return true;
+	return false;
+}
+
 /* position of the arc of node at with head h in a (it exists by construction) */
 static int64
 find_arc(const ChArcs *a, int32 at, int32 h)
@@ -83,8 +68,11 @@ find_arc(const ChArcs *a, int32 at, int32 h)
 	for (int64 p = a->off[at]; p < a->off[at + 1]; p++)
 		if (a->head[p] == h)
 			return p;
-	elog(ERROR, "contraction hierarchy: no arc between nodes %d and %d", at, h);
-	return -1;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("invalid ecomml model"),
+			 errdetail("A shortcut of the contraction hierarchy has no arc between nodes %d and %d.", at, h)));
+	return -1;					/* keep compiler quiet */
 }
 
 typedef struct PathOut
@@ -93,6 +81,7 @@ typedef struct PathOut
 	int64	   *out_edge;
 	double	   *out_cost;
 	int32		len;
+	int32		cap;			/* n + 1: a least-cost path visits a node once */
 } PathOut;
 
 /* append the original arcs of u -> w (cost, through mid or original edge) */
@@ -102,6 +91,11 @@ unpack(const GraphCH *ch, int32 u, int32 w, double cost, int32 mid, int32 edge, 
 	check_stack_depth();
 	if (mid < 0)
 	{
+		if (o->len >= o->cap)	/* only a damaged hierarchy unpacks this long */
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid ecomml model"),
+					 errdetail("A path of the contraction hierarchy unpacks to more arcs than the graph has nodes.")));
 		o->out_edge[o->len - 1] = edge;
 		o->out_cost[o->len - 1] = cost;
 		o->path[o->len++] = w;
@@ -131,8 +125,8 @@ ch_path(const GraphModel *g, SearchSpace *fw, SearchSpace *bw, int32 s, int32 t,
 	label(bw, t, 0, -1, -1);
 	for (;;)
 	{
-		double		tf = top(fw),
-					tb = top(bw);
+		double		tf = ss_top(fw),
+					tb = ss_top(bw);
 		SearchSpace *ss,
 				   *other;
 		int32		u;
@@ -143,7 +137,7 @@ ch_path(const GraphModel *g, SearchSpace *fw, SearchSpace *bw, int32 s, int32 t,
 			CHECK_FOR_INTERRUPTS();
 		ss = tf <= tb ? fw : bw;
 		other = tf <= tb ? bw : fw;
-		u = pop(ss);
+		u = ss_pop(ss);
 		if (u < 0)
 			continue;
 		if (!isinf(other->dist[u]) && ss->dist[u] + other->dist[u] < best)
@@ -151,7 +145,8 @@ ch_path(const GraphModel *g, SearchSpace *fw, SearchSpace *bw, int32 s, int32 t,
 			best = ss->dist[u] + other->dist[u];
 			meet = u;
 		}
-		relax(ss, ss == fw ? &ch->up : &ch->down, u);
+		if (!stalled(ss, ss == fw ? &ch->down : &ch->up, u))
+			relax(ss, ss == fw ? &ch->up : &ch->down, u);
 	}
 	if (meet < 0 || path == NULL)
 		return best;
@@ -160,7 +155,7 @@ ch_path(const GraphModel *g, SearchSpace *fw, SearchSpace *bw, int32 s, int32 t,
 	{
 		int32		nchain = 0;
 		int64	   *chain = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-		PathOut		o = {path, out_edge, out_cost, 1};
+		PathOut		o = {path, out_edge, out_cost, 1, g->n + 1};
 
 		path[0] = s;
 		for (int32 v = meet; v != s; v = fw->pred[v])
@@ -218,8 +213,10 @@ ch_buckets(const GraphModel *g, const int32 *targets, int32 k)
 
 		search_space_reset(ss);
 		label(ss, targets[j], 0, -1, -1);
-		while ((u = pop(ss)) >= 0)
+		while ((u = ss_pop(ss)) >= 0)
 		{
+			if (stalled(ss, &ch->up, u))
+				continue;
 			if (cnt == cap)
 			{
 				cap *= 2;
@@ -268,10 +265,12 @@ ch_row(const GraphModel *g, const ChBuckets *b, SearchSpace *fw, int32 src, doub
 		row[j] = INFINITY;
 	search_space_reset(fw);
 	label(fw, src, 0, -1, -1);
-	while ((u = pop(fw)) >= 0)
+	while ((u = ss_pop(fw)) >= 0)
 	{
 		double		du = fw->dist[u];
 
+		if (stalled(fw, &g->ch->down, u))
+			continue;
 		for (int64 q = b->off[u]; q < b->off[u + 1]; q++)
 		{
 			double		c = du + b->cost[q];

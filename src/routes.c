@@ -26,10 +26,10 @@
 #include "utils/tuplestore.h"
 
 #include "arrays.h"
+#include "contraction.h"
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
-#include "contraction.h"
 #include "routes.h"
 
 #define GRAPH_MAX_ARCS ((int64) PG_INT32_MAX - 1)
@@ -564,45 +564,6 @@ search_space_reset(SearchSpace *ss)
 	ss->heap->count = 0;
 }
 
-static inline void
-ss_label(SearchSpace *ss, int32 v, double d, int32 pred, int32 edge, double c, double key)
-{
-	if (isinf(ss->dist[v]))
-		ss->touched[ss->ntouched++] = v;
-	ss->dist[v] = d;
-	ss->pred[v] = pred;
-	ss->pred_edge[v] = edge;
-	ss->pred_cost[v] = c;
-	heap_push(ss->heap, key, v);
-}
-
-/* pop the next unsettled node, or -1 */
-static inline int32
-ss_pop(SearchSpace *ss)
-{
-	while (ss->heap->count > 0)
-	{
-		HeapItem	it = heap_pop(ss->heap);
-		int32		u = (int32) it.value;
-
-		if (!ss->settled[u])
-		{
-			ss->settled[u] = 1;
-			return u;
-		}
-	}
-	return -1;
-}
-
-/* smallest key in the heap, skipping settled entries */
-static inline double
-ss_top(SearchSpace *ss)
-{
-	while (ss->heap->count > 0 && ss->settled[ss->heap->items[0].value])
-		(void) heap_pop(ss->heap);
-	return ss->heap->count > 0 ? ss->heap->items[0].key : INFINITY;
-}
-
 int32
 graph_node(const GraphModel *g, int64 id, const char *what)
 {
@@ -767,6 +728,17 @@ emit_row(Tuplestorestate *ts, TupleDesc td, int32 seq, int64 node, int64 edge,
 }
 
 static const char *const path_options[] = {"algorithm", NULL};
+
+/* work spaces of CH queries (GraphModel.scratch) */
+typedef struct PathWork
+{
+	SearchSpace *fw,
+			   *bw;
+	int32	   *path;
+	int64	   *out_edge;
+	double	   *out_cost;
+} PathWork;
+
 static const char *const path_algorithms[] = {"bidirectional", "dijkstra", "astar", "ch", NULL};
 
 /* shortest_path(graph, source, target, options) */
@@ -809,14 +781,33 @@ graph_shortest_path(PG_FUNCTION_ARGS)
 				 errhint("Contract it once with ecomml.contract_graph(graph).")));
 
 	InitMaterializedSRF(fcinfo, 0);
-	fw = search_space_create(g->n);
 	if (strcmp(alg, "ch") == 0)
 	{
-		bw = search_space_create(g->n);
-		path = palloc_extended(((Size) g->n + 1) * sizeof(int32), MCXT_ALLOC_HUGE);
-		out_edge = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-		out_cost = palloc_extended(((Size) g->n + 1) * sizeof(double), MCXT_ALLOC_HUGE);
-		if (isinf(ch_path(g, fw, bw, s, t, path, out_edge, out_cost, &len)))
+		/*
+		 * A query on a hierarchy touches a few hundred nodes: its O(n) work
+		 * spaces live with the decoded model (freed with it) and are reset
+		 * by what the last query touched, even one cut short by an error.
+		 * Nothing of one query's result is kept in them.
+		 */
+		PathWork   *pw = g->scratch;
+
+		if (pw == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext((void *) g));
+
+			pw = palloc(sizeof(PathWork));
+			pw->fw = search_space_create(g->n);
+			pw->bw = search_space_create(g->n);
+			pw->path = palloc_extended(((Size) g->n + 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+			pw->out_edge = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+			pw->out_cost = palloc_extended(((Size) g->n + 1) * sizeof(double), MCXT_ALLOC_HUGE);
+			MemoryContextSwitchTo(old);
+			((GraphModel *) g)->scratch = pw;
+		}
+		path = pw->path;
+		out_edge = pw->out_edge;
+		out_cost = pw->out_cost;
+		if (isinf(ch_path(g, pw->fw, pw->bw, s, t, path, out_edge, out_cost, &len)))
 			PG_RETURN_NULL();	/* unreachable: empty result */
 		/* costs summed along the path, in its order, as Dijkstra sums them */
 		for (int32 i = 0; i < len; i++)
@@ -827,6 +818,7 @@ graph_shortest_path(PG_FUNCTION_ARGS)
 		}
 		PG_RETURN_NULL();
 	}
+	fw = search_space_create(g->n);
 	if (strcmp(alg, "bidirectional") == 0)
 	{
 		bw = search_space_create(g->n);

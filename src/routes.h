@@ -10,6 +10,8 @@
 #ifndef ECOMML_ROUTES_H
 #define ECOMML_ROUTES_H
 
+#include <math.h>
+
 #include "lib/stringinfo.h"
 #include "heap.h"
 #include "idmap.h"
@@ -36,6 +38,7 @@ typedef struct GraphModel
 	double		scale;			/* min cost per unit distance over all arcs */
 	struct GraphCH *ch;			/* contraction hierarchy, or NULL */
 	Size		base_len;		/* payload bytes before the hierarchy */
+	struct PathWork *scratch;	/* CH query work spaces, made on first use */
 } GraphModel;
 
 /* One-to-many search workspace, reusable across searches on one graph. */
@@ -57,6 +60,47 @@ extern void *graph_decode(ByteReader *r);
 extern void graph_describe(const void *decoded, StringInfo buf);
 
 extern SearchSpace *search_space_create(int32 n);
+
+/* label v with cost d (heap key: key) reached from pred by edge at cost c */
+static inline void
+ss_label(SearchSpace *ss, int32 v, double d, int32 pred, int32 edge, double c, double key)
+{
+	if (isinf(ss->dist[v]))
+		ss->touched[ss->ntouched++] = v;
+	ss->dist[v] = d;
+	ss->pred[v] = pred;
+	ss->pred_edge[v] = edge;
+	ss->pred_cost[v] = c;
+	heap_push(ss->heap, key, v);
+}
+
+/* pop the next unsettled node, or -1 */
+static inline int32
+ss_pop(SearchSpace *ss)
+{
+	while (ss->heap->count > 0)
+	{
+		HeapItem	it = heap_pop(ss->heap);
+		int32		u = (int32) it.value;
+
+		if (!ss->settled[u])
+		{
+			ss->settled[u] = 1;
+			return u;
+		}
+	}
+	return -1;
+}
+
+/* smallest key in the heap, skipping settled entries */
+static inline double
+ss_top(SearchSpace *ss)
+{
+	while (ss->heap->count > 0 && ss->settled[ss->heap->items[0].value])
+		(void) heap_pop(ss->heap);
+	return ss->heap->count > 0 ? ss->heap->items[0].key : INFINITY;
+}
+
 extern void search_space_reset(SearchSpace *ss);
 /* node index of an id, or an error naming what (e.g. "source") */
 extern int32 graph_node(const GraphModel *g, int64 id, const char *what);

@@ -53,7 +53,7 @@ CREATE FUNCTION ecomml.shortest_path(graph bytea, source bigint, target bigint,
 RETURNS TABLE(seq int, node bigint, edge_index bigint, cost float8, agg_cost float8)
 AS 'MODULE_PATHNAME', 'graph_shortest_path' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 50;
 COMMENT ON FUNCTION ecomml.shortest_path(bytea, bigint, bigint, jsonb) IS
-    'least-cost path between two nodes of a graph model; options {"algorithm": "bidirectional"|"dijkstra"|"astar"}; no rows if unreachable';
+    'least-cost path between two nodes of a graph model; options {"algorithm": "ch"|"bidirectional"|"dijkstra"|"astar"} ("ch", the default on a contracted graph); no rows if unreachable';
 
 CREATE FUNCTION ecomml.shortest_path_tree(graph bytea, source bigint,
                                           max_cost float8 DEFAULT 'Infinity')

@@ -10,4 +10,7 @@ for p in postgresql-15-pgrouting postgresql-15-postgis-3; do
     fi
 done
 echo "== routes: ecomml vs pgRouting"
-psql -X -q -v ON_ERROR_STOP=1 -d ecomml -f test/bench/routes.sql
+# ROUTES_BENCH=ch runs only the contraction-hierarchy part
+[ "${ROUTES_BENCH:-all}" = ch ] || psql -X -q -v ON_ERROR_STOP=1 -d ecomml -f test/bench/routes.sql
+echo "== routes: contraction hierarchies vs pgRouting (road-like grid, ${ROUTES_CH_SIDE:-316}^2 nodes)"
+psql -X -q -v ON_ERROR_STOP=1 -v side="${ROUTES_CH_SIDE:-316}" -d ecomml -f test/bench/routes_ch.sql

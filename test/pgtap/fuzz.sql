@@ -2,7 +2,7 @@
 -- proper SQLSTATE (never XX000, never a crash) or a valid result.
 -- ecomml.ignore_checksum_failure lets damaged payloads reach the decoders.
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 SET LOCAL client_min_messages = error;
 SET LOCAL ecomml.ignore_checksum_failure = on;
 SELECT setseed(0.17);
@@ -43,6 +43,10 @@ UNION ALL
 SELECT 'graph', ecomml.build_graph(id, id + 1, (1 + id % 3)::float8, (2 + id % 2)::float8),
        'SELECT (SELECT count(*) FROM ecomml.shortest_path($1, 1, 9)), (SELECT count(*) FROM ecomml.cost_matrix($1, ''{1,4,8}'')), (SELECT count(*) FROM ecomml.shortest_path_tree($1, 2, 5)), (SELECT count(*) FROM ecomml.solve_tsp($1, ''{1,3,5,7}'', ''{"seed": 1, "time_limit_ms": 5}''))' FROM pts WHERE id < 30
 UNION ALL
+SELECT 'graph_ch', ecomml.contract_graph(ecomml.build_graph(id, CASE WHEN id % 4 = 0 THEN id + 3 ELSE id + 1 END,
+                                                            (1 + id % 3)::float8, (2 + id % 2)::float8)),
+       'SELECT (SELECT count(*) FROM ecomml.shortest_path($1, 1, 9)), (SELECT count(*) FROM ecomml.cost_matrix($1, ''{1,4,8}'')), (SELECT count(*) FROM ecomml.solve_tsp($1, ''{1,3,5,7}'', ''{"seed": 1, "time_limit_ms": 5}''))' FROM pts WHERE id < 30
+UNION ALL
 SELECT 'kmeans', ecomml.train_kmeans(f, '{"k": 3, "seed": 1}'),
        'SELECT ecomml.assign_cluster($1, ''{1,2,3}''), (SELECT count(*) FROM ecomml.cluster_centers($1))' FROM pts
 UNION ALL
@@ -52,7 +56,7 @@ UNION ALL
 SELECT 'text_nb', ecomml.train_text_classifier(to_tsvector('simple', CASE WHEN label THEN 'great fast love ' ELSE 'slow broken bad ' END || id), CASE WHEN label THEN 'pos' ELSE 'neg' END),
        'SELECT count(*) FROM ecomml.classify($1, to_tsvector(''simple'', ''great broken fast''))' FROM pts;
 
-SELECT is((SELECT count(*) FROM models WHERE m IS NOT NULL), 12::bigint, 'one valid model of every kind');
+SELECT is((SELECT count(*) FROM models WHERE m IS NOT NULL), 13::bigint, 'one valid model of every kind (and a contracted graph)');
 
 -- A damaged copy of m: a fresh model id (so the cache must decode it), then
 -- flipped bytes, extreme values, or a truncated payload with a matching length.
@@ -111,7 +115,7 @@ END $$;
 CREATE TEMP TABLE fuzzed AS SELECT kind, pg_temp.fuzz(m, use, 1000) AS outcomes FROM models;
 SELECT ok(NOT outcomes ? 'XX000', kind || ': 1000 damaged models, no internal error: ' || outcomes::text)
 FROM fuzzed ORDER BY kind;
-SELECT is((SELECT count(*) FROM fuzzed), 12::bigint, 'the server survived every damaged model');
+SELECT is((SELECT count(*) FROM fuzzed), 13::bigint, 'the server survived every damaged model');
 
 -- Hostile arguments to the serving functions, on valid models.
 CREATE FUNCTION pg_temp.try(q text, m bytea) RETURNS text LANGUAGE plpgsql AS $$

@@ -1,7 +1,7 @@
 -- Shortest paths against pgRouting's pgr_dijkstra as the oracle, when the
 -- pgRouting package (postgresql-15-pgrouting) is installed; skipped otherwise.
 BEGIN;
-SELECT plan(4);
+SELECT plan(6);
 SET client_min_messages = warning;
 CREATE SCHEMA pt;
 CREATE TABLE pt.avail AS SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgrouting') AS ok;
@@ -21,12 +21,13 @@ SELECT s.source AS s, t.target AS t FROM
     JOIN (SELECT target, row_number() OVER () AS k FROM (SELECT target FROM fx_roads ORDER BY random() LIMIT 40) y) t USING (k);
 
 -- mismatches between ecomml and pgr_dijkstra over pairs (NULL when pgRouting is missing)
-CREATE FUNCTION pt.mismatches(tbl text, pairs text, directed bool) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION pt.mismatches(tbl text, pairs text, directed bool, contracted bool DEFAULT false) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE g bytea; n bigint;
 BEGIN
     IF NOT (SELECT ok FROM pt.avail) THEN RETURN NULL; END IF;
     EXECUTE format('SELECT ecomml.build_graph(source, target, cost, reverse_cost, %L::jsonb) FROM %s',
                    json_build_object('directed', directed), tbl) INTO g;
+    IF contracted THEN g := ecomml.contract_graph(g); END IF;
     EXECUTE format($q$
         SELECT count(*) FROM %s p,
             LATERAL (SELECT max(agg_cost) AS c FROM ecomml.shortest_path($1, p.s, p.t)) e,
@@ -51,6 +52,15 @@ SELECT CASE WHEN (SELECT ok FROM pt.avail)
             ELSE skip('pgRouting is not installed', 1) END;
 SELECT CASE WHEN (SELECT ok FROM pt.avail)
             THEN is(pt.mismatches('pt.e', 'pt.allpairs', false), 0::bigint, 'random graph, undirected, all pairs')
+            ELSE skip('pgRouting is not installed', 1) END;
+-- the contraction hierarchy (src/contraction.c) against the same oracle
+SELECT CASE WHEN (SELECT ok FROM pt.avail)
+            THEN is(pt.mismatches('pt.e', 'pt.allpairs', true, true), 0::bigint,
+                    'contracted random one-way graph, all pairs: CH costs equal pgr_dijkstra, unreachable alike')
+            ELSE skip('pgRouting is not installed', 1) END;
+SELECT CASE WHEN (SELECT ok FROM pt.avail)
+            THEN is(pt.mismatches('pt.roads', 'pt.pairs', false, true), 0::bigint,
+                    'contracted grid, undirected: CH costs equal pgr_dijkstra')
             ELSE skip('pgRouting is not installed', 1) END;
 
 SELECT * FROM finish();
