@@ -23,6 +23,11 @@ UNION ALL SELECT 'iforest', ecomml.train_iforest(features, '{"trees": 10}') FROM
 UNION ALL SELECT 'graph', ecomml.build_graph(id, id % 60 + 1, rating, rating) FROM smith_rows
 UNION ALL SELECT 'kmeans', ecomml.train_kmeans(features, '{"k": 3}') FROM smith_rows
 UNION ALL SELECT 'elasticity', ecomml.train_elasticity(rating + id % 3, 100 / rating, NULL) FROM smith_rows
-UNION ALL SELECT 'text_nb', ecomml.train_text_classifier(doc, topic) FROM smith_rows;
+UNION ALL SELECT 'text_nb', ecomml.train_text_classifier(doc, topic) FROM smith_rows
+UNION ALL SELECT 'gbdt', ecomml.train_gbdt(features, label, '{"rounds": 5}') FROM smith_rows
+UNION ALL SELECT 'ease', ecomml.train_ease(id % 12, item, rating) FROM smith_rows
+UNION ALL SELECT 'clv', ecomml.train_clv(id % 12, at, rating) FROM smith_rows
+UNION ALL SELECT 'assoc_rules', ecomml.train_association_rules(id % 12, item, '{"min_support": 0.2}') FROM smith_rows
+UNION ALL SELECT 'graph_ch', ecomml.contract_graph(ecomml.build_graph(id, id % 60 + 1, rating, rating)) FROM smith_rows;
 SELECT ecomml.model_save(kind, model) FROM public.smith_models;
 ANALYZE public.smith_rows, public.smith_models;
