@@ -334,7 +334,9 @@ sqdist4(const double *a, const double *b, int d)
  * squared distance to the nearest center so far, as scikit-learn does.
  * A candidate t cannot come nearer to row i than i's nearest center a when
  * |c_a - t| >= 2 |z_i - c_a| (triangle inequality), so most rows skip most
- * candidates once a few centers are placed; f->label holds a during seeding.
+ * candidates once a few centers are placed.  During seeding f->label holds
+ * each row's nearest center, f->upper its squared distance, f->lower the
+ * running sums for the draws.
  */
 static void
 kmeanspp(Fit *f, Rng *rng, double *c)
@@ -343,8 +345,9 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 	int			d = f->d,
 				k = f->k;
 	int			trials = 2 + (int) floor(log((double) k));
-	double	   *closest = alloc_huge_pages(sizeof(double) * n);
-	double	   *cum = alloc_huge_pages(sizeof(double) * n);
+	/* the bounds are free until Lloyd starts: no fresh memory to fault in */
+	double	   *closest = f->upper;
+	double	   *cum = f->lower;
 	int32	   *nearest = f->label;
 	double	   *cand = palloc(sizeof(double) * trials * d);
 	double	   *pot = palloc(sizeof(double) * trials);
@@ -425,8 +428,6 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 			}
 		}
 	}
-	pfree(closest);
-	pfree(cum);
 	pfree(cand);
 	pfree(pot);
 	pfree(gap);
@@ -727,10 +728,12 @@ cmp_clusters(const void *a, const void *b)
 /*
  * The rows in canonical order into z (n * d), centered on the column means
  * and, with standardize, divided by the population standard deviations;
- * their squared norms into znorm.  Returns the summed variance after scaling.
+ * their squared norms into znorm.  unsorted is work space for n keys.
+ * Returns the summed variance after scaling.
  */
 static double
-transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, double *scale)
+transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, double *scale,
+			   RowKey *unsorted)
 {
 	int64		n = s->rows.n;
 	int			d = s->rows.d;
@@ -744,7 +747,6 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 	 * times more.
 	 */
 	{
-		RowKey	   *unsorted = alloc_huge_pages(sizeof(RowKey) * n);
 		int64	   *start = palloc0(sizeof(int64) * (KMEANS_SORT_BUCKETS + 1));
 
 		for (int64 i = 0; i < n; i++)
@@ -765,7 +767,6 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 			if (start[b] - from > 1)
 				sort_row_keys(keys + from, start[b] - from, &s->rows);
 		}
-		pfree(unsorted);
 		pfree(start);
 	}
 	memset(mean, 0, sizeof(double) * d);
@@ -856,16 +857,18 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	z = alloc_huge_pages(sizeof(double) * n * d);
 	memset(&f, 0, sizeof(f));
 	f.znorm = alloc_huge_pages(sizeof(double) * n);
+	/* upper and lower bounds in one array, first the sort's work space */
+	f.upper = alloc_huge_pages(sizeof(double) * 2 * n);
+	f.lower = f.upper + n;
+	StaticAssertStmt(sizeof(RowKey) == 2 * sizeof(double), "RowKey is two doubles wide");
 	/* as scikit-learn: tol relative to the mean variance of the features */
-	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale) / d;
+	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, (RowKey *) f.upper) / d;
 
 	f.n = n;
 	f.d = d;
 	f.k = k;
 	f.z = z;
 	f.label = alloc_huge_pages(sizeof(int32) * n);
-	f.upper = alloc_huge_pages(sizeof(double) * n);
-	f.lower = alloc_huge_pages(sizeof(double) * n);
 	f.sum = palloc(sizeof(double) * k * d);
 	f.count = palloc(sizeof(int64) * k);
 	f.cnorm = palloc(sizeof(double) * k);

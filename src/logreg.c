@@ -626,7 +626,7 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		logloss = lln;
 		nw->sl_current = true;
 		/* the fixed Hessian converges too slowly: true Newton from here */
-		if (fixed && (t < 1.0 || norm2(g, p) > 0.05 * gnorm))
+		if (fixed && norm2(g, p) > tol_abs && (t < 1.0 || norm2(g, p) > 0.05 * gnorm))
 		{
 			fixed = false;
 			obj = logreg_pass(f, w, g, h, nw->sl, &logloss);

@@ -11,6 +11,8 @@
 
 /* a full chunk holds about 2^20 doubles (8 MB), and at least 16 rows */
 #define ROWSTORE_CHUNK_VALUES (1 << 20)
+/* the first chunk starts this small and doubles: states of a few rows stay small */
+#define ROWSTORE_FIRST_ROWS 16
 #define HUGE_PAGE_SIZE ((Size) 2 * 1024 * 1024)
 
 void *
@@ -27,7 +29,6 @@ alloc_huge_pages(Size size)
 #endif
 	return p;
 }
-#define ROWSTORE_FIRST_ROWS 16
 
 void
 rowstore_set_width(RowStore *rs, int d)

@@ -2,7 +2,7 @@
 -- input, determinism, parallel plans.  Tables: test/fixtures/fraud.sql.
 -- Expected scikit-learn figures: /usr/bin/python3 test/fraud_expected.py
 BEGIN;
-SELECT plan(69);
+SELECT plan(70);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -39,6 +39,20 @@ SELECT ok((SELECT bool_and(s > 0 AND s < 1) FROM (SELECT ecomml.score(iso, x) s 
     'anomaly scores lie in (0, 1)');
 SELECT ok((SELECT ecomml.score(iso, '{6,6,6,6}') > 0.6 AND ecomml.score(iso, '{0,0,0,0}') < 0.5 FROM m),
     'a far point scores high, the center low');
+
+-- 120,000 rows: the warm start on a subsample, then full passes with the subsample's Hessian
+-- and unstandardized rows (src/logreg.c).  scikit-learn 1.2.1 on the same data:
+--   i = np.arange(1, 120001.0); X = np.column_stack([np.sin(i * 0.37), np.cos(i * 0.11), np.sin(i * 1.7) * 2 + 5])
+--   y = np.sin(i * 0.37) + 0.5 * np.cos(i * 0.11) + 0.3 * np.sin(i * 2.9) > 0.4
+--   LogisticRegression(C=1 / (1e-4 * 120000), tol=1e-10, max_iter=10000).fit(StandardScaler().fit_transform(X), y)
+--   coef_ [5.75545761, 2.93285112, -0.01223094], intercept_ -3.293485
+SELECT ok((SELECT abs(pg_temp.coef(m, 1) - 5.75545761) < 1e-4 AND abs(pg_temp.coef(m, 2) - 2.93285112) < 1e-4
+              AND abs(pg_temp.coef(m, 3) - (-0.01223094)) < 1e-4
+              AND abs((ecomml.model_info(m)->>'intercept')::float8 - (-3.293485)) < 1e-4
+           FROM (SELECT ecomml.train_logreg(ARRAY[sin(i * 0.37), cos(i * 0.11), sin(i * 1.7) * 2 + 5],
+                                            sin(i * 0.37) + 0.5 * cos(i * 0.11) + 0.3 * sin(i * 2.9) > 0.4) AS m
+                 FROM generate_series(1, 120000) i) q),
+    'logreg on 120,000 rows (warm start, fixed-Hessian passes) equals scikit-learn''s to 1e-4');
 
 -- agreement with scikit-learn 1.2.1 (LogisticRegression C=1 on StandardScaler output)
 SELECT ok((SELECT abs(pg_temp.coef(fixed_plain, 1) - 1.0473402779) < 1e-4
