@@ -1,17 +1,15 @@
 /*
- * recs.c - recommender models: training, encoding and serving
+ * recs.c - recommender models: options, training aggregates, encoding, and
+ * the explicit ALS and item kNN fits (implicit ALS: als_implicit.c, EASE:
+ * ease.c, serving: recs_serve.c)
  *
  * Explicit ALS: biased matrix factorization r = mu + b_u + b_i + p_u.q_i,
  * alternating exact least-squares solves per user and per item with the bias
  * folded in as a (k+1)-th factor, regularized by lambda times the row's
  * number of ratings (weighted-lambda, Zhou et al. 2008); each solve is a
- * Cholesky factorization of a (k+1) x (k+1) matrix built with dsyrk.
- *
- * Implicit ALS: Hu, Koren & Volinsky 2008 with confidence 1 + alpha * w and
- * preference w > 0; each row is updated by a few conjugate-gradient steps
- * started from the previous factors, using the precomputed Y'Y (Takacs,
- * Pilaszy & Tikk 2011), so an iteration is O(nnz k + (users + items) k^2
- * cg_steps).
+ * Cholesky factorization of a (k+1) x (k+1) matrix built with dsyrk.  With
+ * lambda "auto" the value is chosen on held-out training pairs with early
+ * stopping, then refitted on all pairs.
  *
  * Item kNN: cosine similarity of the items' user vectors (optionally TF-IDF
  * or BM25 weighted), keeping the top neighbors per item; a user's score for
@@ -42,8 +40,6 @@
 #include "recs.h"
 #include "recs_model.h"
 #include "rng.h"
-
-#define CG_EPS 1e-20
 
 
 static const char *const als_options[] = {
@@ -711,6 +707,23 @@ als_explicit_run(RecModel *m, const RecData *d, AlsExplicitWork *w, double lambd
 	return best;
 }
 
+/* One point of the validation curve: an early-stopped fit on the split. */
+static int
+als_explicit_try_lambda(RecModel *m, const RecData *split, AlsExplicitWork *w, double lambda)
+{
+	int			n = m->n_lambda;
+	int			it;
+
+	m->lambda_grid[n] = lambda;
+	m->lambda_rmse[n] = als_explicit_run(m, split, w, lambda, m->opt.iterations, true, false, &it);
+	m->lambda_iters[n] = it;
+	m->n_lambda++;
+	ereport(NOTICE,
+			(errmsg("als lambda %g: validation rmse %.6f after %d iterations",
+					lambda, m->lambda_rmse[n], it)));
+	return n;
+}
+
 /*
  * lambda "auto": fit on 90 % of the training pairs with lambda = 0.05, 0.1,
  * ... (doubling while the held-out RMSE improves, else halving from 0.025),
@@ -736,17 +749,8 @@ als_explicit_choose_lambda(RecModel *m, const RecData *d, AlsExplicitWork *w, in
 	m->lambda_iters = palloc(cap * sizeof(int32));
 	for (;;)
 	{
-		double		lambda = ALS_AUTO_LAMBDA0 * pow(2.0, step);
-		int			it;
-		int			n = m->n_lambda;
+		int			n = als_explicit_try_lambda(m, split, w, ALS_AUTO_LAMBDA0 * pow(2.0, step));
 
-		m->lambda_grid[n] = lambda;
-		m->lambda_rmse[n] = als_explicit_run(m, split, w, lambda, m->opt.iterations, true, false, &it);
-		m->lambda_iters[n] = it;
-		m->n_lambda++;
-		ereport(NOTICE,
-				(errmsg("als lambda %g: validation rmse %.6f after %d iterations",
-						lambda, m->lambda_rmse[n], it)));
 		if (n > 0 && !(m->lambda_rmse[n] < m->lambda_rmse[best]))
 		{
 			/* worse: after the first step up, turn down once; else stop */
@@ -766,17 +770,8 @@ als_explicit_choose_lambda(RecModel *m, const RecData *d, AlsExplicitWork *w, in
 	/* refine: the geometric midpoints next to the best value */
 	for (int side = -1; side <= 1; side += 2)
 	{
-		double		lambda = m->lambda_grid[best] * pow(M_SQRT2, side);
-		int			it;
-		int			n = m->n_lambda;
+		int			n = als_explicit_try_lambda(m, split, w, m->lambda_grid[best] * pow(M_SQRT2, side));
 
-		m->lambda_grid[n] = lambda;
-		m->lambda_rmse[n] = als_explicit_run(m, split, w, lambda, m->opt.iterations, true, false, &it);
-		m->lambda_iters[n] = it;
-		m->n_lambda++;
-		ereport(NOTICE,
-				(errmsg("als lambda %g: validation rmse %.6f after %d iterations",
-						lambda, m->lambda_rmse[n], it)));
 		if (m->lambda_rmse[n] < m->lambda_rmse[best])
 		{
 			best = n;
@@ -818,138 +813,6 @@ fit_als_explicit(RecModel *m, const RecData *d)
 		m->opt.lambda = als_explicit_choose_lambda(m, d, &w, &iters);
 	}
 	als_explicit_run(m, d, &w, m->opt.lambda, iters, false, true, &iters);
-}
-
-/* Gram matrix Y'Y (upper triangle, row-major) plus lambda on the diagonal. */
-static void
-gram(const double *Y, int32 n, int k, double lambda, double *G)
-{
-	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, k, n, 1.0, Y, k, 0.0, G, k);
-	for (int d = 0; d < k; d++)
-		G[d * k + d] += lambda;
-}
-
-/*
- * Conjugate-gradient update of every row of X against fixed Y (implicit
- * library's formulation): solves (Y'Y + lambda I + Y'(C_u - I)Y) x =
- * Y'C_u p_u starting from the current x.
- */
-static void
-cg_update(int32 nrows, const int64 *ptr, const int32 *idx, const double *val,
-		  double *X, const double *Y, const double *YtY, int k, double alpha, int steps,
-		  double *r, double *p, double *Ap)
-{
-	for (int32 u = 0; u < nrows; u++)
-	{
-		double	   *x = X + (Size) u * k;
-		double		rsold,
-					rsnew;
-
-		CHECK_FOR_INTERRUPTS();
-		cblas_dsymv(CblasRowMajor, CblasUpper, k, -1.0, YtY, k, x, 1, 0.0, r, 1);
-		for (int64 j = ptr[u]; j < ptr[u + 1]; j++)
-		{
-			const double *y = Y + (Size) idx[j] * k;
-			double		c = 1.0 + alpha * val[j];
-			double		pref = val[j] > 0 ? 1.0 : 0.0;
-			double		s = cblas_ddot(k, y, 1, x, 1);
-
-			cblas_daxpy(k, c * pref - (c - 1.0) * s, y, 1, r, 1);
-		}
-		memcpy(p, r, k * sizeof(double));
-		rsold = cblas_ddot(k, r, 1, r, 1);
-		if (rsold < CG_EPS)
-			continue;
-		for (int step = 0; step < steps; step++)
-		{
-			double		pAp,
-						a;
-
-			cblas_dsymv(CblasRowMajor, CblasUpper, k, 1.0, YtY, k, p, 1, 0.0, Ap, 1);
-			for (int64 j = ptr[u]; j < ptr[u + 1]; j++)
-			{
-				const double *y = Y + (Size) idx[j] * k;
-				double		c = 1.0 + alpha * val[j];
-
-				cblas_daxpy(k, (c - 1.0) * cblas_ddot(k, y, 1, p, 1), y, 1, Ap, 1);
-			}
-			pAp = cblas_ddot(k, p, 1, Ap, 1);
-			if (!(pAp > 0))
-				break;
-			a = rsold / pAp;
-			cblas_daxpy(k, a, p, 1, x, 1);
-			cblas_daxpy(k, -a, Ap, 1, r, 1);
-			rsnew = cblas_ddot(k, r, 1, r, 1);
-			if (rsnew < CG_EPS)
-				break;
-			for (int e = 0; e < k; e++)
-				p[e] = r[e] + (rsnew / rsold) * p[e];
-			rsold = rsnew;
-		}
-	}
-}
-
-static void
-fit_als_implicit(RecModel *m, const RecData *d)
-{
-	int			k = m->k;
-	double	   *G = rec_alloc_doubles((Size) k * k);
-	double	   *r = rec_alloc_doubles(k);
-	double	   *p = rec_alloc_doubles(k);
-	double	   *Ap = rec_alloc_doubles(k);
-	double		lambda = m->opt.lambda,
-				alpha = m->opt.alpha,
-				extra_conf = 0;
-	Rng			rng;
-
-	rng_seed(&rng, (uint64) m->opt.seed);
-	m->P = rec_alloc_doubles((Size) m->nu * k);
-	m->Q = rec_alloc_doubles((Size) m->ni * k);
-	init_factors(m->P, (Size) m->nu * k, &rng, 0.01);
-	init_factors(m->Q, (Size) m->ni * k, &rng, 0.01);
-	alloc_history(m);
-	for (int64 j = 0; j < d->nnz; j++)
-		extra_conf += alpha * d->uval[j];
-
-	for (int it = 0; it < m->opt.iterations; it++)
-	{
-		double		total = 0,
-					reg;
-
-		gram(m->Q, m->ni, k, lambda, G);
-		cg_update(d->n_users, d->uptr, d->ucol, d->uval, m->P, m->Q, G, k, alpha,
-				  m->opt.cg_steps, r, p, Ap);
-		gram(m->P, m->nu, k, lambda, G);
-		cg_update(d->n_items, d->iptr, d->irow, d->ival, m->Q, m->P, G, k, alpha,
-				  m->opt.cg_steps, r, p, Ap);
-
-		/* weighted squared error over all user x item cells, in O(nnz k + users k^2) */
-		gram(m->Q, m->ni, k, 0.0, G);
-		for (int32 u = 0; u < d->n_users; u++)
-		{
-			const double *x = m->P + (Size) u * k;
-
-			CHECK_FOR_INTERRUPTS();
-			cblas_dsymv(CblasRowMajor, CblasUpper, k, 1.0, G, k, x, 1, 0.0, r, 1);
-			total += cblas_ddot(k, x, 1, r, 1);
-			for (int64 j = d->uptr[u]; j < d->uptr[u + 1]; j++)
-			{
-				double		s = cblas_ddot(k, m->Q + (Size) d->ucol[j] * k, 1, x, 1);
-				double		c = 1.0 + alpha * d->uval[j];
-				double		pref = d->uval[j] > 0 ? 1.0 : 0.0;
-
-				total += (c - 1.0) * s * s - 2.0 * c * pref * s + c * pref;
-			}
-		}
-		reg = cblas_ddot(m->nu * k, m->P, 1, m->P, 1) + cblas_ddot(m->ni * k, m->Q, 1, m->Q, 1);
-		m->loss[it] = (total + lambda * reg) / ((double) m->nu * m->ni + extra_conf);
-		m->train_rmse[it] = NAN;
-		m->valid_rmse[it] = NAN;
-		m->n_iter = it + 1;
-		ereport(NOTICE,
-				(errmsg("als_implicit iteration %d of %d: loss %.8f",
-						it + 1, m->opt.iterations, m->loss[it])));
-	}
 }
 
 /* kNN entry weight: raw, TF-IDF or BM25 (implicit library's formulas) */

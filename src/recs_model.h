@@ -61,6 +61,9 @@ typedef struct RecModel
 extern double *rec_alloc_doubles(Size n);
 extern double *rec_zeros(Size n);
 
+/* als_implicit.c */
+extern void fit_als_implicit(RecModel *m, const RecData *d);
+
 /* ease.c */
 extern void fit_ease(RecModel *m, const RecData *d);
 extern void ease_write(const RecModel *m, ByteWriter *w);

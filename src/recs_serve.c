@@ -451,6 +451,44 @@ recommend_user(Scorer *sc, const RecModel *m, int32 u, bool exclude_seen, const 
  * SQL functions
  * ------------------------------------------------------------------------ */
 
+/*
+ * The first call of a recommending SRF: the model and k; the result rows in
+ * the multi-call context; the shop rules and a scorer in a scratch context
+ * (current until serve_end).  The model is argument 0, k argument k_arg, candidates and
+ * exclude the arguments cand_arg and cand_arg + 1.
+ */
+typedef struct ServeCall
+{
+	const RecModel *m;
+	int32		k;
+	ServeRules	rules;
+	Scorer	   *sc;
+	RecRows    *rows;
+	MemoryContext scratch;
+} ServeCall;
+
+static void
+serve_begin(FunctionCallInfo fcinfo, FuncCallContext *funcctx, ServeCall *c, int k_arg,
+			int cand_arg, bool all_users)
+{
+	c->m = get_model_srf(fcinfo, funcctx);
+	c->k = get_k(fcinfo, k_arg);
+	c->rows = rows_alloc((all_users ? (int64) c->m->nu : 1) * Min(c->k, c->m->ni), all_users);
+	c->scratch = AllocSetContextCreate(CurrentMemoryContext, "ecomml recommend",
+									   ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(c->scratch);
+	read_rules(fcinfo, c->m, cand_arg, cand_arg + 1, &c->rules);
+	c->sc = scorer_create(c->m, c->k);
+}
+
+static void
+serve_end(FuncCallContext *funcctx, ServeCall *c)
+{
+	MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+	MemoryContextDelete(c->scratch);
+	funcctx->user_fctx = c->rows;
+}
+
 /* recommend(model, user_id, k, exclude_seen, candidates, exclude, fallback) */
 PG_FUNCTION_INFO_V1(rec_recommend);
 Datum
@@ -463,28 +501,20 @@ rec_recommend(PG_FUNCTION_ARGS)
 
 		if (!any_arg_null(fcinfo, 4))
 		{
-			const RecModel *m = get_model_srf(fcinfo, funcctx);
-			int32		k = get_k(fcinfo, 2);
-			bool		popular = read_fallback(fcinfo, 6);
-			int32		u = idmap_lookup(m->users, PG_GETARG_INT64(1));
-			MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecomml recommend",
-														  ALLOCSET_DEFAULT_SIZES);
-			RecRows    *rows = rows_alloc(Min(k, m->ni), false);
-			ServeRules	rules;
-			Scorer	   *sc;
+			ServeCall	c;
 			Size		n = 0;
+			int32		u;
+			bool		popular;
 
-			MemoryContextSwitchTo(scratch);
-			read_rules(fcinfo, m, 4, 5, &rules);
-			sc = scorer_create(m, k);
+			serve_begin(fcinfo, funcctx, &c, 2, 4, false);
+			popular = read_fallback(fcinfo, 6);
+			u = idmap_lookup(c.m->users, PG_GETARG_INT64(1));
 			if (u >= 0)
-				n = recommend_user(sc, m, u, PG_GETARG_BOOL(3), &rules);
+				n = recommend_user(c.sc, c.m, u, PG_GETARG_BOOL(3), &c.rules);
 			else if (popular)
-				n = topk_popular(sc, m, &rules, NULL, 0);
-			rows_add(rows, m, 0, sc->top, n);
-			MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-			MemoryContextDelete(scratch);
-			funcctx->user_fctx = rows;
+				n = topk_popular(c.sc, c.m, &c.rules, NULL, 0);
+			rows_add(c.rows, c.m, 0, c.sc->top, n);
+			serve_end(funcctx, &c);
 		}
 		MemoryContextSwitchTo(old);
 	}
@@ -536,49 +566,42 @@ rec_recommend_for_items(PG_FUNCTION_ARGS)
 
 		if (!any_arg_null(fcinfo, 3))
 		{
-			const RecModel *m = get_model_srf(fcinfo, funcctx);
-			int32		k = get_k(fcinfo, 2);
-			bool		popular = read_fallback(fcinfo, 5);
-			MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecomml recommend",
-														  ALLOCSET_DEFAULT_SIZES);
-			RecRows    *rows = rows_alloc(Min(k, m->ni), false);
-			ServeRules	rules;
-			Scorer	   *sc;
+			ServeCall	c;
+			const RecModel *m;
 			int32	   *items;
 			int32		n;
 			Size		got = 0;
+			bool		popular;
 
-			MemoryContextSwitchTo(scratch);
+			serve_begin(fcinfo, funcctx, &c, 2, 3, false);
+			popular = read_fallback(fcinfo, 5);
+			m = c.m;
 			items = known_items(m, PG_GETARG_ARRAYTYPE_P(1), &n, "item_ids");
-			read_rules(fcinfo, m, 3, 4, &rules);
-			sc = scorer_create(m, k);
 			if (n > 0 && m->kind == MODEL_ITEM_KNN)
 			{
 				double	   *w = palloc(n * sizeof(double));
 
 				for (int32 a = 0; a < n; a++)
 					w[a] = 1.0;
-				got = topk_knn(sc, m, items, w, n, items, n, &rules);
+				got = topk_knn(c.sc, m, items, w, n, items, n, &c.rules);
 			}
 			else if (n > 0)
 			{
 				if (m->kind == MODEL_EASE)
-					ease_scores(m, items, NULL, n, &rules, sc->score);
+					ease_scores(m, items, NULL, n, &c.rules, c.sc->score);
 				else
 				{
 					double	   *x = palloc(m->k * sizeof(double));
 
 					fold_in(m, items, n, x);
-					als_scores(m, x, m->kind == MODEL_ALS ? m->mu : 0, &rules, sc->score);
+					als_scores(m, x, m->kind == MODEL_ALS ? m->mu : 0, &c.rules, c.sc->score);
 				}
-				got = topk_dense(sc, sc->score, m->ni, &rules, items, n, -1);
+				got = topk_dense(c.sc, c.sc->score, m->ni, &c.rules, items, n, -1);
 			}
 			else if (popular)
-				got = topk_popular(sc, m, &rules, NULL, 0);
-			rows_add(rows, m, 0, sc->top, got);
-			MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-			MemoryContextDelete(scratch);
-			funcctx->user_fctx = rows;
+				got = topk_popular(c.sc, m, &c.rules, NULL, 0);
+			rows_add(c.rows, m, 0, c.sc->top, got);
+			serve_end(funcctx, &c);
 		}
 		MemoryContextSwitchTo(old);
 	}
@@ -647,33 +670,23 @@ rec_recommend_all(PG_FUNCTION_ARGS)
 
 		if (!any_arg_null(fcinfo, 3))
 		{
-			const RecModel *m = get_model_srf(fcinfo, funcctx);
-			int32		k = get_k(fcinfo, 1);
+			ServeCall	c;
 			bool		exclude_seen = PG_GETARG_BOOL(2);
-			MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "ecomml recommend_all",
-														  ALLOCSET_DEFAULT_SIZES);
-			RecRows    *rows = rows_alloc((int64) m->nu * Min(k, m->ni), true);
-			ServeRules	rules;
-			Scorer	   *sc;
 
-			MemoryContextSwitchTo(scratch);
-			read_rules(fcinfo, m, 3, 4, &rules);
-			sc = scorer_create(m, k);
+			serve_begin(fcinfo, funcctx, &c, 1, 3, true);
 			blas_begin(0);
-			if (m->kind == MODEL_ALS || m->kind == MODEL_ALS_IMPLICIT)
-				recommend_all_als(m, sc, exclude_seen, &rules, rows);
+			if (c.m->kind == MODEL_ALS || c.m->kind == MODEL_ALS_IMPLICIT)
+				recommend_all_als(c.m, c.sc, exclude_seen, &c.rules, c.rows);
 			else
-				for (int32 u = 0; u < m->nu; u++)
+				for (int32 u = 0; u < c.m->nu; u++)
 				{
 					Size		got;
 
 					CHECK_FOR_INTERRUPTS();
-					got = recommend_user(sc, m, u, exclude_seen, &rules);
-					rows_add(rows, m, m->users->ids[u], sc->top, got);
+					got = recommend_user(c.sc, c.m, u, exclude_seen, &c.rules);
+					rows_add(c.rows, c.m, c.m->users->ids[u], c.sc->top, got);
 				}
-			MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-			MemoryContextDelete(scratch);
-			funcctx->user_fctx = rows;
+			serve_end(funcctx, &c);
 		}
 		MemoryContextSwitchTo(old);
 	}

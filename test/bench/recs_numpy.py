@@ -15,6 +15,33 @@ def csr(rows, cols, vals, n):
     return ptr, cols[order], vals[order]
 
 
+def implicit_cg(ptr, idx, w, X, Y, lam, alpha, steps):
+    """One half-iteration of implicit ALS: conjugate-gradient steps per row of
+    X against fixed Y, confidence 1 + alpha w, preference w > 0."""
+    k = X.shape[1]
+    YtY = Y.T @ Y + lam * np.eye(k)
+    for a in range(len(ptr) - 1):
+        s, e = ptr[a], ptr[a + 1]
+        Ya = Y[idx[s:e]]
+        c = 1.0 + alpha * w[s:e]
+        pref = (w[s:e] > 0).astype(float)
+        x = X[a]
+        rr = -YtY @ x + Ya.T @ (c * pref - (c - 1.0) * (Ya @ x))
+        p = rr.copy()
+        rs = rr @ rr
+        for _ in range(steps):
+            if rs < 1e-20:
+                break
+            Ap = YtY @ p + Ya.T @ ((c - 1.0) * (Ya @ p))
+            step = rs / (p @ Ap)
+            x = x + step * p
+            rr = rr - step * Ap
+            rsn = rr @ rr
+            p = rr + (rsn / rs) * p
+            rs = rsn
+        X[a] = x
+
+
 def main():
     path, k, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     d = np.loadtxt(path, delimiter=",")
@@ -63,33 +90,10 @@ def main():
     Y = rng.normal(0, 0.01, (ni, k))
     wu, wi = np.maximum(uval - 3, 0), np.maximum(ival - 3, 0)
 
-    def cg(ptr, idx, w, X, Y):
-        YtY = Y.T @ Y + lam_i * np.eye(k)
-        for a in range(len(ptr) - 1):
-            s, e = ptr[a], ptr[a + 1]
-            Ya = Y[idx[s:e]]
-            c = 1.0 + alpha * w[s:e]
-            pref = (w[s:e] > 0).astype(float)
-            x = X[a]
-            rr = -YtY @ x + Ya.T @ (c * pref - (c - 1.0) * (Ya @ x))
-            p = rr.copy()
-            rs = rr @ rr
-            for _ in range(steps):
-                if rs < 1e-20:
-                    break
-                Ap = YtY @ p + Ya.T @ ((c - 1.0) * (Ya @ p))
-                step = rs / (p @ Ap)
-                x = x + step * p
-                rr = rr - step * Ap
-                rsn = rr @ rr
-                p = rr + (rsn / rs) * p
-                rs = rsn
-            X[a] = x
-
     t0 = time.time()
     for _ in range(iters):
-        cg(uptr, ucol, wu, X, Y)
-        cg(iptr, irow, wi, Y, X)
+        implicit_cg(uptr, ucol, wu, X, Y, lam_i, alpha, steps)
+        implicit_cg(iptr, irow, wi, Y, X, lam_i, alpha, steps)
     imp_s = (time.time() - t0) / iters
 
     # own-group share of the top 10 unseen items for users 1..2000

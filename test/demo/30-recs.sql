@@ -11,7 +11,9 @@ SELECT (SELECT ecomml.model_save('shop_als',
                  ecomml.train_als_implicit(user_id, item_id, rating - 3, '{"factors": 8, "iterations": 10, "seed": 1}'))
         FROM shop.ratings WHERE rating >= 4) AS implicit_version,
        (SELECT ecomml.model_save('shop_knn', ecomml.train_item_knn(user_id, item_id, rating, '{"neighbors": 20}'))
-        FROM shop.ratings WHERE rating >= 4) AS knn_version;
+        FROM shop.ratings WHERE rating >= 4) AS knn_version,
+       (SELECT ecomml.model_save('shop_ease', ecomml.train_ease(user_id, item_id, 1, '{"lambda": 50}'))
+        FROM shop.ratings WHERE rating >= 4) AS ease_version;
 SELECT name, kind, params->>'users' AS users, params->>'items' AS items,
        params->>'interactions' AS interactions,
        round((params->>'validation_rmse')::numeric, 3) AS validation_rmse
@@ -24,7 +26,7 @@ ORDER BY r.rank;
 
 \echo '== Share of top-5 recommendations in the customer''s favourite category (random: 25%)'
 SELECT m.name, round(100.0 * avg((p.category = c.taste)::int), 1) AS pct_in_taste
-FROM (VALUES ('shop_als'), ('shop_implicit'), ('shop_knn')) m(name)
+FROM (VALUES ('shop_als'), ('shop_implicit'), ('shop_knn'), ('shop_ease')) m(name)
 CROSS JOIN shop.customers c
 CROSS JOIN LATERAL ecomml.recommend(ecomml.model(m.name), c.customer_id, 5) r
 JOIN shop.products p ON p.product_id = r.item_id
@@ -34,6 +36,23 @@ GROUP BY m.name ORDER BY m.name;
 SELECT r.rank, r.item_id AS product_id, p.category
 FROM ecomml.recommend_for_items(ecomml.model('shop_implicit'), ARRAY[4, 8], 5) r
 JOIN shop.products p ON p.product_id = r.item_id ORDER BY r.rank;
+
+\echo '== Explicit ALS with default options: lambda "auto" chosen on held-out ratings'
+SELECT i->>'lambda' AS chosen_lambda, i->'lambda_tried' AS tried,
+       (SELECT jsonb_agg(round(v::numeric, 3)) FROM jsonb_array_elements_text(i->'lambda_validation_rmse') v) AS validation_rmse,
+       i->>'iterations_run' AS iterations
+FROM (SELECT ecomml.model_info(ecomml.train_als(user_id, item_id, rating, '{"factors": 8}')) i FROM shop.ratings) x;
+
+\echo '== Shop rules: customer 1 (likes category 1) on the category 2 page, products 2 and 6 out of stock'
+SELECT r.rank, r.item_id AS product_id, p.category, round(r.score::numeric, 2) AS predicted_stars
+FROM ecomml.recommend(ecomml.model('shop_als'), 1, 5,
+         candidates => (SELECT array_agg(product_id::bigint) FROM shop.products WHERE category = 2),
+         exclude => ARRAY[2, 6]::bigint[]) r
+JOIN shop.products p ON p.product_id = r.item_id ORDER BY r.rank;
+
+\echo '== A new customer (id 9999) gets the most popular products with fallback => ''popular'''
+SELECT r.rank, r.item_id AS product_id, r.score AS customers_who_liked_it
+FROM ecomml.recommend(ecomml.model('shop_implicit'), 9999, 3, fallback => 'popular') r ORDER BY r.rank;
 
 \echo '== recommend_all for every customer, as a materialized view'
 \set QUIET on

@@ -1,7 +1,7 @@
 -- Recommendations: quality on planted data, determinism, parallel training,
 -- serving functions, metrics and bad input.  Fixtures: test/fixtures/recs.sql
 BEGIN;
-SELECT plan(63);
+SELECT plan(64);
 SET client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -155,6 +155,10 @@ SELECT is((SELECT pg_temp.stable_info(ecomml.train_als_implicit(user_id, item_id
                         '{"factors": 16, "iterations": 10, "seed": 3}'))
            FROM fx_recs_purchases WHERE NOT test),
           (SELECT pg_temp.stable_info(m) FROM imp), 'implicit: same seed, identical model');
+SELECT is((SELECT pg_temp.stable_info(ecomml.train_als_implicit(user_id, item_id, qty,
+                        '{"factors": 16, "iterations": 10, "seed": 3, "blas_threads": 2}'))
+           FROM fx_recs_purchases WHERE NOT test),
+          (SELECT pg_temp.stable_info(m) FROM imp), 'implicit: two training threads give the one-thread model exactly');
 SELECT ok((SELECT count(*) >= 8 FROM ecomml.recommend_for_items((SELECT m FROM imp), ARRAY[1, 9, 17]::bigint[], 10)
            WHERE item_id % 8 = 1), 'implicit fold-in recommends the basket''s cluster');
 SELECT ok((SELECT count(*) >= 8 FROM ecomml.recommend_for_items((SELECT m FROM knn), ARRAY[1, 9, 17]::bigint[], 10)
