@@ -4,6 +4,28 @@
 -- Each change of 0.3.0 appends its section below, under a comment naming the
 -- concern; the result must equal a fresh 0.3.0 install (test/upgrade.sh).
 
+-- Functions this update drops and re-creates (new defaulted arguments, a new
+-- result type).  A user's view on one of them would make the DROP fail with
+-- a bare dependency error: stop first, naming the views and what to do.
+DO $$
+DECLARE deps text;
+BEGIN
+    SELECT string_agg(DISTINCT c.oid::regclass::text, ', ') INTO deps
+    FROM pg_depend d JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+    JOIN pg_class c ON c.oid = r.ev_class
+    WHERE d.refclassid = 'pg_proc'::regclass
+      AND d.refobjid IN ('ecomml.recommend(bytea, bigint, int, bool)'::regprocedure,
+                         'ecomml.recommend_for_items(bytea, bigint[], int)'::regprocedure,
+                         'ecomml.recommend_all(bytea, int, bool)'::regprocedure,
+                         'ecomml.solve_vrp(jsonb, jsonb, jsonb)'::regprocedure,
+                         'ecomml.solve_vrp(bytea, jsonb, jsonb, jsonb)'::regprocedure);
+    IF deps IS NOT NULL THEN
+        RAISE EXCEPTION 'views use ecomml.recommend, recommend_for_items, recommend_all or solve_vrp: %', deps
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Drop these views, run ALTER EXTENSION ecomml UPDATE, then create them again with the same SQL.';
+    END IF;
+END $$;
+
 -- Gradient-boosted trees (src/gbdt.c, src/gbdt_model.c, src/scoring.c, doc/fraud.md)
 
 CREATE FUNCTION ecomml.train_gbdt_transfn(ecomml.agg_state, float8[], float8)
@@ -133,23 +155,7 @@ COMMENT ON FUNCTION ecomml.customer_value(bytea, float8, float8) IS
 -- ---------------------------------------------------------------------------
 -- recommend, recommend_for_items and recommend_all gain defaulted arguments
 -- (candidates, exclude, fallback); the old signatures go so that calls stay
--- unambiguous.  A view on one of them would block the update: say which.
-DO $$
-DECLARE deps text;
-BEGIN
-    SELECT string_agg(DISTINCT c.oid::regclass::text, ', ') INTO deps
-    FROM pg_depend d JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
-    JOIN pg_class c ON c.oid = r.ev_class
-    WHERE d.refclassid = 'pg_proc'::regclass
-      AND d.refobjid IN ('ecomml.recommend(bytea, bigint, int, bool)'::regprocedure,
-                         'ecomml.recommend_for_items(bytea, bigint[], int)'::regprocedure,
-                         'ecomml.recommend_all(bytea, int, bool)'::regprocedure);
-    IF deps IS NOT NULL THEN
-        RAISE EXCEPTION 'views use ecomml.recommend, recommend_for_items or recommend_all: %', deps
-            USING ERRCODE = 'dependent_objects_still_exist',
-                  HINT = 'Drop these views, run ALTER EXTENSION ecomml UPDATE, then create them again with the same SQL.';
-    END IF;
-END $$;
+-- unambiguous (a user view on them stops the update: see the top).
 DROP FUNCTION ecomml.recommend(bytea, bigint, int, bool);
 DROP FUNCTION ecomml.recommend_for_items(bytea, bigint[], int);
 DROP FUNCTION ecomml.recommend_all(bytea, int, bool);
@@ -215,7 +221,8 @@ COMMENT ON AGGREGATE ecomml.train_als(bigint, bigint, float8, jsonb) IS
 -- routes: solve_vrp reads orders and vehicles in C (unknown keys and duplicate
 -- vehicle ids are errors) and returns vehicle ids as bigint; the result type
 -- changes, so the functions are replaced (nothing in the extension depends on
--- them).  The library keeps solve_vrp_internal for databases not yet updated.
+-- them; a user view on them stops the update: see the top).  The library
+-- keeps solve_vrp_internal for databases not yet updated.
 DROP FUNCTION ecomml.solve_vrp(jsonb, jsonb, jsonb);
 DROP FUNCTION ecomml.solve_vrp(bytea, jsonb, jsonb, jsonb);
 DROP FUNCTION ecomml.solve_vrp_internal(bytea, bigint[], float8[], float8[], bigint[], float8[], float8[],

@@ -95,4 +95,23 @@ for fixture in models-*.sql; do
     from=${fixture#models-}
     upgrade_from "${from%.sql}"
 done
+
+# A user's view on a function the update re-creates stops it with a clear
+# error naming the view (sql/ecomml--0.2.0--0.3.0.sql); the database is left
+# as it was, and updates once the view is gone.
+blocked=ecomml_view_blocks
+psql -X -q -d postgres -c "SET client_min_messages = warning" \
+     -c "DROP DATABASE IF EXISTS $blocked" -c "CREATE DATABASE $blocked"
+sql "$blocked" -c "CREATE EXTENSION ecomml VERSION '0.2.0'" \
+    -c "CREATE VIEW user_recs AS SELECT * FROM ecomml.recommend_all(NULL::bytea, 10)"
+if err=$(sql "$blocked" -c "ALTER EXTENSION ecomml UPDATE" 2>&1); then
+    echo "upgrade: FAILED, a view on recommend_all did not stop the update"; status=1
+elif ! grep -q 'views use ecomml.recommend.*: public.user_recs' <<<"$err" ||
+     [ "$(sql "$blocked" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'ecomml'")" != 0.2.0 ]; then
+    echo "upgrade: FAILED, a view on recommend_all: $err"; status=1
+elif ! sql "$blocked" -c "DROP VIEW user_recs" -c "ALTER EXTENSION ecomml UPDATE"; then
+    echo "upgrade: FAILED, the update after dropping the view"; status=1
+else
+    echo "upgrade: a view on recommend_all stops the update with its name, and it goes through once dropped: ok"
+fi
 exit $status
