@@ -369,7 +369,6 @@ construct_savings(Vrp *p, bool *servable)
 	int32	   *order = palloc((n + 1) * sizeof(int32));
 	int32		nroutes = 0;
 	int32	   *buf = palloc((n + 1) * sizeof(int32));
-	bool	   *vused = palloc0(p->nv * sizeof(bool));
 	double		maxcap = 0;
 
 	for (int32 v = 0; v < p->nv; v++)
@@ -445,12 +444,17 @@ construct_savings(Vrp *p, bool *servable)
 
 		CHECK_FOR_INTERRUPTS();
 
-		/* the free vehicle that drives it cheapest */
+		/*
+		 * the free vehicle that drives it cheapest; free means empty: the
+		 * leftovers of a route no vehicle could take may already have been
+		 * inserted into a vehicle that no route took yet (overwriting it lost
+		 * orders that were still marked served: a crash in local search)
+		 */
 		for (int32 v = 0; v < p->nv; v++)
 		{
 			double		d;
 
-			if (vused[v])
+			if (p->len[v] > 0)
 				continue;
 			d = eval_route(p, v, buf, len);
 			if (d >= 0 && route_cost(p, v, len, d) < best_cost - VEPS)
@@ -461,10 +465,7 @@ construct_savings(Vrp *p, bool *servable)
 			}
 		}
 		if (best_v >= 0)
-		{
 			set_route(p, best_v, buf, len, best_d);
-			vused[best_v] = true;
-		}
 		else
 			for (int32 t = 0; t < len; t++)
 				insert_cheapest(p, buf[t]);

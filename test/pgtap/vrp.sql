@@ -1,6 +1,6 @@
 -- Vehicle routing with capacities and time windows (src/vrp.c)
 BEGIN;
-SELECT plan(60);
+SELECT plan(61);
 SET client_min_messages = warning;
 CREATE SCHEMA vt;
 
@@ -147,6 +147,17 @@ SELECT is((SELECT count(*) FROM ecomml.solve_vrp(
               '[{"id": 1, "x": 30, "y": 40}, {"id": 2, "x": 3, "y": 4}]', '[{"max_route_duration": 60}]')
            WHERE vehicle IS NULL AND order_id = 1),
           1::bigint, 'an order beyond max_route_duration is unassigned');
+
+-- a route no free vehicle could take had its orders inserted into an unused
+-- vehicle, which a later route then overwrote: orders marked served but on no
+-- route, and a crash in local search (1000 orders, 60 vans of 60/100/150)
+SELECT results_eq($$SELECT count(*), count(DISTINCT order_id) FROM ecomml.solve_vrp(
+    (SELECT jsonb_agg(jsonb_build_object('id', k, 'x', (k * 7919) % 1000, 'y', (k * 104729) % 997, 'demand', 1 + k % 9))
+     FROM generate_series(1, 1000) k),
+    (SELECT jsonb_agg(jsonb_build_object('id', g, 'capacity', (ARRAY[60, 100, 150])[1 + g % 3])) FROM generate_series(1, 60) g),
+    '{"time_limit_ms": 300}') WHERE order_id IS NOT NULL$$,
+    $$VALUES (1000::bigint, 1000::bigint)$$,
+    'savings routes go only to empty vehicles: every order comes back once');
 
 -- without windows or shifts: capacities only
 CREATE TABLE vt.o2 AS SELECT id, x, y, demand, NULL::float8 AS service, NULL::float8 AS open, NULL::float8 AS close FROM vt.o
