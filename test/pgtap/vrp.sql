@@ -1,6 +1,6 @@
 -- Vehicle routing with capacities and time windows (src/vrp.c)
 BEGIN;
-SELECT plan(61);
+SELECT plan(62);
 SET client_min_messages = warning;
 CREATE SCHEMA vt;
 
@@ -117,6 +117,20 @@ SELECT is((SELECT count(*) FROM vt.fr r JOIN vt.fv v ON v.id = r.vehicle
 SELECT is((SELECT count(*) FROM vt.fr r JOIN vt.fv v ON v.id = r.vehicle JOIN vt.o o ON o.id = r.order_id
            WHERE r.seq = 1 AND abs(r.distance - sqrt((o.x - v.start_x) ^ 2 + (o.y - v.start_y) ^ 2)) > 1e-6),
           0::bigint, 'fleet: every route starts at its own start depot');
+
+-- two warehouses, (10, 50) and (90, 50), four vans at each, orders around both:
+-- each order goes to a van of its own side
+SELECT results_eq($$SELECT count(*) FILTER (WHERE (o.x < 50) <> (v.g % 2 = 0)) AS wrong_side, count(*) AS served
+FROM ecomml.solve_vrp(
+    (SELECT jsonb_agg(jsonb_build_object('id', k, 'x', CASE WHEN k % 2 = 0 THEN 10 ELSE 90 END + (k * 7) % 21 - 10,
+                                         'y', 50 + (k * 13) % 41 - 20, 'demand', 1)) FROM generate_series(1, 80) k),
+    (SELECT jsonb_agg(jsonb_build_object('id', g, 'capacity', 15, 'start_x', CASE WHEN g % 2 = 0 THEN 10 ELSE 90 END,
+                                         'start_y', 50, 'end_x', CASE WHEN g % 2 = 0 THEN 10 ELSE 90 END, 'end_y', 50))
+     FROM generate_series(1, 8) g),
+    '{"depot_x": 50, "depot_y": 50, "time_limit_ms": 300}') r
+JOIN generate_series(1, 8) v(g) ON v.g = r.vehicle
+JOIN (SELECT k AS id, CASE WHEN k % 2 = 0 THEN 10 ELSE 90 END + (k * 7) % 21 - 10 AS x FROM generate_series(1, 80) k) o ON o.id = r.order_id$$,
+    $$VALUES (0::bigint, 80::bigint)$$, 'multi-depot: every order is served from its nearer warehouse');
 
 -- one van leaving (10, 0) for (20, 0) through an order at (15, 5)
 SELECT is((SELECT array_agg(round(distance::numeric, 6) ORDER BY seq) FROM ecomml.solve_vrp(
