@@ -233,13 +233,13 @@ CREATE FUNCTION ecomml.solve_vrp(graph bytea, orders jsonb, vehicles jsonb, opti
 RETURNS TABLE(vehicle bigint, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
 AS 'MODULE_PATHNAME', 'solve_vrp_graph' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION ecomml.solve_vrp(bytea, jsonb, jsonb, jsonb) IS
-    'capacitated vehicle routes with time windows over a graph model; orders [{"id","node","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end"}], options {"depot", "time_limit_ms", "max_iterations", "seed"}';
+    'capacitated vehicle routes with time windows over a graph model; orders [{"id","node","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end","start_node","end_node","cost_per_distance","fixed_cost","max_route_duration","max_stops"}], options {"depot", "time_limit_ms", "max_iterations", "seed"}';
 
 CREATE FUNCTION ecomml.solve_vrp(orders jsonb, vehicles jsonb, options jsonb DEFAULT '{}')
 RETURNS TABLE(vehicle bigint, seq int, order_id bigint, arrival float8, departure float8, load float8, distance float8)
 AS 'MODULE_PATHNAME', 'solve_vrp_points' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION ecomml.solve_vrp(jsonb, jsonb, jsonb) IS
-    'capacitated vehicle routes with time windows, Euclidean; orders [{"id","x","y","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end"}], options {"depot_x", "depot_y", "time_limit_ms", "max_iterations", "seed"}';
+    'capacitated vehicle routes with time windows, Euclidean; orders [{"id","x","y","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end","start_x","start_y","end_x","end_y","cost_per_distance","fixed_cost","max_route_duration","max_stops"}], options {"depot_x", "depot_y", "time_limit_ms", "max_iterations", "seed"}';
 
 -- assoc_rules: association rules
 CREATE FUNCTION ecomml.train_association_rules_transfn(ecomml.agg_state, bigint, bigint)

@@ -1,24 +1,30 @@
 /*
  * vrp.c - ecomml.solve_vrp: capacitated vehicle routing with time windows
  *
- * Orders (index 1..n; 0 is the depot) have a demand, a service time and a
- * window [open, close] for the start of service; vehicles have a capacity
- * and a shift [start, end] (back at the depot by end).  Travel time equals
- * travel cost (Euclidean distance, or road cost from a graph model).
+ * Orders (index 1..n; 0 is the global depot, n + 1.. the vehicles' own
+ * depots) have a demand, a service time and a window [open, close] for the
+ * start of service; vehicles have a capacity, a shift [start, end] (back at
+ * their end depot by end; max_route_duration tightens end), a start and an
+ * end depot, max_stops, and a cost: fixed_cost + cost_per_distance *
+ * distance when used.  Travel time equals travel cost (Euclidean distance,
+ * or road cost from a graph model).  The objective: serve the most orders,
+ * then the least total cost.
  *
  * Constraints are kept hard: every route the solver holds is feasible.
  *   1. Orders no vehicle can serve alone are unassigned.
  *   2. Clarke-Wright savings (parallel version), merging two routes only if
  *      the merged route is feasible for some vehicle; routes are then given
- *      to vehicles, biggest load first; orders left over are inserted at
- *      their cheapest feasible position, or stay unassigned.
+ *      to vehicles, biggest load first, each to the free vehicle that drives
+ *      it cheapest; orders left over are inserted at their cheapest feasible
+ *      position, or stay unassigned.
  *   3. Local search with candidate lists: relocate, swap, 2-opt* (tail
  *      exchange between routes), cross-exchange (segments of up to three
- *      orders) and intra-route 2-opt, first improvement.
+ *      orders) and intra-route 2-opt, first improvement; with a mixed fleet
+ *      also routes trading vehicles.
  *   4. Ruin and recreate until time_limit_ms or max_iterations: remove an
  *      order and its nearest neighbours, reinsert every removed or
  *      unassigned order at its cheapest feasible position, local search,
- *      keep the result if it serves more orders or drives less.
+ *      keep the result if it serves more orders or costs less.
  */
 #include "postgres.h"
 
@@ -53,10 +59,11 @@
 
 typedef struct Vrp
 {
-	int32		n;				/* orders; nodes are 0 (depot) .. n */
+	int32		n;				/* orders; nodes are 0 (depot) .. n, then own depots */
+	int32		m;				/* nodes: n + 1 + own depots */
 	const double *x,
 			   *y;
-	const double *mat;			/* (n+1)^2 or NULL */
+	const double *mat;			/* m^2 or NULL */
 	double	   *demand,
 			   *service,
 			   *open,
@@ -64,20 +71,29 @@ typedef struct Vrp
 	int32		nv;
 	double	   *cap,
 			   *vstart,
-			   *vend;
+			   *vend;			/* min(shift_end, shift_start + max_route_duration) */
+	int32	   *vs,				/* start and end node of each vehicle */
+			   *ve,
+			   *maxstops,
+			   *vtype;			/* first vehicle alike in every attribute */
+	double	   *cpd,			/* cost per distance, fixed cost per use */
+			   *fixed;
 	int32	  **route;			/* route[v][0..len[v]-1], orders only */
 	int32	   *len;
 	double	   *rdist;			/* distance of each route */
 	double	   *rload;			/* load of each route */
+	double	   *rcost;			/* cost of each route: 0 if unused */
 	int32	   *where;			/* order -> vehicle, -1 unassigned */
 	int32	   *nbr;			/* (n+1) * k */
 	int32		k;
 	int32	   *tmp1,
 			   *tmp2;
+	bool	   *type_tried;		/* nv, insert_cheapest's scratch */
 	double	   *dep,			/* route_slack's output, n + 2 each */
 			   *latest;
 	double		deadline;
 	bool		timed_out;
+	bool		mixed_fleet;	/* vehicles differ in more than capacity and shift */
 } Vrp;
 
 static double
@@ -93,8 +109,15 @@ static inline double
 VD(const Vrp *p, int32 a, int32 b)
 {
 	if (p->mat)
-		return p->mat[(Size) a * (p->n + 1) + b];
+		return p->mat[(Size) a * p->m + b];
 	return hypot(p->x[a] - p->x[b], p->y[a] - p->y[b]);
+}
+
+/* what route v costs with len orders driving dist: nothing if unused */
+static inline double
+route_cost(const Vrp *p, int32 v, int32 len, double dist)
+{
+	return len == 0 ? 0 : p->fixed[v] + p->cpd[v] * dist;
 }
 
 /* distance of route r on vehicle v, or -1 if infeasible */
@@ -104,8 +127,11 @@ eval_route(const Vrp *p, int32 v, const int32 *r, int32 len)
 	double		t = p->vstart[v],
 				load = 0,
 				dist = 0;
-	int32		prev = 0;
+	int32		prev = p->vs[v],
+				end = p->ve[v];
 
+	if (len > p->maxstops[v])
+		return -1;
 	for (int32 i = 0; i < len; i++)
 	{
 		int32		c = r[i];
@@ -125,16 +151,16 @@ eval_route(const Vrp *p, int32 v, const int32 *r, int32 len)
 			return -1;
 		prev = c;
 	}
-	if (isinf(VD(p, prev, 0)))
+	if (isinf(VD(p, prev, end)))
 		return -1;
-	dist += VD(p, prev, 0);
-	t += VD(p, prev, 0);
+	dist += VD(p, prev, end);
+	t += VD(p, prev, end);
 	if (t > p->vend[v] + VEPS)
 		return -1;
 	return dist;
 }
 
-/* some vehicle can drive r; returns its distance (same for all) or -1 */
+/* some vehicle can drive r; returns its distance (on that vehicle) or -1 */
 static double
 eval_any(const Vrp *p, const int32 *r, int32 len, int32 *which)
 {
@@ -159,6 +185,7 @@ set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist)
 		memmove(p->route[v], r, len * sizeof(int32));
 	p->len[v] = len;
 	p->rdist[v] = dist;
+	p->rcost[v] = route_cost(p, v, len, dist);
 	p->rload[v] = 0;
 	for (int32 i = 0; i < len; i++)
 	{
@@ -192,7 +219,7 @@ route_slack(const Vrp *p, int32 v, double *dep, double *latest)
 	{
 		int32		c = r[i - 1];
 
-		t += VD(p, i == 1 ? 0 : r[i - 2], c);
+		t += VD(p, i == 1 ? p->vs[v] : r[i - 2], c);
 		t = Max(t, p->open[c]) + p->service[c];
 		dep[i] = t;
 	}
@@ -201,7 +228,7 @@ route_slack(const Vrp *p, int32 v, double *dep, double *latest)
 	{
 		int32		c = r[i - 1];
 
-		latest[i] = Min(p->close[c], latest[i + 1] - VD(p, c, i == L ? 0 : r[i]) - p->service[c]);
+		latest[i] = Min(p->close[c], latest[i + 1] - VD(p, c, i == L ? p->ve[v] : r[i]) - p->service[c]);
 	}
 }
 
@@ -213,27 +240,28 @@ insert_cheapest(Vrp *p, int32 c)
 				best_pos = -1;
 	double		best_delta = INFINITY,
 				best_dist;
-	int32		te = -1;		/* last empty vehicle tried */
+	bool	   *tried = p->type_tried;
 
+	memset(tried, 0, p->nv * sizeof(bool));
 	for (int32 v = 0; v < p->nv; v++)
 	{
 		int32		L = p->len[v];
 		const int32 *r = p->route[v];
 
-		/* empty vehicles with the same capacity and shift are alike: try one */
+		/* empty vehicles alike in every attribute: try one */
 		if (L == 0)
 		{
-			if (te >= 0 && p->vstart[v] == p->vstart[te] && p->vend[v] == p->vend[te] && p->cap[v] == p->cap[te])
+			if (tried[p->vtype[v]])
 				continue;
-			te = v;
+			tried[p->vtype[v]] = true;
 		}
-		if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS)
+		if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS || L + 1 > p->maxstops[v])
 			continue;
 		route_slack(p, v, p->dep, p->latest);
 		for (int32 pos = 0; pos <= L; pos++)
 		{
-			int32		a = pos == 0 ? 0 : r[pos - 1],
-						b = pos == L ? 0 : r[pos];
+			int32		a = pos == 0 ? p->vs[v] : r[pos - 1],
+						b = pos == L ? p->ve[v] : r[pos];
 			double		dac = VD(p, a, c),
 						dcb = VD(p, c, b),
 						t,
@@ -247,7 +275,9 @@ insert_cheapest(Vrp *p, int32 c)
 			t = Max(t, p->open[c]) + p->service[c] + dcb;
 			if (t > p->latest[pos + 1] + VEPS)
 				continue;
-			delta = dac + dcb - VD(p, a, b);
+			/* an empty vehicle costs nothing until used */
+			delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
+				: p->cpd[v] * (dac + dcb - VD(p, a, b));
 			if (delta < best_delta - VEPS)
 			{
 				best_delta = delta;
@@ -339,7 +369,6 @@ construct_savings(Vrp *p, bool *servable)
 	int32	   *order = palloc((n + 1) * sizeof(int32));
 	int32		nroutes = 0;
 	int32	   *buf = palloc((n + 1) * sizeof(int32));
-	bool	   *vused = palloc0(p->nv * sizeof(bool));
 	double		maxcap = 0;
 
 	for (int32 v = 0; v < p->nv; v++)
@@ -408,26 +437,36 @@ construct_savings(Vrp *p, bool *servable)
 	}
 	for (int32 q = 0; q < nroutes; q++)
 	{
-		int32		len = chain(nxt, order[q], buf);
-		bool		placed = false;
+		int32		len = chain(nxt, order[q], buf),
+					best_v = -1;
+		double		best_cost = INFINITY,
+					best_d = 0;
 
 		CHECK_FOR_INTERRUPTS();
 
-		for (int32 v = 0; v < p->nv && !placed; v++)
+		/*
+		 * the free vehicle that drives it cheapest; free means empty: the
+		 * leftovers of a route no vehicle could take may already have been
+		 * inserted into a vehicle that no route took yet (overwriting it lost
+		 * orders that were still marked served: a crash in local search)
+		 */
+		for (int32 v = 0; v < p->nv; v++)
 		{
 			double		d;
 
-			if (vused[v])
+			if (p->len[v] > 0)
 				continue;
 			d = eval_route(p, v, buf, len);
-			if (d >= 0)
+			if (d >= 0 && route_cost(p, v, len, d) < best_cost - VEPS)
 			{
-				set_route(p, v, buf, len, d);
-				vused[v] = true;
-				placed = true;
+				best_cost = route_cost(p, v, len, d);
+				best_v = v;
+				best_d = d;
 			}
 		}
-		if (!placed)
+		if (best_v >= 0)
+			set_route(p, best_v, buf, len, best_d);
+		else
 			for (int32 t = 0; t < len; t++)
 				insert_cheapest(p, buf[t]);
 	}
@@ -454,7 +493,7 @@ try_relocate(Vrp *p, int32 c)
 	dr = L == 1 ? 0 : eval_route(p, r, p->tmp2, L - 1);
 	if (dr < 0)
 		return false;			/* removal breaks nothing in theory; be safe */
-	base_r = p->rdist[r];
+	base_r = p->rcost[r];
 	for (int32 k = 0; k < p->k; k++)
 	{
 		int32		nb = p->nbr[(Size) c * p->k + k];
@@ -486,9 +525,9 @@ try_relocate(Vrp *p, int32 c)
 			if (d < 0)
 				continue;
 			if (v == r)
-				gain = base_r - d;
+				gain = base_r - route_cost(p, r, L, d);
 			else
-				gain = base_r + p->rdist[v] - dr - d;
+				gain = base_r + p->rcost[v] - route_cost(p, r, L - 1, dr) - route_cost(p, v, Lv + 1, d);
 			if (gain > VEPS)
 			{
 				if (v != r)
@@ -532,7 +571,7 @@ try_swap(Vrp *p, int32 c)
 		d2 = eval_route(p, v, p->tmp2, p->len[v]);
 		if (d2 < 0)
 			continue;
-		if (p->rdist[r] + p->rdist[v] - d1 - d2 > VEPS)
+		if (p->rcost[r] + p->rcost[v] - route_cost(p, r, p->len[r], d1) - route_cost(p, v, p->len[v], d2) > VEPS)
 		{
 			set_route(p, r, p->tmp1, p->len[r], d1);
 			set_route(p, v, p->tmp2, p->len[v], d2);
@@ -587,7 +626,7 @@ try_two_opt_star(Vrp *p, int32 c)
 				p->tmp1[e] = t;
 			}
 			d1 = eval_route(p, r, p->tmp1, p->len[r]);
-			if (d1 >= 0 && p->rdist[r] - d1 > VEPS)
+			if (d1 >= 0 && p->rcost[r] - route_cost(p, r, p->len[r], d1) > VEPS)
 			{
 				set_route(p, r, p->tmp1, p->len[r], d1);
 				return true;
@@ -607,7 +646,7 @@ try_two_opt_star(Vrp *p, int32 c)
 		d2 = l2 == 0 ? 0 : eval_route(p, v, p->tmp2, l2);
 		if (d2 < 0)
 			continue;
-		if (p->rdist[r] + p->rdist[v] - d1 - d2 > VEPS)
+		if (p->rcost[r] + p->rcost[v] - route_cost(p, r, l1, d1) - route_cost(p, v, l2, d2) > VEPS)
 		{
 			set_route(p, r, p->tmp1, l1, d1);
 			set_route(p, v, p->tmp2, l2, d2);
@@ -673,7 +712,7 @@ try_cross(Vrp *p, int32 c)
 				d2 = n2 == 0 ? 0 : eval_route(p, v, p->tmp2, n2);
 				if (d2 < 0)
 					continue;
-				if (p->rdist[r] + p->rdist[v] - d1 - d2 > VEPS)
+				if (p->rcost[r] + p->rcost[v] - route_cost(p, r, n1, d1) - route_cost(p, v, n2, d2) > VEPS)
 				{
 					set_route(p, r, p->tmp1, n1, d1);
 					set_route(p, v, p->tmp2, n2, d2);
@@ -682,6 +721,64 @@ try_cross(Vrp *p, int32 c)
 			}
 	}
 	return false;
+}
+
+/*
+ * Mixed fleet: the routes of two vehicles trade vehicles (one may be
+ * unused), so that a route moves to a cheaper vehicle, or one with its depot
+ * nearer, when that vehicle can drive it.  Unused vehicles alike in every
+ * attribute are tried once.
+ */
+static bool
+try_exchange_vehicles(Vrp *p)
+{
+	bool		improved = false;
+
+	for (int32 r = 0; r < p->nv; r++)
+	{
+		if (p->len[r] == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		if (vnow() > p->deadline)
+		{
+			p->timed_out = true;
+			return improved;
+		}
+		memset(p->type_tried, 0, p->nv * sizeof(bool));
+		for (int32 v = 0; v < p->nv; v++)
+		{
+			int32		Lr = p->len[r],
+						Lv = p->len[v];
+			double		d1,
+						d2;
+
+			if (v == r)
+				continue;
+			if (Lv == 0)
+			{
+				if (p->type_tried[p->vtype[v]])
+					continue;
+				p->type_tried[p->vtype[v]] = true;
+			}
+			d1 = eval_route(p, v, p->route[r], Lr);
+			if (d1 < 0)
+				continue;
+			d2 = Lv == 0 ? 0 : eval_route(p, r, p->route[v], Lv);
+			if (d2 < 0)
+				continue;
+			if (p->rcost[r] + p->rcost[v] - route_cost(p, v, Lr, d1) - route_cost(p, r, Lv, d2) > VEPS)
+			{
+				memcpy(p->tmp1, p->route[r], Lr * sizeof(int32));
+				memcpy(p->tmp2, p->route[v], Lv * sizeof(int32));
+				set_route(p, v, p->tmp1, Lr, d1);
+				set_route(p, r, p->tmp2, Lv, d2);
+				improved = true;
+				if (Lv == 0)
+					break;		/* r is now unused */
+			}
+		}
+	}
+	return improved;
 }
 
 static void
@@ -709,6 +806,11 @@ vrp_local_search(Vrp *p)
 			if (try_relocate(p, c) || try_swap(p, c) || try_two_opt_star(p, c) || try_cross(p, c))
 				improved = true;
 		}
+		/* after the order moves settle: a pass costs nv evaluations per route */
+		if (!improved && p->mixed_fleet && try_exchange_vehicles(p))
+			improved = true;
+		if (p->timed_out)
+			return;
 	}
 }
 
@@ -719,7 +821,7 @@ typedef struct VrpSol
 {
 	int32	   *flat;			/* routes concatenated */
 	int32	   *len;
-	double		dist;
+	double		cost;
 	int32		unassigned;
 } VrpSol;
 
@@ -728,14 +830,14 @@ sol_save(const Vrp *p, VrpSol *s)
 {
 	int32		off = 0;
 
-	s->dist = 0;
+	s->cost = 0;
 	s->unassigned = 0;
 	for (int32 v = 0; v < p->nv; v++)
 	{
 		memcpy(s->flat + off, p->route[v], p->len[v] * sizeof(int32));
 		off += p->len[v];
 		s->len[v] = p->len[v];
-		s->dist += p->rdist[v];
+		s->cost += p->rcost[v];
 	}
 	for (int32 c = 1; c <= p->n; c++)
 		if (p->where[c] < 0)
@@ -753,6 +855,7 @@ sol_load(Vrp *p, const VrpSol *s)
 	{
 		set_route(p, v, s->flat + off, s->len[v], 0);
 		p->rdist[v] = s->len[v] == 0 ? 0 : eval_route(p, v, p->route[v], s->len[v]);
+		p->rcost[v] = route_cost(p, v, s->len[v], p->rdist[v]);
 		off += s->len[v];
 	}
 }
@@ -762,7 +865,7 @@ sol_better(const VrpSol *a, const VrpSol *b)
 {
 	if (a->unassigned != b->unassigned)
 		return a->unassigned < b->unassigned;
-	return a->dist < b->dist - VEPS;
+	return a->cost < b->cost - VEPS;
 }
 
 static void
@@ -781,7 +884,7 @@ vrp_neighbours(Vrp *p)
 		if (tree)				/* orders are points 1..n, tree indexes 0..n-1 */
 			knn2d_query(tree, p->x[i], p->y[i], i - 1, p->k, h);
 		else
-			for (int32 j = 1; j < m; j++)
+			for (int32 j = 1; j <= p->n; j++)
 				if (j != i)
 					heap_offer(h, p->k, -Min(VD(p, i, j), VD(p, j, i)), j);
 		got = heap_drain_descending(h, out);
@@ -811,6 +914,8 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 	p->len = palloc0(p->nv * sizeof(int32));
 	p->rdist = palloc0(p->nv * sizeof(double));
 	p->rload = palloc0(p->nv * sizeof(double));
+	p->rcost = palloc0(p->nv * sizeof(double));
+	p->type_tried = palloc(p->nv * sizeof(bool));
 	p->where = palloc((n + 1) * sizeof(int32));
 	p->tmp1 = palloc((n + 2) * sizeof(int32));
 	p->tmp2 = palloc((n + 2) * sizeof(int32));
@@ -868,6 +973,7 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 			p->len[v] = w;
 			p->rload[v] -= p->demand[c];
 			p->rdist[v] = w == 0 ? 0 : eval_route(p, v, p->route[v], w);
+			p->rcost[v] = route_cost(p, v, w, p->rdist[v]);
 		}
 		/* recreate: removed orders in random order, then the unassigned ones */
 		for (int32 i = nrem - 1; i > 0; i--)
@@ -960,6 +1066,112 @@ check_distinct(const int64 *ids, int32 n, const char *what)
 }
 
 /*
+ * Vehicles: their limits checked, max_route_duration folded into the shift
+ * end (a route leaves at shift_start, so its duration, waiting included, is
+ * its return time less shift_start), max_stops as an int.
+ */
+static void
+vrp_fleet(Vrp *p, const VrpInput *in)
+{
+	int32		nv = in->nv;
+
+	p->nv = nv;
+	p->cap = in->cap;
+	p->vstart = in->vstart;
+	p->cpd = in->cpd;
+	p->fixed = in->fixed;
+	p->vend = palloc(nv * sizeof(double));
+	p->maxstops = palloc(nv * sizeof(int32));
+	p->vs = palloc(nv * sizeof(int32));
+	p->ve = palloc(nv * sizeof(int32));
+	p->vtype = palloc(nv * sizeof(int32));
+	for (int v = 0; v < nv; v++)
+	{
+		double		ms = in->maxstops[v];
+
+		if (in->cap[v] < 0 || in->vend[v] < in->vstart[v])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("vehicle %d has a negative capacity or a shift that ends before it starts", v + 1)));
+		if (in->cpd[v] < 0 || in->fixed[v] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("vehicle %d has a negative cost_per_distance or fixed_cost", v + 1)));
+		if (in->maxdur[v] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("vehicle %d has a negative max_route_duration", v + 1)));
+		if (ms < 1 || (isfinite(ms) && ms != floor(ms)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_stops of vehicle %d must be a whole number of at least 1, not %g", v + 1, ms),
+					 errhint("Leave a vehicle out of the list to keep it at the depot.")));
+		p->vend[v] = Min(in->vend[v], in->vstart[v] + in->maxdur[v]);
+		p->maxstops[v] = (int32) Min(ms, (double) p->n + 1);
+	}
+}
+
+/* after the depots are known: vehicles alike, and whether they differ in cost or depot */
+static void
+vrp_fleet_types(Vrp *p)
+{
+	p->mixed_fleet = false;
+	for (int32 v = 0; v < p->nv; v++)
+	{
+		int32		u;
+
+		for (u = 0; u < v; u++)
+			if (p->vtype[u] == u && p->cap[u] == p->cap[v] && p->vstart[u] == p->vstart[v] &&
+				p->vend[u] == p->vend[v] && p->vs[u] == p->vs[v] && p->ve[u] == p->ve[v] &&
+				p->cpd[u] == p->cpd[v] && p->fixed[u] == p->fixed[v] &&
+				p->maxstops[u] == p->maxstops[v])
+				break;
+		p->vtype[v] = u;
+		if (p->vs[v] != p->vs[0] || p->ve[v] != p->ve[0] || p->cpd[v] != p->cpd[0] ||
+			p->fixed[v] != p->fixed[0])
+			p->mixed_fleet = true;
+	}
+}
+
+/* node of a vehicle's own depot at (x, y): 0 if absent, shared when equal */
+static int32
+depot_point(Vrp *p, double *x, double *y, double px, double py, int v, const char *which)
+{
+	if (isnan(px) != isnan(py))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vehicle %d gives only one of \"%s_x\" and \"%s_y\"", v + 1, which, which)));
+	if (isnan(px))
+		return 0;
+	if (px == x[0] && py == y[0])
+		return 0;
+	for (int32 i = p->n + 1; i < p->m; i++)
+		if (x[i] == px && y[i] == py)
+			return i;
+	x[p->m] = px;
+	y[p->m] = py;
+	return p->m++;
+}
+
+/* node of a vehicle's own depot on the graph: 0 if absent, shared when equal */
+static int32
+depot_node(Vrp *p, const GraphModel *g, int32 *idx, int64 node, const char *what)
+{
+	int32		gi;
+
+	if (node == VRP_ABSENT_ID)
+		return 0;
+	gi = graph_node(g, node, what);
+	if (gi == idx[0])
+		return 0;
+	for (int32 i = p->n + 1; i < p->m; i++)
+		if (idx[i] == gi)
+			return i;
+	idx[p->m] = gi;
+	return p->m++;
+}
+
+/*
  * Solve and emit.  vehicle_bigint: the 0.3.0 result type (the 0.1.0/0.2.0
  * one is int; their catalogs still call solve_vrp_internal).
  */
@@ -1026,22 +1238,13 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 		p.open[i + 1] = in->open[i];
 		p.close[i + 1] = in->close[i];
 	}
-	/* vehicles */
-	p.nv = nv;
-	p.cap = in->cap;
-	p.vstart = in->vstart;
-	p.vend = in->vend;
-	for (int v = 0; v < nv; v++)
-		if (p.cap[v] < 0 || p.vend[v] < p.vstart[v])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("vehicle %d has a negative capacity or a shift that ends before it starts", v + 1)));
+	vrp_fleet(&p, in);
 
 	/* costs */
 	if (g == NULL)
 	{
-		double	   *x = palloc((n + 1) * sizeof(double));
-		double	   *y = palloc((n + 1) * sizeof(double));
+		double	   *x = palloc((n + 1 + 2 * nv) * sizeof(double));	/* orders, own depots */
+		double	   *y = palloc((n + 1 + 2 * nv) * sizeof(double));
 
 		x[0] = options_double(opts, "depot_x", 0, -VALUE_MAX, VALUE_MAX);
 		y[0] = options_double(opts, "depot_y", 0, -VALUE_MAX, VALUE_MAX);
@@ -1054,22 +1257,31 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 			x[i + 1] = in->x[i];
 			y[i + 1] = in->y[i];
 		}
+		p.m = n + 1;
+		for (int v = 0; v < nv; v++)
+		{
+			p.vs[v] = depot_point(&p, x, y, in->sx[v], in->sy[v], v, "start");
+			p.ve[v] = depot_point(&p, x, y, in->ex[v], in->ey[v], v, "end");
+		}
 		p.x = x;
 		p.y = y;
 	}
 	else
 	{
-		int32	   *idx = palloc((n + 1) * sizeof(int32));
+		int32	   *idx = palloc((n + 1 + 2 * nv) * sizeof(int32));
+		int64		depot = options_int64(opts, "depot", PG_INT64_MIN, PG_INT64_MIN, PG_INT64_MAX);
+		bool		own_depots = true;
 
-		if (n + 1 > 5000)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("solve_vrp on a graph takes at most 4999 orders, not %d", n)));
-		if (options_int64(opts, "depot", PG_INT64_MIN, PG_INT64_MIN, PG_INT64_MAX) == PG_INT64_MIN)
+		for (int v = 0; v < nv; v++)
+			if (in->snode[v] == VRP_ABSENT_ID || in->enode[v] == VRP_ABSENT_ID)
+				own_depots = false;
+		if (depot == PG_INT64_MIN && !own_depots)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("solve_vrp on a graph needs the depot node in option \"depot\"")));
-		idx[0] = graph_node(g, options_int64(opts, "depot", 0, PG_INT64_MIN, PG_INT64_MAX), "depot");
+					 errmsg("solve_vrp on a graph needs the depot node in option \"depot\""),
+					 errhint("Or give every vehicle its own \"start_node\" and \"end_node\".")));
+		/* every vehicle has its own depots: node 0 only anchors the savings */
+		idx[0] = graph_node(g, depot == PG_INT64_MIN ? in->snode[0] : depot, "depot");
 		for (int i = 0; i < n; i++)
 		{
 			if (in->node[i] == VRP_ABSENT_ID)
@@ -1078,10 +1290,22 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 						 errmsg("order " INT64_FORMAT " has no node", ids[i])));
 			idx[i + 1] = graph_node(g, in->node[i], "order");
 		}
+		p.m = n + 1;
+		for (int v = 0; v < nv; v++)
+		{
+			p.vs[v] = depot_node(&p, g, idx, in->snode[v], "vehicle start_node");
+			p.ve[v] = depot_node(&p, g, idx, in->enode[v], "vehicle end_node");
+		}
+		if (p.m > 5000)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("solve_vrp on a graph takes at most 5000 orders and depots, not %d", p.m),
+					 errdetail("%d orders and %d depots.", n, p.m - n)));
 		/* Infinity where unreachable: such orders are unassigned */
-		p.mat = graph_cost_matrix(g, idx, n + 1);
+		p.mat = graph_cost_matrix(g, idx, p.m);
 	}
 
+	vrp_fleet_types(&p);
 	vrp_solve(&p, limit, max_iter, seed);
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -1090,7 +1314,7 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 		double		t = p.vstart[v],
 					load = 0,
 					dist = 0;
-		int32		prev = 0;
+		int32		prev = p.vs[v];
 		int64		vid = in->vids[v] == VRP_ABSENT_ID ? v + 1 : in->vids[v];
 
 		if (p.len[v] == 0)
@@ -1111,13 +1335,13 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 			}
 			else
 			{
-				int32		c = i <= p.len[v] ? p.route[v][i - 1] : 0;
+				int32		c = i <= p.len[v] ? p.route[v][i - 1] : p.ve[v];
 				double		d = VD(&p, prev, c);
 
 				dist += d;
 				t += d;
 				arrival = t;
-				if (c == 0)
+				if (i > p.len[v])
 				{
 					departure = t;
 					nulls[2] = true;

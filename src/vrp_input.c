@@ -24,7 +24,8 @@
 typedef enum VrpField
 {
 	F_ID, F_X, F_Y, F_NODE, F_DEMAND, F_SERVICE, F_OPEN, F_CLOSE,
-	F_CAPACITY, F_SHIFT_START, F_SHIFT_END
+	F_CAPACITY, F_SHIFT_START, F_SHIFT_END, F_START_X, F_START_Y, F_END_X, F_END_Y,
+	F_START_NODE, F_END_NODE, F_COST_PER_DISTANCE, F_FIXED_COST, F_MAX_DURATION, F_MAX_STOPS
 } VrpField;
 
 typedef struct FieldKey
@@ -41,9 +42,18 @@ static const FieldKey graph_order_keys[] = {
 	{"id", F_ID}, {"node", F_NODE}, {"demand", F_DEMAND}, {"service", F_SERVICE},
 	{"open", F_OPEN}, {"close", F_CLOSE}, {NULL, 0}
 };
-static const FieldKey vehicle_keys[] = {
+static const FieldKey point_vehicle_keys[] = {
 	{"id", F_ID}, {"capacity", F_CAPACITY}, {"shift_start", F_SHIFT_START},
-	{"shift_end", F_SHIFT_END}, {NULL, 0}
+	{"shift_end", F_SHIFT_END}, {"start_x", F_START_X}, {"start_y", F_START_Y},
+	{"end_x", F_END_X}, {"end_y", F_END_Y}, {"cost_per_distance", F_COST_PER_DISTANCE},
+	{"fixed_cost", F_FIXED_COST}, {"max_route_duration", F_MAX_DURATION},
+	{"max_stops", F_MAX_STOPS}, {NULL, 0}
+};
+static const FieldKey graph_vehicle_keys[] = {
+	{"id", F_ID}, {"capacity", F_CAPACITY}, {"shift_start", F_SHIFT_START},
+	{"shift_end", F_SHIFT_END}, {"start_node", F_START_NODE}, {"end_node", F_END_NODE},
+	{"cost_per_distance", F_COST_PER_DISTANCE}, {"fixed_cost", F_FIXED_COST},
+	{"max_route_duration", F_MAX_DURATION}, {"max_stops", F_MAX_STOPS}, {NULL, 0}
 };
 
 static double *
@@ -64,6 +74,22 @@ filled_id(int32 n)
 	for (int32 i = 0; i <= n; i++)
 		a[i] = VRP_ABSENT_ID;
 	return a;
+}
+
+/* the fleet keys of 0.3.0: the global depot, unit cost, no further limits */
+static void
+vehicle_defaults(VrpInput *in, int32 nv)
+{
+	in->sx = filled(nv, NAN);
+	in->sy = filled(nv, NAN);
+	in->ex = filled(nv, NAN);
+	in->ey = filled(nv, NAN);
+	in->snode = filled_id(nv);
+	in->enode = filled_id(nv);
+	in->cpd = filled(nv, 1);
+	in->fixed = filled(nv, 0);
+	in->maxdur = filled(nv, INFINITY);
+	in->maxstops = filled(nv, INFINITY);
 }
 
 /* elements of a JSON array, or an error naming what it should hold */
@@ -158,7 +184,7 @@ read_object(JsonbValue *elem, const FieldKey *keys, const char *what, int32 pos,
 		switch (f->field)
 		{
 			case F_ID:
-				if (keys == vehicle_keys)
+				if (keys == point_vehicle_keys || keys == graph_vehicle_keys)
 					in->vids[i] = value_id(&v, key, what, pos);
 				else
 					in->ids[i] = value_id(&v, key, what, pos);
@@ -193,6 +219,36 @@ read_object(JsonbValue *elem, const FieldKey *keys, const char *what, int32 pos,
 			case F_SHIFT_END:
 				in->vend[i] = value_number(&v, key, what, pos);
 				break;
+			case F_START_X:
+				in->sx[i] = value_number(&v, key, what, pos);
+				break;
+			case F_START_Y:
+				in->sy[i] = value_number(&v, key, what, pos);
+				break;
+			case F_END_X:
+				in->ex[i] = value_number(&v, key, what, pos);
+				break;
+			case F_END_Y:
+				in->ey[i] = value_number(&v, key, what, pos);
+				break;
+			case F_START_NODE:
+				in->snode[i] = value_id(&v, key, what, pos);
+				break;
+			case F_END_NODE:
+				in->enode[i] = value_id(&v, key, what, pos);
+				break;
+			case F_COST_PER_DISTANCE:
+				in->cpd[i] = value_number(&v, key, what, pos);
+				break;
+			case F_FIXED_COST:
+				in->fixed[i] = value_number(&v, key, what, pos);
+				break;
+			case F_MAX_DURATION:
+				in->maxdur[i] = value_number(&v, key, what, pos);
+				break;
+			case F_MAX_STOPS:
+				in->maxstops[i] = value_number(&v, key, what, pos);
+				break;
 		}
 	}
 }
@@ -217,6 +273,7 @@ vrp_input_from_jsonb(Jsonb *orders, Jsonb *vehicles, bool graph, VrpInput *in)
 	in->cap = filled(nv, INFINITY);
 	in->vstart = filled(nv, 0);
 	in->vend = filled(nv, INFINITY);
+	vehicle_defaults(in, nv);
 	for (int32 i = 0; i < n; i++)
 	{
 		read_object(getIthJsonbValueFromContainer(&orders->root, i),
@@ -228,7 +285,7 @@ vrp_input_from_jsonb(Jsonb *orders, Jsonb *vehicles, bool graph, VrpInput *in)
 	}
 	for (int32 v = 0; v < nv; v++)
 		read_object(getIthJsonbValueFromContainer(&vehicles->root, v),
-					vehicle_keys, "vehicle", v + 1, in, v);
+					graph ? graph_vehicle_keys : point_vehicle_keys, "vehicle", v + 1, in, v);
 }
 
 /* ---------------------------------------------------------------------------
@@ -315,6 +372,7 @@ vrp_input_from_arrays(FunctionCallInfo fcinfo, VrpInput *in)
 	in->cap = f8_array_dflt(fcinfo, 10, nv, INFINITY, "capacity", true);
 	in->vstart = f8_array_dflt(fcinfo, 11, nv, 0, "shift_start", false);
 	in->vend = f8_array_dflt(fcinfo, 12, nv, INFINITY, "shift_end", true);
+	vehicle_defaults(in, nv);
 	if (PG_ARGISNULL(0))
 	{
 		in->x = f8_array_dflt(fcinfo, 2, n, NAN, "x", false);

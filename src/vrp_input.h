@@ -26,6 +26,16 @@ typedef struct VrpInput
 	double	   *cap,			/* defaults applied: Infinity, 0, Infinity */
 			   *vstart,
 			   *vend;
+	double	   *sx,				/* own start / end depot: NaN when absent */
+			   *sy,
+			   *ex,
+			   *ey;
+	int64	   *snode,			/* VRP_ABSENT_ID when absent */
+			   *enode;
+	double	   *cpd,			/* defaults applied: 1, 0, Infinity, Infinity */
+			   *fixed,
+			   *maxdur,
+			   *maxstops;
 } VrpInput;
 
 /* orders and vehicles as JSON arrays of objects; unknown keys are errors */

@@ -56,3 +56,23 @@ SELECT count(*) AS unassigned_orders FROM routes WHERE vehicle IS NULL;
 \echo '-- van 1, stop by stop'
 SELECT seq, order_id, round(arrival::numeric, 1) AS arrive, round(departure::numeric, 1) AS leave, load
 FROM routes WHERE vehicle = 1 ORDER BY seq;
+
+\echo '== Two warehouses (road crossings 1 and 400): 4 vans from each, hired vans cost double per minute, 12 stops at most each'
+CREATE TEMP TABLE fleet_routes AS
+SELECT * FROM ecomml.solve_vrp(ecomml.model('roads'),
+    (SELECT jsonb_agg(jsonb_build_object('id', order_id, 'node', node, 'demand', demand, 'service', service,
+                                         'open', open, 'close', close) ORDER BY order_id) FROM todays_orders),
+    (SELECT jsonb_agg(jsonb_build_object('id', v, 'capacity', 60, 'shift_end', 480,
+                                         'start_node', CASE WHEN v <= 4 THEN 1 ELSE 400 END,
+                                         'end_node', CASE WHEN v <= 4 THEN 1 ELSE 400 END,
+                                         'cost_per_distance', CASE WHEN v % 4 = 0 THEN 2 ELSE 1 END,
+                                         'fixed_cost', 30, 'max_stops', 12)) FROM generate_series(1, 8) v),
+    '{"seed": 1, "time_limit_ms": 1000}');
+SELECT vehicle AS van, CASE WHEN vehicle <= 4 THEN 'crossing 1' ELSE 'crossing 400' END AS warehouse,
+       CASE WHEN vehicle % 4 = 0 THEN 'hired' ELSE 'own' END AS kind,
+       count(order_id) AS stops, max(load) AS load, round(max(distance)::numeric, 1) AS drive_minutes
+FROM fleet_routes WHERE vehicle IS NOT NULL GROUP BY vehicle ORDER BY vehicle;
+SELECT (SELECT count(*) FROM fleet_routes WHERE vehicle IS NULL) AS unassigned_orders,
+       round(sum(drive)::numeric, 1) AS total_drive_minutes,
+       round(sum(30 + CASE WHEN vehicle % 4 = 0 THEN 2 ELSE 1 END * drive)::numeric, 1) AS total_cost
+FROM (SELECT vehicle, max(distance) AS drive FROM fleet_routes WHERE vehicle IS NOT NULL GROUP BY vehicle) r;
