@@ -1,7 +1,7 @@
 -- Forecasting: statsmodels agreement, recovery of known structure, accuracy
 -- against the generating process's oracle, parallel plans, bad input.
 BEGIN;
-SELECT plan(69);
+SELECT plan(72);
 SET LOCAL timezone = 'UTC';
 
 -- ETS against statsmodels 0.13.5 ETSModel (expected values printed by
@@ -258,6 +258,17 @@ SELECT is((SELECT ecomml.model_info(ecomml.fit_forecast(day, y, '{"model":"ANN"}
           'a model code alone fits that ETS model');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"theta","model":"AAN"}') FROM line$$, '22023', NULL,
                  'a model code with a method other than ets');
+
+-- values at the 1e150 input cap: arima and dotm store a model the decoder accepts (a fit that
+-- overflowed would be refused with 22003 by check_fitted_model, never stored to fail as XX001)
+SELECT lives_ok($$SELECT count(*) FROM ecomml.forecast((SELECT ecomml.fit_forecast(('2000-01-01'::date + i * interval '1 month')::date,
+                    CASE WHEN i % 7 = 0 THEN 1e150 ELSE -1e150 END, '{"method":"arima","order":[0,2,0],"seasonal_order":[0,1,0]}')
+                    FROM generate_series(0, 59) i), 12, '{80,95}')$$, 'arima on values at the 1e150 cap');
+SELECT lives_ok($$SELECT count(*) FROM ecomml.forecast((SELECT ecomml.fit_forecast(('2000-01-01'::date + i * interval '1 month')::date,
+                    (i % 2 * 2 - 1) * 1e150, '{"method":"dotm"}') FROM generate_series(0, 59) i), 12, '{80,95}')$$,
+                'dotm on values at the 1e150 cap');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(('2000-01-01'::date + i * interval '1 month')::date, 2e150, '{"method":"arima"}')
+                   FROM generate_series(0, 59) i$$, '22003', NULL, 'arima: a value beyond the cap is refused at training');
 
 SELECT * FROM finish();
 ROLLBACK;
