@@ -604,10 +604,11 @@ fit_simple(ForecastModel *fm, const double *y, int n, int m, double *fitted)
 }
 
 /*
- * Refuse a fitted model whose states overflowed: finite inputs near the
- * check_value cap (1e150) can square past the double range inside a fit
- * (ARIMA's likelihood, DOTM's regressions), and a model holding Inf or NaN
- * would be stored only to be rejected by the decoder.
+ * Refuse a fitted model whose states overflowed: inputs up to the check_value
+ * cap (1e150) are squared and differenced inside the fits, and a model holding
+ * Inf or NaN would be stored only to be rejected by the decoder (XX001) when
+ * used.  No such input is known for this code (test/pgtap/forecast.sql fits
+ * arima and dotm at the cap); the check keeps the failure at training.
  */
 static void
 check_fitted(const double *v, int n, const char *field)
