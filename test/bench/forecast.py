@@ -203,6 +203,12 @@ def score(d):
                     secs[meth] = (float(r[3]), int(float(r[4])))
                     continue
                 fcs.setdefault(meth, {}).setdefault(sid, {})[step] = [float(x) for x in r[3:8]]
+    # the simulating family of each series: gen() cycles ETS, ARIMA, Theta within a frequency
+    family, seen = {}, {}
+    for sid in sorted(series):
+        k = seen.get(series[sid]["freq"], 0)
+        seen[series[sid]["freq"]] = k + 1
+        family[sid] = ("sim-ets", "sim-arima", "sim-theta")[k % 3]
     out = []
     for meth in sorted(fcs):
         per = {}
@@ -218,10 +224,10 @@ def score(d):
             mase = np.mean(np.abs(mean - ho)) / scale if scale > 0 else np.nan
             c80 = np.mean((ho >= f[:, 1]) & (ho <= f[:, 2]))
             c95 = np.mean((ho >= f[:, 3]) & (ho <= f[:, 4]))
-            for key in (s["freq"], "all"):
+            for key in (s["freq"], "all", family[sid]):
                 per.setdefault(key, []).append((smape, mase, c80, c95))
         sec, n = secs.get(meth, (np.nan, 1))
-        for key in ("all", "month", "quarter", "year"):
+        for key in ("all", "month", "quarter", "year", "sim-ets", "sim-arima", "sim-theta"):
             if key in per:
                 a = np.array(per[key])
                 out.append((meth, key, len(a), np.nanmean(a[:, 0]), np.nanmean(a[:, 1]),

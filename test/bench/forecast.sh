@@ -8,7 +8,11 @@
 # and statsmodels' Holt-Winters run on the first FC_BENCH_SUBSET (default 30)
 # series per frequency only, to bound R's run time (about 1 s per series).
 # Prints sMAPE, MASE, 80%/95% interval coverage and seconds per 1,000 series
-# per method and frequency.
+# per method and frequency (and per simulating family on all series).
+#   FC_BENCH_ALL      ecomml methods run on every series (default "auto")
+#   FC_BENCH_METHODS  ecomml methods run on the subset (default "ets theta arima")
+#   FC_BENCH_ANCHORS  0 skips statsmodels and R (ecomml alone)
+#   FC_BENCH_KEEP     a directory to copy the series and forecasts to
 set -euo pipefail
 if ! /usr/bin/python3 -c 'import statsmodels' 2>/dev/null; then
     echo "forecast bench: needs Debian's python3-statsmodels (apt-get install python3-statsmodels)"; exit 0
@@ -16,6 +20,12 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 per=${FC_BENCH_SERIES:-1000}
 sub=${FC_BENCH_SUBSET:-30}
+all_methods=${FC_BENCH_ALL:-auto}
+sub_methods=${FC_BENCH_METHODS-ets theta arima}
+anchors=${FC_BENCH_ANCHORS:-1}
+runs=""
+for meth in $all_methods; do runs+="SELECT pg_temp.run('$meth', false);"$'\n'; done
+for meth in $sub_methods; do runs+="SELECT pg_temp.run('$meth', true);"$'\n'; done
 dir=$(mktemp -d /tmp/ecomml-fc-bench.XXXXXX)
 chmod 777 "$dir"
 trap 'rm -rf "$dir"' EXIT
@@ -46,17 +56,18 @@ BEGIN
     SELECT count(DISTINCT id) INTO n FROM out WHERE method = 'ecomml_' || meth;
     INSERT INTO out VALUES ('ecomml_' || meth, -1, 0, extract(epoch FROM clock_timestamp() - t0), n, 0, 0, 0);
 END \$\$;
-SELECT pg_temp.run('auto', false);
-SELECT pg_temp.run('ets', true);
-SELECT pg_temp.run('theta', true);
-SELECT pg_temp.run('arima', true);
-\copy out TO '$dir/fc_ecomml.csv' WITH (FORMAT csv)
+$runs\copy out TO '$dir/fc_ecomml.csv' WITH (FORMAT csv)
 SQL
-/usr/bin/python3 "$here/forecast.py" sm "$dir" "$sub"
-if command -v Rscript >/dev/null && Rscript -e 'library(forecast)' >/dev/null 2>&1; then
-    (cd / && Rscript "$here/forecast_r.R" "$dir" "$sub" 2>/dev/null)
+if [ "$anchors" = 0 ]; then
+    echo "forecast bench: FC_BENCH_ANCHORS=0, R and statsmodels skipped"
 else
-    echo "forecast bench: R's forecast package missing (apt-get install r-cran-forecast); R columns skipped"
+    /usr/bin/python3 "$here/forecast.py" sm "$dir" "$sub"
+    if command -v Rscript >/dev/null && Rscript -e 'library(forecast)' >/dev/null 2>&1; then
+        (cd / && Rscript "$here/forecast_r.R" "$dir" "$sub" 2>/dev/null)
+    else
+        echo "forecast bench: R's forecast package missing (apt-get install r-cran-forecast); R columns skipped"
+    fi
 fi
-echo "forecast: $per series per frequency (ecomml auto on all; the other methods on the first $sub per frequency)"
+if [ -n "${FC_BENCH_KEEP:-}" ]; then mkdir -p "$FC_BENCH_KEEP" && cp "$dir"/*.csv "$FC_BENCH_KEEP"/; fi
+echo "forecast: $per series per frequency (ecomml $all_methods on all; the other methods on the first $sub per frequency)"
 /usr/bin/python3 "$here/forecast.py" score "$dir"
