@@ -4,7 +4,7 @@
 -- pg_temp aggregates built from ecomml's own support functions do the same
 -- here, over four "shards" (id % 4), and must match the single-node result.
 BEGIN;
-SELECT plan(8);
+SELECT plan(10);
 
 CREATE FUNCTION pg_temp.two_phase(agg text, transfn text, args text, finalfn text,
                                   modify text DEFAULT 'READ_ONLY') RETURNS void LANGUAGE plpgsql AS $$
@@ -22,6 +22,8 @@ SELECT pg_temp.two_phase('rfm', 'ecomml.rfm_transfn', 'bigint, timestamptz, floa
 SELECT pg_temp.two_phase('logreg', 'ecomml.train_logreg_transfn', 'float8[], boolean', 'ecomml.train_logreg_finalfn');
 SELECT pg_temp.two_phase('knn', 'ecomml.train_item_knn_transfn', 'bigint, bigint, float8', 'ecomml.train_item_knn_finalfn');
 SELECT pg_temp.two_phase('graph', 'ecomml.build_graph_transfn', 'bigint, bigint, float8, float8', 'ecomml.build_graph_finalfn');
+SELECT pg_temp.two_phase('gbdt', 'ecomml.train_gbdt_transfn', 'float8[], boolean, jsonb', 'ecomml.train_gbdt_finalfn');
+SELECT pg_temp.two_phase('ease', 'ecomml.train_ease_transfn', 'bigint, bigint, float8', 'ecomml.train_ease_finalfn');
 
 SELECT ok(abs(ecomml.predict((SELECT pg_temp.mean_combine(s::ecomml.agg_state) FROM
                 (SELECT pg_temp.mean_partial(x)::text AS s FROM public.fx_numbers GROUP BY id % 4) w))
@@ -74,6 +76,23 @@ SELECT is((SELECT round(max(agg_cost)::numeric, 9) FROM ecomml.shortest_path(
           (SELECT round(max(agg_cost)::numeric, 9) FROM ecomml.shortest_path(
              (SELECT ecomml.build_graph(source, target, cost, reverse_cost) FROM public.fx_roads), 0, 9999)),
     'build_graph: two-phase graph gives the single-node shortest path cost');
+
+-- 0.3.0's trainers (clv and association rules have theirs in clv.sql and assoc_rules.sql)
+SELECT cmp_ok((SELECT max(abs(ecomml.score(p.m, f.x) - ecomml.score(s.m, f.x)))
+               FROM public.fx_gbdt f,
+                    (SELECT pg_temp.gbdt_combine(st::ecomml.agg_state) AS m FROM
+                       (SELECT pg_temp.gbdt_partial(x, y, '{"rounds": 10, "max_depth": 3}')::text AS st
+                        FROM public.fx_gbdt GROUP BY id % 4) w) p,
+                    (SELECT ecomml.train_gbdt(x, y, '{"rounds": 10, "max_depth": 3}') AS m FROM public.fx_gbdt) s),
+    '<', 1e-12::float8, 'train_gbdt: the two-phase model scores as the single-node one');
+SELECT results_eq(
+    $$SELECT item_id, round(score::numeric, 9) FROM ecomml.recommend(
+        (SELECT pg_temp.ease_combine(s::ecomml.agg_state) FROM
+           (SELECT pg_temp.ease_partial(user_id, item_id, qty)::text AS s
+            FROM public.fx_recs_purchases GROUP BY user_id % 4) w), 3, 10)$$,
+    $$SELECT item_id, round(score::numeric, 9) FROM ecomml.recommend(
+        (SELECT ecomml.train_ease(user_id, item_id, qty) FROM public.fx_recs_purchases), 3, 10)$$,
+    'train_ease: two-phase recommendations equal single-node ones');
 
 SELECT * FROM finish();
 ROLLBACK;
