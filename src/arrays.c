@@ -42,6 +42,16 @@ check_sum(double s, const char *what)
 	return s;
 }
 
+void
+check_feature_length(const char *what, int got, int expected)
+{
+	if (got != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s features have %d elements, expected %d", what, got, expected),
+				 errdetail("Every row's feature array must have the length of the first one (or of the model's).")));
+}
+
 /* check_value for feature j (0-based) of what */
 static void
 check_feature(double v, int j, const char *what)
@@ -78,11 +88,8 @@ array_features(ArrayType *arr, int expected_d, bool allow_null, double *buf,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s features have %d elements, more than the limit of %d",
 						what, d, FEATURES_MAX)));
-	if (expected_d > 0 && d != expected_d)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s features have %d elements, expected %d", what, d, expected_d),
-				 errdetail("Every row's feature array must have the length of the first one (or of the model's).")));
+	if (expected_d > 0)
+		check_feature_length(what, d, expected_d);
 	*d_out = d;
 	src = (const double *) (void *) ((char *) arr + ARR_DATA_OFFSET_SAFE(arr));
 	nulls = ARR_NULLBITMAP(arr);

@@ -32,6 +32,9 @@ extern double check_value(double v, const char *what);
  */
 extern double check_sum(double s, const char *what);
 
+/* a feature vector of got elements where expected are required: 2202E naming what */
+extern void check_feature_length(const char *what, int got, int expected);
+
 /*
  * A float8[] feature vector.  expected_d > 0 demands that length (the error
  * names both); 0 accepts 1..FEATURES_MAX.  NULL elements raise an error

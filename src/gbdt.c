@@ -216,16 +216,6 @@ gbdt_state_read(ByteReader *r)
 }
 
 static void
-check_same_d(int got, int expected)
-{
-	if (got != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("train_gbdt features have %d elements, expected %d", got, expected),
-				 errdetail("Every row's feature array must have the length of the first one.")));
-}
-
-static void
 gbdt_state_combine(void *into, const void *from)
 {
 	GbdtState  *a = into;
@@ -235,7 +225,7 @@ gbdt_state_combine(void *into, const void *from)
 		return;
 	if (a->d == 0)
 		a->d = b->d;
-	check_same_d(b->d, a->d);
+	check_feature_length("train_gbdt", b->d, a->d);
 	gbdt_reserve(a, b->n, CurrentMemoryContext);
 	memcpy(a->x + (Size) a->n * a->d, b->x, (Size) b->n * b->d * sizeof(double));
 	memcpy(a->y + a->n, b->y, (Size) b->n * sizeof(double));

@@ -280,16 +280,6 @@ merge_tree(IForestState *a, const IForestState *b, int t, double *tmp, int32 *ia
 }
 
 static void
-check_same_d(int got, int expected)
-{
-	if (got != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("train_iforest features have %d elements, expected %d", got, expected),
-				 errdetail("Every row's feature array must have the length of the first one.")));
-}
-
-static void
 iforest_combine(void *into, const void *from)
 {
 	IForestState *a = into;
@@ -314,7 +304,7 @@ iforest_combine(void *into, const void *from)
 		memcpy(a->sample, b->sample, sample_len(a) * sizeof(double));
 		return;
 	}
-	check_same_d(b->d, a->d);
+	check_feature_length("train_iforest", b->d, a->d);
 	sample_reserve(a, a->n + b->n, CurrentMemoryContext);
 	{
 		double	   *tmp = palloc(sizeof(double) * a->psi * a->d);

@@ -136,11 +136,7 @@ kmeans_combine(void *into, const void *from)
 		return;
 	if (a->rows.d == 0 && a->rows.n == 0)
 		rowstore_set_width(&a->rows, b->rows.d);
-	if (b->rows.d != a->rows.d)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("train_kmeans features have %d elements, expected %d", b->rows.d, a->rows.d),
-				 errdetail("Every row's feature array must have the length of the first one.")));
+	check_feature_length("train_kmeans", b->rows.d, a->rows.d);
 	rowstore_append_all(&a->rows, &b->rows, CurrentMemoryContext);
 }
 

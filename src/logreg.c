@@ -181,16 +181,6 @@ logreg_read(ByteReader *r)
 }
 
 static void
-check_same_d(int got, int expected)
-{
-	if (got != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("train_logreg features have %d elements, expected %d", got, expected),
-				 errdetail("Every row's feature array must have the length of the first one.")));
-}
-
-static void
 logreg_combine(void *into, const void *from)
 {
 	LogregState *a = into;
@@ -200,7 +190,7 @@ logreg_combine(void *into, const void *from)
 		return;
 	if (a->rows.d == 0 && a->rows.n == 0)
 		rowstore_set_width(&a->rows, b->rows.d);
-	check_same_d(b->rows.d, a->rows.d);
+	check_feature_length("train_logreg", b->rows.d, a->rows.d);
 	logreg_reserve_labels(a, b->rows.n, CurrentMemoryContext);
 	memcpy(a->y + a->rows.n, b->y, b->rows.n);
 	rowstore_append_all(&a->rows, &b->rows, CurrentMemoryContext);
