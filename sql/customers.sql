@@ -98,3 +98,7 @@ FROM (VALUES ('I love it, great'), ('refund please, it is broken'), ('where is m
      LATERAL (SELECT label FROM ecomml.classify(:'nb_model', to_tsvector('english', m.body)) LIMIT 1) c;
 SELECT ecomml.train_text_classifier(to_tsvector('english', body), label, '{"alpha": -1}') FROM msgs;
 SELECT ecomml.train_text_classifier(to_tsvector('english', body), label) FROM msgs WHERE false;
+-- the same over text: words as scikit-learn's CountVectorizer finds them, no tsvector
+SELECT label, round(probability::numeric, 4) AS probability
+FROM ecomml.classify((SELECT ecomml.train_text_classifier(body, label) FROM msgs),
+                     'The PARCEL never arrives; tracking is stuck!');

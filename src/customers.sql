@@ -168,3 +168,36 @@ RETURNS TABLE(label text, probability float8)
 AS 'MODULE_PATHNAME', 'classify_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
 COMMENT ON FUNCTION ecomml.classify(bytea, tsvector) IS
     'label probabilities of a document under a text classifier, most probable first';
+
+-- Text classifier over text: words tokenized in C as scikit-learn's CountVectorizer
+-- does by default (src/tokenize.c), no tsvector built
+CREATE FUNCTION ecomml.train_text_classifier_transfn(ecomml.agg_state, text, text)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_text_classifier_text_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ecomml.train_text_classifier_transfn(ecomml.agg_state, text, text, jsonb)
+RETURNS ecomml.agg_state
+AS 'MODULE_PATHNAME', 'train_text_classifier_text_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE ecomml.train_text_classifier(body text, label text) (
+    SFUNC = ecomml.train_text_classifier_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_text_classifier_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE ecomml.train_text_classifier(body text, label text, options jsonb) (
+    SFUNC = ecomml.train_text_classifier_transfn,
+    STYPE = ecomml.agg_state,
+    FINALFUNC = ecomml.train_text_classifier_finalfn,
+    COMBINEFUNC = ecomml.agg_state_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ecomml.train_text_classifier(text, text) IS
+    'train a multinomial naive Bayes text classifier over the words of text (lowercased runs of 2+ letters, digits or _)';
+COMMENT ON AGGREGATE ecomml.train_text_classifier(text, text, jsonb) IS
+    'train a multinomial naive Bayes text classifier over the words of text; options {"alpha": 1}';
+
+CREATE FUNCTION ecomml.classify(model bytea, body text)
+RETURNS TABLE(label text, probability float8)
+AS 'MODULE_PATHNAME', 'classify_plain_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION ecomml.classify(bytea, text) IS
+    'label probabilities of a text under a text classifier trained on text, most probable first';

@@ -1,6 +1,7 @@
 /*
  * textnb.c - ecomml.train_text_classifier(doc tsvector, label text [, options]),
- * ecomml.classify(model, tsvector)
+ * ecomml.classify(model, tsvector), and the same over text tokenized in C as
+ * scikit-learn's CountVectorizer does (src/tokenize.c)
  *
  * Multinomial naive Bayes over the lexemes of PostgreSQL full-text vectors.
  * A lexeme's count in a document is its number of positions in the tsvector
@@ -32,6 +33,7 @@
 #include "kinds.h"
 #include "model_cache.h"
 #include "options.h"
+#include "tokenize.h"
 
 #define NB_MAX_LABELS 1000
 
@@ -295,23 +297,17 @@ const TrainStateOps textnb_state_ops = {
 	MODEL_TEXT_NB, nb_write, nb_read, nb_combine
 };
 
-/* train_text_classifier(state, doc, label [, options]); NULL doc or label skipped */
-PG_FUNCTION_INFO_V1(train_text_classifier_transfn);
-Datum
-train_text_classifier_transfn(PG_FUNCTION_ARGS)
+/* the state of train_text_classifier, created on the first row */
+static NbState *
+nb_state(FunctionCallInfo fcinfo, TrainState *st)
 {
-	TrainState *st = train_state_for_update(fcinfo, &textnb_state_ops);
 	Jsonb	   *opts = train_state_options(st, fcinfo, 3);
 	NbState    *s = st->data;
-	MemoryContext old;
-	TSVector	tsv;
-	WordEntry  *we;
-	char	   *lexemes;
-	text	   *label;
-	int32		l;
 
 	if (s == NULL)
 	{
+		MemoryContext old;
+
 		options_check_keys(opts, nb_options);
 		old = MemoryContextSwitchTo(st->hdr.eoh_context);
 		s = palloc0(sizeof(NbState));
@@ -320,6 +316,23 @@ train_text_classifier_transfn(PG_FUNCTION_ARGS)
 		s->alpha = options_double(opts, "alpha", 1.0, 0, 1e6);
 		st->data = s;
 	}
+	return s;
+}
+
+/* train_text_classifier(state, doc tsvector, label [, options]); NULL doc or label skipped */
+PG_FUNCTION_INFO_V1(train_text_classifier_transfn);
+Datum
+train_text_classifier_transfn(PG_FUNCTION_ARGS)
+{
+	TrainState *st = train_state_for_update(fcinfo, &textnb_state_ops);
+	NbState    *s = nb_state(fcinfo, st);
+	MemoryContext old;
+	TSVector	tsv;
+	WordEntry  *we;
+	char	   *lexemes;
+	text	   *label;
+	int32		l;
+
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_AGG_STATE(st);
 	tsv = PG_GETARG_TSVECTOR(1);
@@ -333,6 +346,44 @@ train_text_classifier_transfn(PG_FUNCTION_ARGS)
 		nb_add_term(s, lexemes + we[i].pos, we[i].len, l,
 					we[i].haspos ? POSDATALEN(tsv, &we[i]) : 1);
 	MemoryContextSwitchTo(old);
+	PG_RETURN_AGG_STATE(st);
+}
+
+/*
+ * train_text_classifier(state, body text, label [, options]): the words of
+ * body as CountVectorizer finds them (src/tokenize.c), counted straight into
+ * the state; NULL body or label skipped
+ */
+PG_FUNCTION_INFO_V1(train_text_classifier_text_transfn);
+Datum
+train_text_classifier_text_transfn(PG_FUNCTION_ARGS)
+{
+	TrainState *st = train_state_for_update(fcinfo, &textnb_state_ops);
+	NbState    *s = nb_state(fcinfo, st);
+	MemoryContext old;
+	text	   *body,
+			   *label;
+	WordTokens	words;
+	const char *w;
+	int			wlen;
+	int32		l;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_AGG_STATE(st);
+	body = PG_GETARG_TEXT_PP(1);
+	label = PG_GETARG_TEXT_PP(2);
+	/* the token buffer lives in the per-row context; the state's words in the state's */
+	word_tokens_init(&words, VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body));
+	old = MemoryContextSwitchTo(st->hdr.eoh_context);
+	l = nb_label(s, VARDATA_ANY(label), VARSIZE_ANY_EXHDR(label));
+	s->docs[l]++;
+	MemoryContextSwitchTo(old);
+	while (word_tokens_next(&words, &w, &wlen))
+	{
+		old = MemoryContextSwitchTo(st->hdr.eoh_context);
+		nb_add_term(s, w, wlen, l, 1);
+		MemoryContextSwitchTo(old);
+	}
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -466,33 +517,15 @@ textnb_describe(const void *decoded, StringInfo buf)
 	appendStringInfoChar(buf, ']');
 }
 
-/* ecomml.classify(model, doc) -> (label, probability), most probable first */
-PG_FUNCTION_INFO_V1(classify_text);
-Datum
-classify_text(PG_FUNCTION_ARGS)
+/* the rows of classify from the log scores of the labels: probabilities, most probable first */
+static Datum
+classify_emit(FunctionCallInfo fcinfo, const NbModel *m, double *score)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const NbModel *m = model_cache_get(fcinfo, 0, MODEL_TEXT_NB, NULL);
-	TSVector	tsv = PG_GETARG_TSVECTOR(1);
-	WordEntry  *we = ARRPTR(tsv);
-	char	   *lexemes = STRPTR(tsv);
-	double	   *score = palloc(sizeof(double) * m->nlabels);
 	int32	   *order = palloc(sizeof(int32) * m->nlabels);
 	double		mx = -DBL_MAX,
 				z = 0;
 
-	for (int32 l = 0; l < m->nlabels; l++)
-		score[l] = m->logprior[l];
-	for (int32 i = 0; i < tsv->size; i++)
-	{
-		int32		t = strmap_find(&m->terms, lexemes + we[i].pos, we[i].len, NULL);
-		double		n = we[i].haspos ? POSDATALEN(tsv, &we[i]) : 1;
-
-		if (t < 0)
-			continue;
-		for (int32 l = 0; l < m->nlabels; l++)
-			score[l] += n * m->logp[(Size) t * m->nlabels + l];
-	}
 	for (int32 l = 0; l < m->nlabels; l++)
 		mx = Max(mx, score[l]);
 	for (int32 l = 0; l < m->nlabels; l++)
@@ -523,4 +556,55 @@ classify_text(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* score += n times the log probabilities of term (ignored if not in the vocabulary) */
+static inline void
+classify_add(const NbModel *m, const char *term, int len, double n, double *score)
+{
+	int32		t = strmap_find(&m->terms, term, len, NULL);
+
+	if (t < 0)
+		return;
+	for (int32 l = 0; l < m->nlabels; l++)
+		score[l] += n * m->logp[(Size) t * m->nlabels + l];
+}
+
+/* ecomml.classify(model, doc tsvector) -> (label, probability), most probable first */
+PG_FUNCTION_INFO_V1(classify_text);
+Datum
+classify_text(PG_FUNCTION_ARGS)
+{
+	const NbModel *m = model_cache_get(fcinfo, 0, MODEL_TEXT_NB, NULL);
+	TSVector	tsv = PG_GETARG_TSVECTOR(1);
+	WordEntry  *we = ARRPTR(tsv);
+	char	   *lexemes = STRPTR(tsv);
+	double	   *score = palloc(sizeof(double) * m->nlabels);
+
+	for (int32 l = 0; l < m->nlabels; l++)
+		score[l] = m->logprior[l];
+	for (int32 i = 0; i < tsv->size; i++)
+		classify_add(m, lexemes + we[i].pos, we[i].len,
+					 we[i].haspos ? POSDATALEN(tsv, &we[i]) : 1, score);
+	return classify_emit(fcinfo, m, score);
+}
+
+/* ecomml.classify(model, body text): the words of body as train_text_classifier(text, ...) finds them */
+PG_FUNCTION_INFO_V1(classify_plain_text);
+Datum
+classify_plain_text(PG_FUNCTION_ARGS)
+{
+	const NbModel *m = model_cache_get(fcinfo, 0, MODEL_TEXT_NB, NULL);
+	text	   *body = PG_GETARG_TEXT_PP(1);
+	double	   *score = palloc(sizeof(double) * m->nlabels);
+	WordTokens	words;
+	const char *w;
+	int			wlen;
+
+	for (int32 l = 0; l < m->nlabels; l++)
+		score[l] = m->logprior[l];
+	word_tokens_init(&words, VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body));
+	while (word_tokens_next(&words, &w, &wlen))
+		classify_add(m, w, wlen, 1, score);
+	return classify_emit(fcinfo, m, score);
 }

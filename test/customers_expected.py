@@ -100,3 +100,30 @@ print("-- text MultinomialNB alpha=1 test accuracy %.6f (%d of 300)" % (acc, rou
 pr = nb.predict_proba(Xte[:1])[0]
 print("-- text first test doc (id 601) probabilities %s" %
       " ".join("%s=%.10f" % (c, v) for c, v in zip(nb.classes_, pr)))
+
+# the same reviews in mixed case, with punctuation and non-ASCII words, for
+# train_text_classifier(body text, ...) (the C tokenizer, src/tokenize.c)
+# against CountVectorizer's defaults (lowercase, token_pattern (?u)\b\w\w+\b)
+swap = {"love": "Liebe", "quality": "Qualität", "delivery": "Доставка", "box": "箱子",
+        "the": "Δ", "price": "prix_été", "week": "Woche2"}
+def vary(i, d):
+    ws = [swap.get(w, w) for w in d.split()]
+    if i % 3 == 0:
+        ws = [w.upper() for w in ws]
+    return [" ", ", ", "! ", " -- "][i % 4].join(ws)
+mixed = [vary(i, d) for i, d in enumerate(docs)]
+print("CREATE TABLE public.fx_reviews_mixed (id int PRIMARY KEY, body text NOT NULL, label text NOT NULL);")
+print("INSERT INTO public.fx_reviews_mixed VALUES")
+print(",\n".join("(%d, '%s', '%s')" % (i + 1, mixed[i], ys[i]) for i in range(900)) + ";")
+print("ANALYZE public.fx_reviews_mixed;")
+cv = CountVectorizer()
+Xtr = cv.fit_transform(mixed[:600])
+Xte = cv.transform(mixed[600:])
+nb = MultinomialNB(alpha=1.0).fit(Xtr, ys[:600])
+acc = (nb.predict(Xte) == np.array(ys[600:])).mean()
+print("-- mixed text CountVectorizer() vocabulary %d, MultinomialNB alpha=1 test accuracy %.6f (%d of 300)"
+      % (len(cv.vocabulary_), acc, round(acc * 300)))
+for k in range(3):
+    pr = nb.predict_proba(Xte[k:k + 1])[0]
+    print("-- mixed text test doc (id %d) probabilities %s" %
+          (601 + k, " ".join("%s=%.10f" % (c, v) for c, v in zip(nb.classes_, pr))))

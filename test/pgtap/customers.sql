@@ -2,7 +2,7 @@
 -- clusters, RFM rules, elasticity, bad input, parallel plans.
 -- fx_kmeans is a committed fixture from test/customers_expected.py.
 BEGIN;
-SELECT plan(73);
+SELECT plan(83);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -187,6 +187,39 @@ SELECT throws_ok($$SELECT ecomml.train_text_classifier(''::tsvector, label) FROM
     '22000', NULL, 'documents without lexemes');
 SELECT throws_ok($$SELECT * FROM ecomml.classify((SELECT ecomml.train_mean(1)), 'a b')$$, '22023', NULL, 'classify with a constant model');
 
+-- text classifier over text (the C tokenizer) against CountVectorizer() + MultinomialNB
+-- on fx_reviews_mixed (test/customers_expected.py):
+-- mixed text CountVectorizer() vocabulary 56, MultinomialNB alpha=1 test accuracy 0.910000 (273 of 300)
+-- mixed text test doc (id 601) probabilities negative=0.8410507307 positive=0.1035697370 shipping=0.0553795323
+-- mixed text test doc (id 602) probabilities negative=0.0002261918 positive=0.9994348262 shipping=0.0003389820
+-- Non-ASCII words are words only in a UTF-8 database (then "Qualität" is one word).
+SELECT current_setting('server_encoding') = 'UTF8' AS utf8 \gset
+SELECT ecomml.train_text_classifier(body, label) AS nbt FROM public.fx_reviews_mixed WHERE id <= 600 \gset
+\if :utf8
+SELECT is(ecomml.model_info(:'nbt')->'vocabulary', '56'::jsonb, 'the tokenizer finds CountVectorizer''s vocabulary size');
+SELECT is((SELECT avg(((SELECT c.label FROM ecomml.classify(:'nbt', body) c LIMIT 1) = r.label)::int::float8)
+           FROM public.fx_reviews_mixed r WHERE id > 600), 0.91::float8,
+    'test accuracy over text equals CountVectorizer + MultinomialNB');
+SELECT is((SELECT array_agg(round(c.probability::numeric, 8) ORDER BY r.id, c.label)
+           FROM public.fx_reviews_mixed r, ecomml.classify(:'nbt', r.body) c WHERE r.id IN (601, 602)),
+          '{0.84105073,0.10356974,0.05537953,0.00022619,0.99943483,0.00033898}'::numeric[],
+    'probabilities over text equal scikit-learn''s to 8 decimals');
+\else
+SELECT skip('not a UTF-8 database', 3);
+\endif
+SELECT is((SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbt', 'LATE Package, again!')),
+          (SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbt', 'late package again a')),
+    'case, punctuation and one-letter words do not change the words');
+SELECT is((SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbt', '')),
+          (SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbt', '!! x')),
+    'a text without words gets the prior');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(left(body, 1), label) FROM public.fx_reviews_mixed$$,
+    '22000', NULL, 'texts without words');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(body, label, '{"alpha": 0, "x": 1}') FROM public.fx_reviews_mixed$$,
+    '22023', NULL, 'unknown option over text');
+SELECT throws_ok($$SELECT ecomml.train_text_classifier(NULL::text, label) FROM public.fx_reviews_mixed$$,
+    '22000', NULL, 'only NULL texts');
+
 -- parallel plans: same model as a serial run
 SET LOCAL max_parallel_workers_per_gather = 0;
 SELECT ecomml.train_kmeans(x, '{"k": 4, "n_init": 3}') AS km_serial FROM public.fx_kmeans \gset
@@ -225,6 +258,14 @@ SELECT is((SELECT array_agg(round(c.probability::numeric, 8) ORDER BY c.label)
                 ecomml.classify((SELECT ecomml.train_text_classifier(to_tsvector('simple', body), label)
                                  FROM public.fx_reviews WHERE id <= 600), to_tsvector('simple', r.body)) c WHERE r.id = 601),
           '{0.84125106,0.10405530,0.05469365}'::numeric[], 'parallel text classifier equals the serial one');
+
+SELECT matches(pg_temp.plan_text($$SELECT ecomml.train_text_classifier(body, label) FROM public.fx_reviews_mixed$$),
+    'Partial Aggregate', 'workers run partial train_text_classifier aggregates over text');
+SELECT is((SELECT array_agg(c.probability ORDER BY c.label)
+           FROM ecomml.classify((SELECT ecomml.train_text_classifier(body, label) FROM public.fx_reviews_mixed WHERE id <= 600),
+                                'late package again') c),
+          (SELECT array_agg(c.probability ORDER BY c.label) FROM ecomml.classify(:'nbt', 'late package again') c),
+    'parallel text classifier over text equals the serial one');
 
 SELECT * FROM finish();
 ROLLBACK;
