@@ -603,7 +603,7 @@ update_centers(Fit *f, double *c)
 	for (int j = 0; j < k && far_dist == NULL; j++)
 		if (f->count[j] == 0)
 		{
-			far_dist = alloc_huge_pages(sizeof(double) * f->n);
+			far_dist = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * f->n);
 			for (int64 i = 0; i < f->n; i++)
 				far_dist[i] = sqdist(f->z + (Size) i * d, c + (Size) f->label[i] * d, d);
 		}
@@ -774,7 +774,6 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 		for (int j = 0; j < d; j++)
 			mean[j] += zi[j];
 	}
-	pfree(keys);
 	for (int j = 0; j < d; j++)
 		mean[j] /= n;
 	CHECK_FOR_INTERRUPTS();

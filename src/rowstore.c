@@ -13,19 +13,32 @@
 #define ROWSTORE_CHUNK_VALUES (1 << 20)
 /* the first chunk starts this small and doubles: states of a few rows stay small */
 #define ROWSTORE_FIRST_ROWS 16
+/* ... while it is smaller than this; then it becomes a full chunk */
+#define ROWSTORE_SMALL_BYTES ((Size) 1024 * 1024)
 #define HUGE_PAGE_SIZE ((Size) 2 * 1024 * 1024)
 
 void *
 alloc_huge_pages(Size size)
 {
-	char	   *p = MemoryContextAllocHuge(CurrentMemoryContext, size);
-#ifdef MADV_HUGEPAGE
-	uintptr_t	from = TYPEALIGN(HUGE_PAGE_SIZE, (uintptr_t) p);
-	uintptr_t	to = TYPEALIGN_DOWN(HUGE_PAGE_SIZE, (uintptr_t) p + size);
+	char	   *base;
+	char	   *p;
 
+	/* from 1 MB on, one huge page (zeroed at once) beats 256 faults */
+	if (size < HUGE_PAGE_SIZE / 2)
+		return MemoryContextAllocHuge(CurrentMemoryContext, size);
+
+	/*
+	 * One huge page more than asked, so that the array can start at a 2 MB
+	 * boundary: the kernel backs only whole, aligned 2 MB ranges with a huge
+	 * page, and malloc's blocks start 16 bytes past a 4 kB page.  The slack
+	 * is never touched, so it costs address space, not memory.
+	 */
+	base = MemoryContextAllocHuge(CurrentMemoryContext, size + HUGE_PAGE_SIZE);
+	p = (char *) TYPEALIGN(HUGE_PAGE_SIZE, (uintptr_t) base);
+#ifdef MADV_HUGEPAGE
 	/* only a hint: an error leaves ordinary pages */
-	if (to > from)
-		(void) madvise((void *) from, to - from, MADV_HUGEPAGE);
+	(void) madvise(p, TYPEALIGN_DOWN(HUGE_PAGE_SIZE, (uintptr_t) base + size + HUGE_PAGE_SIZE) - (uintptr_t) p,
+				   MADV_HUGEPAGE);
 #endif
 	return p;
 }
@@ -47,32 +60,47 @@ rowstore_append(RowStore *rs, MemoryContext cxt)
 {
 	int64		chunk_rows = INT64CONST(1) << rs->shift;
 	int64		in_last = rs->n - (int64) (rs->nchunks - 1) * chunk_rows;
+	Size		row_bytes = sizeof(double) * rs->d;
 
 	if (rs->nchunks == 0 || in_last == chunk_rows)
 	{
 		/* a new chunk: small while it is the only one */
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
 		if (rs->nchunks == rs->slots)
 		{
 			rs->slots = Max(8, rs->slots * 2);
 			if (rs->chunks == NULL)
-				rs->chunks = MemoryContextAlloc(cxt, sizeof(double *) * rs->slots);
+				rs->chunks = palloc(sizeof(double *) * rs->slots);
 			else
 				rs->chunks = repalloc(rs->chunks, sizeof(double *) * rs->slots);
 		}
 		rs->last_cap = rs->nchunks == 0 ? Min(ROWSTORE_FIRST_ROWS, chunk_rows) : chunk_rows;
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-
-			rs->chunks[rs->nchunks++] = alloc_huge_pages(sizeof(double) * rs->last_cap * rs->d);
-			MemoryContextSwitchTo(old);
-		}
+		rs->chunks[rs->nchunks++] = rs->last_cap == chunk_rows ?
+			alloc_huge_pages(row_bytes * chunk_rows) :
+			MemoryContextAllocHuge(cxt, row_bytes * rs->last_cap);
+		MemoryContextSwitchTo(old);
 		in_last = 0;
 	}
 	else if (in_last == rs->last_cap)
 	{
-		rs->last_cap = Min(rs->last_cap * 2, chunk_rows);
-		rs->chunks[rs->nchunks - 1] =
-			repalloc_huge(rs->chunks[rs->nchunks - 1], sizeof(double) * rs->last_cap * rs->d);
+		/* the first chunk grows: in place while small, then into a full chunk */
+		int64		cap = Min(rs->last_cap * 2, chunk_rows);
+		double	   *small = rs->chunks[rs->nchunks - 1];
+
+		if (cap < chunk_rows && row_bytes * cap <= ROWSTORE_SMALL_BYTES)
+			rs->chunks[rs->nchunks - 1] = repalloc_huge(small, row_bytes * cap);
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			cap = chunk_rows;
+			rs->chunks[rs->nchunks - 1] = alloc_huge_pages(row_bytes * cap);
+			MemoryContextSwitchTo(old);
+			memcpy(rs->chunks[rs->nchunks - 1], small, row_bytes * in_last);
+			pfree(small);
+		}
+		rs->last_cap = cap;
 	}
 	rs->n++;
 	return rs->chunks[rs->nchunks - 1] + (Size) in_last * rs->d;
