@@ -34,10 +34,87 @@
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
+/*
+ * From this many rows on, rows are first distributed into 256 buckets by
+ * linear interpolation between the extreme scores (monotone, so the buckets
+ * come in score order), in place as an American flag sort, and each bucket is
+ * sorted the same way: the 256 write positions stay in cache, so a pass costs
+ * little more than reading the rows, and the buckets of smooth score
+ * distributions soon fit in cache for the comparison sort.  One comparison
+ * sort of all rows took a tenth of train_logreg's time.
+ */
+#define SORT_BUCKETS_FROM 8192
+#define SORT_BUCKETS 256
+#define SORT_BUCKET_DEPTH 4
+
+static inline int
+score_bucket(double score, double lo, double scale)
+{
+	int			b = (int) ((score - lo) * scale);
+
+	return SORT_BUCKETS - 1 - Min(b, SORT_BUCKETS - 1);	/* highest scores first */
+}
+
+static void
+bucket_sort_scores(ScoredLabel *v, int64 n, int depth)
+{
+	double		lo = INFINITY,
+				hi = -INFINITY,
+				scale;
+	int64		end[SORT_BUCKETS + 1],
+				next[SORT_BUCKETS];
+
+	if (n < SORT_BUCKETS_FROM || depth >= SORT_BUCKET_DEPTH)
+	{
+		sort_scores_desc(v, n);
+		return;
+	}
+	for (int64 i = 0; i < n; i++)
+	{
+		lo = Min(lo, v[i].score);
+		hi = Max(hi, v[i].score);
+	}
+	scale = SORT_BUCKETS / (hi - lo);
+	/* NaN, infinite or equal scores: the comparison sort */
+	if (!isfinite(lo) || !isfinite(hi) || !(scale > 0) || !isfinite(scale))
+	{
+		sort_scores_desc(v, n);
+		return;
+	}
+	memset(end, 0, sizeof(end));
+	for (int64 i = 0; i < n; i++)
+		end[score_bucket(v[i].score, lo, scale) + 1]++;
+	for (int b = 0; b < SORT_BUCKETS; b++)
+	{
+		end[b + 1] += end[b];
+		next[b] = end[b];
+	}
+	/* end[b + 1] is the end of bucket b; each row moves at most once */
+	for (int b = 0; b < SORT_BUCKETS; b++)
+		while (next[b] < end[b + 1])
+		{
+			ScoredLabel e = v[next[b]];
+			int			tb = score_bucket(e.score, lo, scale);
+
+			while (tb != b)
+			{
+				ScoredLabel t = v[next[tb]];
+
+				v[next[tb]++] = e;
+				e = t;
+				tb = score_bucket(e.score, lo, scale);
+			}
+			v[next[b]++] = e;
+		}
+	for (int b = 0; b < SORT_BUCKETS; b++)
+		if (end[b + 1] - end[b] > 1)
+			bucket_sort_scores(v + end[b], end[b + 1] - end[b], depth + 1);
+}
+
 void
 fraud_sort_scores(ScoredLabel *v, int64 n)
 {
-	sort_scores_desc(v, n);
+	bucket_sort_scores(v, n, 0);
 }
 
 /*

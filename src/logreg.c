@@ -322,6 +322,7 @@ typedef struct Fit
 	int64		stride;			/* 1, or every stride-th row for the warm start */
 	int64		rows;			/* rows a pass visits: ceil(n / stride) */
 	bool		raw_ok;			/* gradient passes may skip standardizing */
+	double	   *sub;			/* NULL, or the strided rows standardized (rows x p) */
 	/* block buffers */
 	double	   *a;
 	double	   *eta;
@@ -344,14 +345,14 @@ sigmoid(double t)
 
 /*
  * Standardized rows start..start+b-1 of the pass (physical rows times the
- * stride) into f->a (b x p), ones in column d.
+ * stride) into out (b x p), ones in column d.
  */
 static void
-fill_block(Fit *f, int64 start, int b)
+standardize_rows(const Fit *f, int64 start, int b, double *out)
 {
 	for (int i = 0; i < b; i++)
 	{
-		double	   *row = f->a + (Size) i * f->p;
+		double	   *row = out + (Size) i * f->p;
 		const double *x = rowstore_row(&f->s->rows, (start + i) * f->stride);
 
 		for (int j = 0; j < f->d; j++)
@@ -363,6 +364,16 @@ fill_block(Fit *f, int64 start, int b)
 		if (f->p > f->d)
 			row[f->d] = 1.0;
 	}
+}
+
+/* The pass's standardized rows start..start+b-1 into f->a (b x p). */
+static void
+fill_block(Fit *f, int64 start, int b)
+{
+	if (f->sub)
+		memcpy(f->a, f->sub + (Size) start * f->p, sizeof(double) * b * f->p);
+	else
+		standardize_rows(f, start, b, f->a);
 }
 
 /*
@@ -978,6 +989,20 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 		f.stride = n / LOGREG_WARM_ROWS;
 		f.rows = (n + f.stride - 1) / f.stride;
 		f.lambda = lambda / f.stride;
+
+		/*
+		 * The strided rows are a cache miss each: gather and standardize
+		 * them once for all the warm start's passes (at most 25,000 x p).
+		 */
+		if ((Size) f.rows * p <= (Size) LOGREG_WARM_ROWS * 64)
+		{
+			double	   *sub = alloc_huge_pages(sizeof(double) * f.rows * p);
+
+			for (int64 start = 0; start < f.rows; start += LOGREG_BLOCK)
+				standardize_rows(&f, start, (int) Min((int64) LOGREG_BLOCK, f.rows - start),
+								 sub + (Size) start * p);
+			f.sub = sub;
+		}
 		if (use_lbfgs)
 			lbfgs(&f, &nw, 1e-4 * wsum / f.stride, 200);
 		else
@@ -997,7 +1022,8 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	f.stride = 1;
 	f.rows = n;
 	f.lambda = lambda;
-	nw.sl = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ScoredLabel) * n);
+	f.sub = NULL;
+	nw.sl = alloc_huge_pages(sizeof(ScoredLabel) * n);
 	max_iter = s->max_iter > 0 ? s->max_iter : (use_lbfgs ? 1000 : 100);
 	if (use_lbfgs)
 		converged = lbfgs(&f, &nw, s->tol * wsum, max_iter);

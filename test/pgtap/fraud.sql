@@ -2,7 +2,7 @@
 -- input, determinism, parallel plans.  Tables: test/fixtures/fraud.sql.
 -- Expected scikit-learn figures: /usr/bin/python3 test/fraud_expected.py
 BEGIN;
-SELECT plan(70);
+SELECT plan(72);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -78,6 +78,18 @@ SELECT ok(abs((SELECT ecomml.roc_auc(score, label) FROM fx_fraud_ties) - 0.74687
     'roc_auc with ties equals roc_auc_score to 1e-12');
 SELECT ok(abs((SELECT ecomml.pr_auc(score, label) FROM fx_fraud_ties) - 0.73598967657328296) < 1e-12,
     'pr_auc with ties equals average_precision_score to 1e-12');
+-- 60,000 rows (the bucket sort of binmetrics.c, from 8,192 rows), 20,980 distinct scores, many tied:
+-- g = np.arange(1, 60001); score = ((g * 7919) % 1000) / 1000.0 + np.where(g % 3 == 0, ((g * 104729) % 997) / 1e6, 0.0)
+-- label = (((g * 7919) % 1000) + (g * 13 % 400)) > 800
+-- roc_auc_score(label, score) 0.9718828332449146, average_precision_score(label, score) 0.9595926011484608
+CREATE TEMP TABLE many_ties AS
+SELECT ((g * 7919) % 1000) / 1000.0::float8 + CASE WHEN g % 3 = 0 THEN ((g * 104729) % 997) / 1e6::float8 ELSE 0 END AS score,
+       (((g * 7919) % 1000) + (g * 13 % 400)) > 800 AS label
+FROM generate_series(1::bigint, 60000) g;
+SELECT ok(abs((SELECT ecomml.roc_auc(score, label) FROM many_ties) - 0.9718828332449146) < 1e-12,
+    'roc_auc of 60,000 rows with ties equals roc_auc_score to 1e-12');
+SELECT ok(abs((SELECT ecomml.pr_auc(score, label) FROM many_ties) - 0.9595926011484608) < 1e-12,
+    'pr_auc of 60,000 rows with ties equals average_precision_score to 1e-12');
 
 -- metric properties
 SELECT is((SELECT ecomml.roc_auc(s, l) FROM (VALUES (0.5, true), (0.5, false)) v(s, l)), 0.5::float8,
