@@ -385,25 +385,45 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 					lo = mid + 1;
 			}
 			memcpy(cand + (Size) t * d, f->z + (Size) lo * d, sizeof(double) * d);
-			pot[t] = 0;
 			for (int a = 0; a < ci; a++)
 				gap[a * trials + t] = sqdist4(c + (Size) a * d, cand + (Size) t * d, d);
 		}
-		/* the potential each candidate would leave */
-		for (int64 i = 0; i < n; i++)
+		/*
+		 * The potential each candidate would leave, four candidates per pass
+		 * over the rows: their sums stay in registers (summed into pot[] in
+		 * memory, each row waited for the previous row's store).
+		 */
+		for (int t0 = 0; t0 < trials; t0 += 4)
 		{
-			const double *zi = f->z + (Size) i * d;
-			const double *gi = gap + nearest[i] * trials;
-			double		bound = 4 * closest[i];
+			int			tn = Min(4, trials - t0);
+			const double *ct = cand + (Size) t0 * d;
+			double		p0 = 0,
+						p1 = 0,
+						p2 = 0,
+						p3 = 0;
 
-			for (int t = 0; t < trials; t++)
+			for (int64 i = 0; i < n; i++)
 			{
+				const double *zi = f->z + (Size) i * d;
+				const double *gi = gap + nearest[i] * trials + t0;
 				double		e = closest[i];
+				double		bound = 4 * e;
 
-				if (gi[t] < bound)
-					e = Min(e, sqdist4(zi, cand + (Size) t * d, d));
-				pot[t] += e;
+				p0 += gi[0] < bound ? Min(e, sqdist4(zi, ct, d)) : e;
+				if (tn > 1)
+					p1 += gi[1] < bound ? Min(e, sqdist4(zi, ct + d, d)) : e;
+				if (tn > 2)
+					p2 += gi[2] < bound ? Min(e, sqdist4(zi, ct + 2 * d, d)) : e;
+				if (tn > 3)
+					p3 += gi[3] < bound ? Min(e, sqdist4(zi, ct + 3 * d, d)) : e;
 			}
+			pot[t0] = p0;
+			if (tn > 1)
+				pot[t0 + 1] = p1;
+			if (tn > 2)
+				pot[t0 + 2] = p2;
+			if (tn > 3)
+				pot[t0 + 3] = p3;
 		}
 		for (int t = 1; t < trials; t++)
 			if (pot[t] < pot[best])
@@ -777,15 +797,19 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 	for (int j = 0; j < d; j++)
 		mean[j] /= n;
 	CHECK_FOR_INTERRUPTS();
+	/* centered; without standardize these are the final rows: norms too */
 	for (int64 i = 0; i < n; i++)
 	{
 		double	   *zi = z + (Size) i * d;
+		double		t = 0;
 
 		for (int j = 0; j < d; j++)
 		{
 			zi[j] -= mean[j];
 			var[j] += zi[j] * zi[j];
+			t += zi[j] * zi[j];
 		}
+		znorm[i] = t;
 	}
 	for (int j = 0; j < d; j++)
 	{
@@ -793,18 +817,19 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 		scale[j] = (s->standardize && var[j] > 0) ? sqrt(var[j]) : 1.0;
 		total_var += var[j] / (scale[j] * scale[j]);
 	}
-	for (int64 i = 0; i < n; i++)
-	{
-		double	   *zi = z + (Size) i * d;
-		double		t = 0;
+	if (s->standardize)
+		for (int64 i = 0; i < n; i++)
+		{
+			double	   *zi = z + (Size) i * d;
+			double		t = 0;
 
-		if (s->standardize)
 			for (int j = 0; j < d; j++)
+			{
 				zi[j] /= scale[j];
-		for (int j = 0; j < d; j++)
-			t += zi[j] * zi[j];
-		znorm[i] = t;
-	}
+				t += zi[j] * zi[j];
+			}
+			znorm[i] = t;
+		}
 	pfree(var);
 	return total_var;
 }
