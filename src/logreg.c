@@ -323,6 +323,7 @@ typedef struct Fit
 	int64		rows;			/* rows a pass visits: ceil(n / stride) */
 	bool		raw_ok;			/* gradient passes may skip standardizing */
 	double	   *sub;			/* NULL, or the strided rows standardized (rows x p) */
+	double	   *raw;			/* raw_pass's work space */
 	/* block buffers */
 	double	   *a;
 	double	   *eta;
@@ -412,20 +413,28 @@ block_losses(Fit *f, int64 start, int b, bool want_v, ScoredLabel *sl, double *o
 }
 
 /*
- * The gradient part of a full pass without standardizing the rows: the
- * coefficients are mapped to raw units instead (w_j / std_j, intercept less
- * the means), dgemv runs on the stored rows where they lie, and the raw
- * gradient maps back.  Possible when no value is NULL (NaN) and no mean is
- * so large against its spread that the shift would cost accuracy.
+ * A full pass without standardizing the rows: the coefficients are mapped to
+ * raw units instead (w_j / std_j, intercept less the means), dgemv runs on
+ * the stored rows where they lie, and the raw gradient maps back.  With h,
+ * the Hessian too: dsyrk over the raw rows with a column of ones, each row
+ * times the square root of its weight, mapped back as A H A' (A the affine
+ * map from raw to standardized units), which saves standardizing every value
+ * and scaling it again.  Possible when no value is NULL (NaN) and no mean is
+ * so large against its spread that the shift would cost accuracy (the
+ * mapped Hessian loses at most (mean / std)^2 <= 1e8 ulps; it only steers
+ * Newton's steps, convergence is judged on the exact gradient).
  */
 static void
-raw_gradient_pass(Fit *f, const double *w, double *g, ScoredLabel *sl, double *obj, double *ll)
+raw_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *obj, double *ll)
 {
 	const RowStore *rows = &f->s->rows;
-	int			d = f->d;
-	double	   *wr = f->a;		/* d raw coefficients, then d raw gradients */
-	double	   *gr = f->a + d;
-	double		bias = f->p > d ? w[d] : 0.0,
+	int			d = f->d,
+				p = f->p,
+				q = d + 1;		/* raw row and a one */
+	double	   *wr = f->raw;	/* d raw coefficients, d raw gradients, q x q raw Hessian */
+	double	   *gr = f->raw + d;
+	double	   *hr = f->raw + 2 * d;
+	double		bias = p > d ? w[d] : 0.0,
 				rsum = 0;
 
 	for (int j = 0; j < d; j++)
@@ -434,6 +443,8 @@ raw_gradient_pass(Fit *f, const double *w, double *g, ScoredLabel *sl, double *o
 		bias -= wr[j] * f->mean[j];
 		gr[j] = 0;
 	}
+	if (h)
+		memset(hr, 0, sizeof(double) * q * q);
 	for (int64 start = 0; start < f->rows;)
 	{
 		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
@@ -443,16 +454,47 @@ raw_gradient_pass(Fit *f, const double *w, double *g, ScoredLabel *sl, double *o
 		for (int i = 0; i < b; i++)
 			f->eta[i] = bias;
 		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, d, 1.0, run, d, wr, 1, 1.0, f->eta, 1);
-		block_losses(f, start, b, false, sl, obj, ll);
+		block_losses(f, start, b, h != NULL, sl, obj, ll);
 		cblas_dgemv(CblasRowMajor, CblasTrans, b, d, 1.0, run, d, f->r, 1, 1.0, gr, 1);
 		for (int i = 0; i < b; i++)
 			rsum += f->r[i];
+		if (h)
+		{
+			for (int i = 0; i < b; i++)
+			{
+				const double *x = run + (Size) i * d;
+				double	   *row = f->a + (Size) i * q;
+				double		sv = f->v[i];
+
+				for (int j = 0; j < d; j++)
+					row[j] = x[j] * sv;
+				row[d] = sv;
+			}
+			cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, q, b, 1.0, f->a, q, 1.0, hr, q);
+		}
 		start += b;
 	}
 	for (int j = 0; j < d; j++)
 		g[j] = (gr[j] - f->mean[j] * rsum) * f->inv_std[j];
-	if (f->p > d)
+	if (p > d)
 		g[d] = rsum;
+	if (h == NULL)
+		return;
+	/* h = A hr A', from the upper triangle of hr; (d, d) holds the sum of weights */
+	for (int j = 0; j < d; j++)
+		for (int k = j; k < d; k++)
+		{
+			double		hjk = hr[(Size) j * q + k] - f->mean[k] * hr[(Size) j * q + d]
+				- f->mean[j] * hr[(Size) k * q + d] + f->mean[j] * f->mean[k] * hr[(Size) d * q + d];
+
+			h[(Size) j * p + k] = hjk * f->inv_std[j] * f->inv_std[k];
+		}
+	if (p > d)
+	{
+		for (int j = 0; j < d; j++)
+			h[(Size) j * p + d] = (hr[(Size) j * q + d] - f->mean[j] * hr[(Size) d * q + d]) * f->inv_std[j];
+		h[(Size) d * p + d] = hr[(Size) d * q + d];
+	}
 }
 
 /*
@@ -471,8 +513,8 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, doub
 	memset(g, 0, sizeof(double) * p);
 	if (h)
 		memset(h, 0, sizeof(double) * p * p);
-	if (h == NULL && f->raw_ok && f->stride == 1)
-		raw_gradient_pass(f, w, g, sl, &obj, &ll);
+	if (f->raw_ok && f->stride == 1)
+		raw_pass(f, w, g, h, sl, &obj, &ll);
 	else
 		for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
 		{
@@ -940,7 +982,8 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 					 errdetail("Constant features: %s%s.", constants.data, n_constant > 10 ? ", ..." : "")));
 	}
 
-	f.a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * LOGREG_BLOCK * p);
+	/* blocks of p standardized or d + 1 raw values per row */
+	f.a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * LOGREG_BLOCK * (d + 1));
 	f.eta = palloc(sizeof(double) * LOGREG_BLOCK);
 	f.r = palloc(sizeof(double) * LOGREG_BLOCK);
 	f.v = palloc(sizeof(double) * LOGREG_BLOCK);
@@ -956,6 +999,9 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 				 errmsg("solver \"newton\" supports at most %d features, not %d",
 						LOGREG_NEWTON_LIMIT_P - 1, d),
 				 errhint("Use {\"solver\": \"lbfgs\"} or \"auto\".")));
+	/* raw_pass's raw coefficients and gradient, and for Newton its Hessian */
+	f.raw = MemoryContextAllocHuge(CurrentMemoryContext,
+								   sizeof(double) * (2 * d + (use_lbfgs ? 0 : (Size) (d + 1) * (d + 1))));
 	if (use_lbfgs)
 		h = hn = hc = NULL;
 	else
