@@ -2,7 +2,7 @@
 -- clusters, RFM rules, elasticity, bad input, parallel plans.
 -- fx_kmeans is a committed fixture from test/customers_expected.py.
 BEGIN;
-SELECT plan(83);
+SELECT plan(86);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -204,9 +204,19 @@ SELECT is((SELECT array_agg(round(c.probability::numeric, 8) ORDER BY r.id, c.la
            FROM public.fx_reviews_mixed r, ecomml.classify(:'nbt', r.body) c WHERE r.id IN (601, 602)),
           '{0.84105073,0.10356974,0.05537953,0.00022619,0.99943483,0.00033898}'::numeric[],
     'probabilities over text equal scikit-learn''s to 8 decimals');
+SELECT is(ecomml.model_info(ecomml.train_text_classifier(repeat('Ⱥ', 300) || ' ' || repeat('ⱥ', 300), 'x'))->'vocabulary',
+          '1'::jsonb, 'a 300-letter word that grows when lowercased (U+023A, 2 to 3 bytes) is one word');
 \else
-SELECT skip('not a UTF-8 database', 3);
+SELECT skip('not a UTF-8 database', 4);
 \endif
+SELECT ecomml.train_text_classifier(body, label) AS nbl
+FROM (VALUES (repeat('Ab', 400) || ' common', 'x'), ('common other', 'y')) v(body, label) \gset
+SELECT is((SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbl', repeat('aB', 400))),
+          (SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbl', repeat('ab', 400) || '!')),
+    'an 800-letter word is one word, lowercased');
+SELECT isnt((SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbl', repeat('ab', 400))),
+            (SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbl', 'unseen')),
+    'the 800-letter word is in the vocabulary');
 SELECT is((SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbt', 'LATE Package, again!')),
           (SELECT array_agg(probability ORDER BY label) FROM ecomml.classify(:'nbt', 'late package again a')),
     'case, punctuation and one-letter words do not change the words');
