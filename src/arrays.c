@@ -135,8 +135,41 @@ array_features_datum(Datum datum, int expected_d, bool allow_null, double *buf,
 	if (VARATT_IS_EXTERNAL(v) || !VARATT_IS_SHORT(v))
 		return array_features(DatumGetArrayTypeP(datum), expected_d, allow_null,
 							  NULL, d_out, what);
-	/* the header fields are unaligned after a one-byte header: copy them out */
 	len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+
+	/*
+	 * The common case, one dimension without NULLs: the header fields read
+	 * one by one and the values copied straight into buf, by fixed-size
+	 * moves (a variable-length memcpy of the whole array was a rep movsq,
+	 * 8 % of train_logreg's profile).
+	 */
+	{
+		const char *p = VARDATA_SHORT(v);	/* ndim, dataoffset, elemtype, dims[0], lbound[0], data */
+		const Size	data_at = ARR_OVERHEAD_NONULLS(1) - VARHDRSZ;
+		int32		ndim,
+					dataoffset,
+					dim;
+		Oid			elemtype;
+
+		memcpy(&ndim, p, sizeof(int32));
+		memcpy(&dataoffset, p + 4, sizeof(int32));
+		memcpy(&elemtype, p + 8, sizeof(Oid));
+		memcpy(&dim, p + 12, sizeof(int32));
+		if (ndim == 1 && dataoffset == 0 && elemtype == FLOAT8OID &&
+			dim >= 1 && dim <= FEATURES_SHORT_MAX && len == data_at + sizeof(double) * dim)
+		{
+			if (expected_d > 0)
+				check_feature_length(what, dim, expected_d);
+			for (int j = 0; j < dim; j++)
+				memcpy(&buf[j], p + data_at + sizeof(double) * j, sizeof(double));
+			for (int j = 0; j < dim; j++)
+				if (!isfinite(buf[j]) || fabs(buf[j]) > VALUE_MAX)
+					check_feature(buf[j], j, what);
+			*d_out = dim;
+			return buf;
+		}
+	}
+	/* else through array_features; the header fields are unaligned: copy them out */
 	SET_VARSIZE(&local.a, len + VARHDRSZ);
 	memcpy(VARDATA(&local.a), VARDATA_SHORT(v), len);
 	x = array_features(&local.a, expected_d, allow_null, buf, d_out, what);

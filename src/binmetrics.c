@@ -37,13 +37,15 @@
 /*
  * From this many rows on, rows are first distributed into 256 buckets by
  * linear interpolation between the extreme scores (monotone, so the buckets
- * come in score order), in place as an American flag sort, and each bucket is
- * sorted the same way: the 256 write positions stay in cache, so a pass costs
- * little more than reading the rows, and the buckets of smooth score
- * distributions soon fit in cache for the comparison sort.  One comparison
+ * come in score order), in place as an American flag sort, and each bucket of
+ * more than a few hundred rows is distributed the same way: the 256 write
+ * positions stay in cache, so a pass costs little more than reading the rows,
+ * and the last buckets are small for the comparison sort.  One comparison
  * sort of all rows took a tenth of train_logreg's time.
  */
 #define SORT_BUCKETS_FROM 8192
+/* buckets larger than this are distributed again (the scores crowd in few) */
+#define SORT_BUCKETS_AGAIN 256
 #define SORT_BUCKETS 256
 #define SORT_BUCKET_DEPTH 4
 
@@ -64,7 +66,7 @@ bucket_sort_scores(ScoredLabel *v, int64 n, int depth)
 	int64		end[SORT_BUCKETS + 1],
 				next[SORT_BUCKETS];
 
-	if (n < SORT_BUCKETS_FROM || depth >= SORT_BUCKET_DEPTH)
+	if (n < (depth == 0 ? SORT_BUCKETS_FROM : SORT_BUCKETS_AGAIN) || depth >= SORT_BUCKET_DEPTH)
 	{
 		sort_scores_desc(v, n);
 		return;
