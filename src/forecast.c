@@ -49,13 +49,14 @@
 
 static const char *const fit_options[] = {
 	"method", "model", "freq", "fill", "season_length", "strict", "seed", "nsim",
-	"zero_share", "order", "seasonal_order", "constant", NULL
+	"zero_share", "order", "seasonal_order", "constant", "intervals", NULL
 };
 static const char *const method_names[] = {
 	"auto", "naive", "seasonal_naive", "mean", "ets", "theta", "croston", "sba", "tsb", "arima", "dotm", NULL
 };
 static const char *const freq_names[] = {"day", "week", "month", "quarter", "year", NULL};
 static const char *const fill_names[] = {"zero", "interpolate", NULL};
+static const char *const interval_names[] = {"calibrated", "model", NULL};
 
 /* ------------------------------------------------------------------------
  * Training state
@@ -70,6 +71,7 @@ typedef struct FcState
 	int32		spec;			/* -1 auto, else e*100 + t*10 + s */
 	int32		strict;
 	int32		nsim;
+	int32		calibrate;		/* option intervals: 1 calibrated, 0 model */
 	int64		seed;
 	double		zero_share;
 	int32		arima[7];		/* p d q P D Q constant; -1 = choose */
@@ -93,6 +95,7 @@ fc_state_write(const void *data, ByteWriter *w)
 	write_i32(w, s->spec);
 	write_i32(w, s->strict);
 	write_i32(w, s->nsim);
+	write_i32(w, s->calibrate);
 	write_i64(w, s->seed);
 	write_f64(w, s->zero_share);
 	for (int i = 0; i < 7; i++)
@@ -116,6 +119,7 @@ fc_state_read(ByteReader *r)
 	s->spec = read_i32(r);
 	s->strict = read_i32(r);
 	s->nsim = read_i32(r);
+	s->calibrate = read_i32(r);
 	s->seed = read_i64(r);
 	s->zero_share = read_f64(r);
 	for (int i = 0; i < 7; i++)
@@ -129,6 +133,7 @@ fc_state_read(ByteReader *r)
 	if (s->method < FC_AUTO || s->method > FC_DOTM || s->freq < -1 || s->freq > FREQ_YEAR ||
 		s->fill < 0 || s->fill > 1 || s->m < 0 || s->m > FC_MAX_SEASON ||
 		s->nsim < 10 || s->null_periods < 0 || s->null_values < 0 ||
+		s->calibrate < 0 || s->calibrate > 1 ||
 		!(s->zero_share >= 0 && s->zero_share <= 1))
 		reader_corrupt(r, "The forecast state holds impossible values");
 	s->cap = Max(s->n, 16);
@@ -321,6 +326,8 @@ fit_forecast_transfn(PG_FUNCTION_ARGS)
 		s->strict = options_bool(opts, "strict", false);
 		s->seed = options_int64(opts, "seed", 42, 0, PG_INT64_MAX / 2);
 		s->nsim = options_int(opts, "nsim", 1000, 10, 100000);
+		s->calibrate = strcmp(options_choice(opts, "intervals", "calibrated", interval_names),
+							  "calibrated") == 0;
 		s->zero_share = options_double(opts, "zero_share", 0.3, 0.0, 1.0);
 		parse_arima_options(opts, s);
 		s->cap = 64;
@@ -638,11 +645,13 @@ check_fitted_model(const ForecastModel *fm)
 
 static void
 fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int32 *arima_spec,
-		   bool strict, double zero_share_threshold)
+		   bool strict, double zero_share_threshold, bool calibrate)
 {
 	double	   *fitted = palloc(n * sizeof(double));
 	bool		positive = true;
 	int			zeros = 0;
+	int			hold = calibrate ? fc_calibration_horizon(n, m) : 0;
+	FcOrigin	origin = {.t = hold > 0 ? n - hold : 0};
 
 	for (int i = 0; i < n; i++)
 	{
@@ -655,6 +664,7 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 	fm->loglik = fm->aicc = NAN;
 	fm->phi = 1;
 	fm->debias = 1;
+	fm->calib = 1;
 	fm->m = 1;
 	fm->season = palloc0(sizeof(double));
 	fm->method = fm->requested;
@@ -675,18 +685,20 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 	if (fm->method == FC_AUTO)
 	{
 		ForecastModel th = *fm;
+		FcOrigin	origin2 = origin;
 		double	   *fitted2 = palloc(n * sizeof(double));
 		double		mase_ets = NAN,
 					mase_theta;
 
-		if (ets_choose(fm, y, n, m, -1, positive, fitted))
+		if (ets_choose(fm, y, n, m, -1, positive, fitted, &origin))
 			mase_ets = insample_mase(y, n, fm->m, fitted);
-		theta_fit(&th, y, n, m, positive, fitted2);
+		theta_fit(&th, y, n, m, positive, fitted2, &origin2);
 		th.method = FC_THETA;
 		mase_theta = insample_mase(y, n, th.m, fitted2);
 		if (isnan(mase_ets) || (!isnan(mase_theta) && mase_theta < mase_ets))
 		{
 			*fm = th;
+			origin = origin2;
 			memcpy(fitted, fitted2, n * sizeof(double));
 		}
 	}
@@ -697,7 +709,7 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("ets model with multiplicative components needs positive values"),
 					 errhint("Use an additive model, or \"model\": \"auto\".")));
-		if (!ets_choose(fm, y, n, m, spec, positive, fitted))
+		if (!ets_choose(fm, y, n, m, spec, positive, fitted, &origin))
 		{
 			int			t = spec >= 0 ? (spec / 10) % 10 : ETS_N;
 			int			s = spec >= 0 ? spec % 10 : ETS_N;
@@ -711,7 +723,7 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 			if (s != ETS_N)
 				need = Max(need, 2 * m);
 			fallback(fm, strict, "ets", need, FC_NAIVE);
-			if (spec >= 0 && ets_choose(fm, y, n, m, -1, positive, fitted))
+			if (spec >= 0 && ets_choose(fm, y, n, m, -1, positive, fitted, &origin))
 				add_note(fm, "%s model chosen by AICc instead", "ets", 0);
 		}
 	}
@@ -746,14 +758,23 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 		}
 	}
 	else if (fm->method == FC_THETA)
-		theta_fit(fm, y, n, m, positive, fitted);
+		theta_fit(fm, y, n, m, positive, fitted, &origin);
 	else if (fm->method == FC_DOTM)
-		dotm_fit(fm, y, n, m, positive, fitted);
+		dotm_fit(fm, y, n, m, positive, fitted, &origin);
 	else if (fm->method == FC_CROSTON || fm->method == FC_SBA || fm->method == FC_TSB)
 		intermittent_fit(fm, y, n, fm->method, fitted);
 	if (fm->method == FC_NAIVE || fm->method == FC_SNAIVE || fm->method == FC_MEAN)
 		fit_simple(fm, y, n, m, fitted);
 	fm->mase = insample_mase(y, n, m, fitted);
+	/* ETS, Theta and DOTM leave their state at the origin (else t is 0) */
+	if (hold > 0 && (fm->method == FC_ETS || fm->method == FC_THETA || fm->method == FC_DOTM))
+	{
+		/* the degrees of freedom of sigma2: periods less estimated parameters */
+		int			df = n - (fm->method == FC_ETS ? ets_nparams(fm->ttype, fm->stype, fm->m) - 1 :
+							  fm->method == FC_THETA ? 3 : 4);
+
+		fm->calib = fc_calibration(fm, &origin, y, n, df);
+	}
 	if (fm->note == NULL)
 		fm->note = "";
 }
@@ -947,7 +968,7 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("series of " INT64_FORMAT " periods is too long", (int64) n),
 				 errhint("Aggregate the data to a coarser \"freq\".")));
-	fit_series(&fm, y, (int) n, m, s->spec, s->arima, s->strict, s->zero_share);
+	fit_series(&fm, y, (int) n, m, s->spec, s->arima, s->strict, s->zero_share, s->calibrate);
 	check_fitted_model(&fm);
 
 	writer_init(&w, 256 + fm.m * 8);
@@ -987,6 +1008,8 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 	/* appended, so models of 0.2.0 (which have no ARIMA) decode unchanged */
 	if (fm.method == FC_ARIMA)
 		arima_write(&w, &fm);
+	/* appended in 0.3.0: models without it decode with calib 1 */
+	write_f64(&w, fm.calib);
 	PG_RETURN_BYTEA_P(model_build(MODEL_FORECAST, &w));
 }
 
@@ -1047,6 +1070,9 @@ forecast_decode(ByteReader *r)
 	fm->note = read_text(r);
 	if (fm->method == FC_ARIMA)
 		arima_read(r, fm);
+	fm->calib = r->pos < r->len ? read_f64(r) : 1;
+	if (!(fm->calib >= 1 && fm->calib <= 100))
+		reader_corrupt(r, "The forecast model holds an impossible interval calibration");
 	return fm;
 }
 
@@ -1126,6 +1152,7 @@ forecast_describe(const void *decoded, StringInfo buf)
 			json_append_double(buf, "level", fm->level);
 	}
 	json_append_double(buf, "sigma2", fm->sigma2);
+	json_append_double(buf, "interval_scale", fm->calib);
 	json_append_double(buf, "mase", fm->mase);
 	if (fm->note[0])
 		json_append_text(buf, "note", fm->note);
@@ -1245,7 +1272,7 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 	{
 		arima_psi(fm, h, psi);
 		for (int j = 0; j < h; j++)
-			scale[j] = 1;
+			scale[j] = fm->calib;
 		return true;
 	}
 	for (int j = 0; j < h; j++)
@@ -1280,6 +1307,8 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 	if ((fm->method == FC_THETA || fm->method == FC_DOTM) && fm->stype == ETS_M)
 		for (int j = 0; j < h; j++)
 			scale[j] = season_at(fm, j + 1);
+	for (int j = 0; j < h; j++)
+		scale[j] *= fm->calib;
 	return true;
 }
 
@@ -1288,6 +1317,7 @@ fc_simulate(const ForecastModel *fm, int h)
 {
 	double	   *out;
 	double	   *ring;
+	double	   *mean = NULL;
 	double		sd = sqrt(fm->sigma2);
 	Rng			rng;
 	int			m = fm->m;
@@ -1296,6 +1326,11 @@ fc_simulate(const ForecastModel *fm, int h)
 		return NULL;
 	out = MemoryContextAllocHuge(CurrentMemoryContext, (Size) fm->nsim * h * sizeof(double));
 	ring = palloc(m * sizeof(double));
+	if (fm->calib != 1)
+	{
+		mean = palloc(h * sizeof(double));
+		fc_point(fm, h, mean);
+	}
 	rng_seed(&rng, (uint64) fm->seed);
 	for (int p = 0; p < fm->nsim; p++)
 	{
@@ -1317,7 +1352,8 @@ fc_simulate(const ForecastModel *fm, int h)
 			double		y = fm->etype == ETS_M ? yhat * (1 + e) : yhat + e;
 			double		pp;
 
-			out[(Size) p * h + j] = y;
+			/* calibration widens every path about the point forecast */
+			out[(Size) p * h + j] = mean ? mean[j] + fm->calib * (y - mean[j]) : y;
 			if (fm->stype == ETS_M)
 				pp = so != 0 ? y / so : q;
 			else
