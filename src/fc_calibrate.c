@@ -60,6 +60,44 @@ fc_calibration_horizon(int n, int m)
 	return h >= CALIB_MIN_H ? h : 0;
 }
 
+/* fm as it stood at origin->t (the held-back periods unseen by its states) */
+static void
+origin_model(const ForecastModel *fm, const FcOrigin *origin, ForecastModel *om)
+{
+	*om = *fm;
+	om->level = origin->level;
+	om->trend = origin->trend;
+	if (fm->method == FC_THETA || fm->method == FC_DOTM)
+		om->drift = origin->drift;
+	om->season = origin->season;
+	om->n = origin->t;
+	om->calib = 1;
+	om->nsim = Min(fm->nsim, CALIB_SIMS);
+}
+
+/*
+ * Mean absolute error of fm's forecasts of y[origin->t .. n-1] from its state
+ * at the origin (the auto rule's score); NaN without an origin.
+ */
+double
+fc_holdout_mae(const ForecastModel *fm, const FcOrigin *origin, const double *y, int n)
+{
+	ForecastModel om;
+	int			h = n - origin->t;
+	double	   *mean;
+	double		ae = 0;
+
+	if (origin->t <= 0 || h < 1)
+		return NAN;
+	origin_model(fm, origin, &om);
+	mean = palloc(h * sizeof(double));
+	fc_point(&om, h, mean);
+	for (int j = 0; j < h; j++)
+		ae += fabs(y[origin->t + j] - mean[j]);
+	pfree(mean);
+	return ae / h;
+}
+
 /*
  * The widening factor k >= 1 of fm's intervals from its state at origin
  * (y[origin->t .. n-1] held back); 1 when there is nothing to measure.
@@ -67,7 +105,7 @@ fc_calibration_horizon(int n, int m)
 double
 fc_calibration(const ForecastModel *fm, const FcOrigin *origin, const double *y, int n, int df)
 {
-	ForecastModel om = *fm;
+	ForecastModel om;
 	int			h = n - origin->t;
 	double	   *mean,
 			   *sd,
@@ -79,14 +117,7 @@ fc_calibration(const ForecastModel *fm, const FcOrigin *origin, const double *y,
 
 	if (origin->t <= 0 || h < CALIB_MIN_H)
 		return 1;
-	om.level = origin->level;
-	om.trend = origin->trend;
-	if (fm->method == FC_THETA || fm->method == FC_DOTM)
-		om.drift = origin->drift;
-	om.season = origin->season;
-	om.n = origin->t;
-	om.calib = 1;
-	om.nsim = Min(fm->nsim, CALIB_SIMS);
+	origin_model(fm, origin, &om);
 	mean = palloc(h * sizeof(double));
 	sd = palloc(h * sizeof(double));
 	psi = palloc(h * sizeof(double));

@@ -643,6 +643,23 @@ check_fitted_model(const ForecastModel *fm)
 	}
 }
 
+/*
+ * The interval widening of ETS, Theta and DOTM fits from their state at the
+ * origin (src/fc_calibrate.c), 1 for the others.
+ */
+static double
+calibrate_intervals(const ForecastModel *fm, const FcOrigin *origin, const double *y, int n)
+{
+	int			df;
+
+	if (origin->t <= 0 || !(fm->method == FC_ETS || fm->method == FC_THETA || fm->method == FC_DOTM))
+		return 1;
+	/* the degrees of freedom of sigma2: periods less estimated parameters */
+	df = n - (fm->method == FC_ETS ? ets_nparams(fm->ttype, fm->stype, fm->m) - 1 :
+			  fm->method == FC_THETA ? 3 : 4);
+	return fc_calibration(fm, origin, y, n, df);
+}
+
 static void
 fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int32 *arima_spec,
 		   bool strict, double zero_share_threshold, bool calibrate)
@@ -650,7 +667,7 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 	double	   *fitted = palloc(n * sizeof(double));
 	bool		positive = true;
 	int			zeros = 0;
-	int			hold = calibrate ? fc_calibration_horizon(n, m) : 0;
+	int			hold = fc_calibration_horizon(n, m);
 	FcOrigin	origin = {.t = hold > 0 ? n - hold : 0};
 
 	for (int i = 0; i < n; i++)
@@ -665,6 +682,7 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 	fm->phi = 1;
 	fm->debias = 1;
 	fm->calib = 1;
+	fm->holdout_mae = NAN;
 	fm->m = 1;
 	fm->season = palloc0(sizeof(double));
 	fm->method = fm->requested;
@@ -695,6 +713,18 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 		theta_fit(&th, y, n, m, positive, fitted2, &origin2);
 		th.method = FC_THETA;
 		mase_theta = insample_mase(y, n, th.m, fitted2);
+		/*
+		 * Both leave their state at the calibration origin: the one that
+		 * forecasts the held-back periods better wins (in-sample MASE
+		 * favoured Theta, whose seasonal indices see the whole series:
+		 * doc/benchmarks-forecast.md, "The auto rule").  A series too short
+		 * to hold periods back keeps the in-sample comparison.
+		 */
+		if (!isnan(mase_ets) && origin.t > 0 && origin2.t > 0)
+		{
+			mase_ets = fc_holdout_mae(fm, &origin, y, n);
+			mase_theta = fc_holdout_mae(&th, &origin2, y, n);
+		}
 		if (isnan(mase_ets) || (!isnan(mase_theta) && mase_theta < mase_ets))
 		{
 			*fm = th;
@@ -767,14 +797,14 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 		fit_simple(fm, y, n, m, fitted);
 	fm->mase = insample_mase(y, n, m, fitted);
 	/* ETS, Theta and DOTM leave their state at the origin (else t is 0) */
-	if (hold > 0 && (fm->method == FC_ETS || fm->method == FC_THETA || fm->method == FC_DOTM))
+	if (fm->method == FC_ETS || fm->method == FC_THETA || fm->method == FC_DOTM)
 	{
-		/* the degrees of freedom of sigma2: periods less estimated parameters */
-		int			df = n - (fm->method == FC_ETS ? ets_nparams(fm->ttype, fm->stype, fm->m) - 1 :
-							  fm->method == FC_THETA ? 3 : 4);
-
-		fm->calib = fc_calibration(fm, &origin, y, n, df);
+		fm->holdout_mae = fc_holdout_mae(fm, &origin, y, n);
+		if (!isfinite(fm->holdout_mae))
+			fm->holdout_mae = NAN;
 	}
+	if (calibrate)
+		fm->calib = calibrate_intervals(fm, &origin, y, n);
 	if (fm->note == NULL)
 		fm->note = "";
 }
@@ -1008,8 +1038,9 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 	/* appended, so models of 0.2.0 (which have no ARIMA) decode unchanged */
 	if (fm.method == FC_ARIMA)
 		arima_write(&w, &fm);
-	/* appended in 0.3.0: models without it decode with calib 1 */
+	/* appended in 0.3.0: models of 0.2.0 decode with calib 1, no holdout */
 	write_f64(&w, fm.calib);
+	write_f64(&w, fm.holdout_mae);
 	PG_RETURN_BYTEA_P(model_build(MODEL_FORECAST, &w));
 }
 
@@ -1070,8 +1101,14 @@ forecast_decode(ByteReader *r)
 	fm->note = read_text(r);
 	if (fm->method == FC_ARIMA)
 		arima_read(r, fm);
-	fm->calib = r->pos < r->len ? read_f64(r) : 1;
-	if (!(fm->calib >= 1 && fm->calib <= 100))
+	fm->calib = 1;
+	fm->holdout_mae = NAN;
+	if (r->pos < r->len)
+	{
+		fm->calib = read_f64(r);
+		fm->holdout_mae = read_f64(r);
+	}
+	if (!(fm->calib >= 1 && fm->calib <= 100) || fm->holdout_mae < 0)
 		reader_corrupt(r, "The forecast model holds an impossible interval calibration");
 	return fm;
 }
@@ -1153,6 +1190,8 @@ forecast_describe(const void *decoded, StringInfo buf)
 	}
 	json_append_double(buf, "sigma2", fm->sigma2);
 	json_append_double(buf, "interval_scale", fm->calib);
+	if (!isnan(fm->holdout_mae))
+		json_append_double(buf, "holdout_mae", fm->holdout_mae);
 	json_append_double(buf, "mase", fm->mase);
 	if (fm->note[0])
 		json_append_text(buf, "note", fm->note);
@@ -1374,25 +1413,68 @@ fc_simulate(const ForecastModel *fm, int h)
 	return out;
 }
 
-static int
-cmp_double(const void *a, const void *b)
+/*
+ * Move the k-th smallest of v[0..n-1] to v[k], smaller ones before it and
+ * larger ones after (Hoare's selection, median-of-three pivots).  The
+ * simulated intervals need four order statistics of nsim values per step:
+ * selection instead of a full qsort through a comparison callback was 12% of
+ * auto's benchmark time (perf, doc/benchmarks-forecast.md).
+ */
+static void
+select_kth(double *v, int n, int k)
 {
-	double		x = *(const double *) a,
-				y = *(const double *) b;
+	int			lo = 0,
+				hi = n - 1;
 
-	return x < y ? -1 : (x > y ? 1 : 0);
+	while (hi > lo)
+	{
+		int			mid = lo + (hi - lo) / 2,
+					i = lo,
+					j = hi;
+		double		a = v[lo],
+					b = v[mid],
+					c = v[hi],
+					pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+
+		while (i <= j)
+		{
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				double		t = v[i];
+
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
 }
 
-/* quantile p of sorted v[0..n-1], linear interpolation */
+/* quantile p of v[0..n-1] (reordered), linear interpolation between order statistics */
 static double
-sorted_quantile(const double *v, int n, double p)
+select_quantile(double *v, int n, double p)
 {
 	double		pos = p * (n - 1);
 	int			i = (int) floor(pos);
+	double		next;
 
+	select_kth(v, n, i);
 	if (i >= n - 1)
 		return v[n - 1];
-	return v[i] + (pos - i) * (v[i + 1] - v[i]);
+	/* the next order statistic is the smallest of those after v[i] */
+	next = v[i + 1];
+	for (int j = i + 2; j < n; j++)
+		next = Min(next, v[j]);
+	return v[i] + (pos - i) * (next - v[i]);
 }
 
 /* quantile p of one period's demand under the Croston-family approximation */
@@ -1484,7 +1566,6 @@ forecast_srf(PG_FUNCTION_ARGS)
 		{
 			for (int p = 0; p < fm->nsim; p++)
 				col[p] = sim[(Size) p * h + j];
-			qsort(col, fm->nsim, sizeof(double), cmp_double);
 		}
 		else if (psi)
 			cum += (j == 0 ? 1 : psi[j] * psi[j]);
@@ -1496,8 +1577,8 @@ forecast_srf(PG_FUNCTION_ARGS)
 
 			if (sim)
 			{
-				l = sorted_quantile(col, fm->nsim, a);
-				u = sorted_quantile(col, fm->nsim, 1 - a);
+				l = select_quantile(col, fm->nsim, a);
+				u = select_quantile(col, fm->nsim, 1 - a);
 			}
 			else if (psi)
 			{

@@ -78,6 +78,7 @@ typedef struct ForecastModel
 				mase;
 	double		zero_share;
 	double		calib;			/* interval widening, >= 1 (src/fc_calibrate.c) */
+	double		holdout_mae;	/* MAE of the held-back periods from the origin, or NaN */
 	char	   *note;			/* why a fallback happened, or "" */
 
 	/*
@@ -136,6 +137,7 @@ extern bool fc_psi(const ForecastModel *fm, int h, double *psi, double *scale);
 extern int	fc_calibration_horizon(int n, int m);
 extern double fc_calibration(const ForecastModel *fm, const FcOrigin *origin, const double *y, int n,
 							 int df);
+extern double fc_holdout_mae(const ForecastModel *fm, const FcOrigin *origin, const double *y, int n);
 
 /* period label of future step h (h = 0 is the last observed period) */
 extern TimestampTz fc_period(const ForecastModel *fm, int64 step);

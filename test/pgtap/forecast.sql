@@ -1,7 +1,7 @@
 -- Forecasting: statsmodels agreement, recovery of known structure, accuracy
 -- against the generating process's oracle, parallel plans, bad input.
 BEGIN;
-SELECT plan(81);
+SELECT plan(83);
 SET LOCAL timezone = 'UTC';
 
 -- ETS against statsmodels 0.13.5 ETSModel (expected values printed by
@@ -313,6 +313,17 @@ SELECT is((SELECT (ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 
            FROM cov_sim WHERE sku = 1), 1::float8, 'arima intervals are not calibrated (R''s Arima() intervals)');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"intervals":"wide"}') FROM line$$, '22023', NULL,
                  'unknown intervals option');
+-- the auto rule: ETS and Theta forecast the periods held back from their state 6 periods before
+-- the end; the lower mean absolute error wins (model_info's holdout_mae)
+CREATE TEMP TABLE auto_rule AS
+SELECT sku, ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y)) AS a,
+       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"ets"}')) AS e,
+       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"theta"}')) AS th
+FROM cov_sim WHERE t < 40 GROUP BY sku;
+SELECT ok((SELECT bool_and(a->>'method' = CASE WHEN (th->>'holdout_mae')::float8 < (e->>'holdout_mae')::float8 THEN 'theta' ELSE 'ets' END
+                           AND (a->>'holdout_mae')::float8 = least((th->>'holdout_mae')::float8, (e->>'holdout_mae')::float8))
+           FROM auto_rule), 'auto keeps the candidate with the lower holdout_mae');
+SELECT ok((SELECT count(DISTINCT a->>'method') = 2 FROM auto_rule), 'auto chose ETS on some series and Theta on others');
 SELECT is((SELECT (ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"ets"}'))->>'interval_scale')::float8
            FROM cov_sim WHERE sku = 1 AND t < 11), 1::float8, 'too short a series to hold periods back: no calibration');
 
