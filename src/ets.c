@@ -32,7 +32,7 @@
 
 #ifndef ETS_EVALS_1
 #define ETS_EVALS_1 60			/* Nelder-Mead evaluations per parameter, */
-#define ETS_EVALS_2 50			/* first run and restart */
+#define ETS_EVALS_2 30			/* first run and restart */
 #endif
 #define ETS_REFITS 1			/* candidates refitted with free seasonal states:
 								 * more cost time and did not forecast better on
@@ -126,14 +126,23 @@ ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int
 			fitted[i] = yhat;
 		if (e == ETS_M)
 		{
-			int			ex;
-
 			if (yhat <= 0)
 				return false;
 			err = (y[i] - yhat) / yhat;
-			/* sum of log(yhat) without a log per step */
-			mant = frexp(mant * yhat, &ex);
-			expo += ex;
+
+			/*
+			 * sum of log(yhat) without a log per step: the product,
+			 * renormalized only when it leaves [2^-300, 2^300] (a frexp
+			 * per step was 5% of auto's time)
+			 */
+			mant *= yhat;
+			if (mant > 0x1p300 || mant < 0x1p-300)
+			{
+				int			ex;
+
+				mant = frexp(mant, &ex);
+				expo += ex;
+			}
 		}
 		else
 			err = y[i] - yhat;
@@ -714,7 +723,7 @@ ets_refit(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
  */
 bool
 ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool positive,
-		   double *fitted)
+		   double *fitted, FcOrigin *origin)
 {
 	EtsResult	cand[18];
 	int			nc = 0;
@@ -810,12 +819,29 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 					b = best.b0,
 					sse,
 					sumlog;
+		int			pos = 0,
+					t0 = origin && origin->t > 0 && origin->t < n ? origin->t : 0;
 
 		ets_problem(&pb, y, n, best.e, best.t, best.s, fm->m);
 		if (best.s != ETS_N)
 			memcpy(pb.ring, best.season0, fm->m * sizeof(double));
-		ets_loop(y, n, best.e, best.t, best.s, fm->m, best.alpha, best.beta, best.gamma,
-				 best.phi, &l, &b, pb.ring, NULL, fitted, &sse, &sumlog);
+		/* run in two pieces when the state at an earlier origin is wanted */
+		if (t0 > 0)
+		{
+			ets_loop(y, t0, best.e, best.t, best.s, fm->m, best.alpha, best.beta, best.gamma,
+					 best.phi, &l, &b, pb.ring, &pos, fitted, &sse, &sumlog);
+			origin->level = l;
+			origin->trend = b;
+			origin->season = palloc(fm->m * sizeof(double));
+			for (int j = 0; j < fm->m; j++)
+				origin->season[fm->m - 1 - j] = best.s == ETS_N ? 0 : pb.ring[(pos + j) % fm->m];
+		}
+		else if (origin)
+			origin->t = 0;
+		ets_loop(y + t0, n - t0, best.e, best.t, best.s, fm->m, best.alpha, best.beta, best.gamma,
+				 best.phi, &l, &b, pb.ring, &pos, fitted + t0, &sse, &sumlog);
 	}
+	else if (origin)
+		origin->t = 0;
 	return true;
 }

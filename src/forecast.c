@@ -49,13 +49,14 @@
 
 static const char *const fit_options[] = {
 	"method", "model", "freq", "fill", "season_length", "strict", "seed", "nsim",
-	"zero_share", "order", "seasonal_order", "constant", NULL
+	"zero_share", "order", "seasonal_order", "constant", "intervals", NULL
 };
 static const char *const method_names[] = {
 	"auto", "naive", "seasonal_naive", "mean", "ets", "theta", "croston", "sba", "tsb", "arima", "dotm", NULL
 };
 static const char *const freq_names[] = {"day", "week", "month", "quarter", "year", NULL};
 static const char *const fill_names[] = {"zero", "interpolate", NULL};
+static const char *const interval_names[] = {"calibrated", "model", NULL};
 
 /* ------------------------------------------------------------------------
  * Training state
@@ -70,6 +71,7 @@ typedef struct FcState
 	int32		spec;			/* -1 auto, else e*100 + t*10 + s */
 	int32		strict;
 	int32		nsim;
+	int32		calibrate;		/* option intervals: 1 calibrated, 0 model */
 	int64		seed;
 	double		zero_share;
 	int32		arima[7];		/* p d q P D Q constant; -1 = choose */
@@ -93,6 +95,7 @@ fc_state_write(const void *data, ByteWriter *w)
 	write_i32(w, s->spec);
 	write_i32(w, s->strict);
 	write_i32(w, s->nsim);
+	write_i32(w, s->calibrate);
 	write_i64(w, s->seed);
 	write_f64(w, s->zero_share);
 	for (int i = 0; i < 7; i++)
@@ -116,6 +119,7 @@ fc_state_read(ByteReader *r)
 	s->spec = read_i32(r);
 	s->strict = read_i32(r);
 	s->nsim = read_i32(r);
+	s->calibrate = read_i32(r);
 	s->seed = read_i64(r);
 	s->zero_share = read_f64(r);
 	for (int i = 0; i < 7; i++)
@@ -129,6 +133,7 @@ fc_state_read(ByteReader *r)
 	if (s->method < FC_AUTO || s->method > FC_DOTM || s->freq < -1 || s->freq > FREQ_YEAR ||
 		s->fill < 0 || s->fill > 1 || s->m < 0 || s->m > FC_MAX_SEASON ||
 		s->nsim < 10 || s->null_periods < 0 || s->null_values < 0 ||
+		s->calibrate < 0 || s->calibrate > 1 ||
 		!(s->zero_share >= 0 && s->zero_share <= 1))
 		reader_corrupt(r, "The forecast state holds impossible values");
 	s->cap = Max(s->n, 16);
@@ -321,6 +326,8 @@ fit_forecast_transfn(PG_FUNCTION_ARGS)
 		s->strict = options_bool(opts, "strict", false);
 		s->seed = options_int64(opts, "seed", 42, 0, PG_INT64_MAX / 2);
 		s->nsim = options_int(opts, "nsim", 1000, 10, 100000);
+		s->calibrate = strcmp(options_choice(opts, "intervals", "calibrated", interval_names),
+							  "calibrated") == 0;
 		s->zero_share = options_double(opts, "zero_share", 0.3, 0.0, 1.0);
 		parse_arima_options(opts, s);
 		s->cap = 64;
@@ -636,13 +643,32 @@ check_fitted_model(const ForecastModel *fm)
 	}
 }
 
+/*
+ * The interval widening of ETS, Theta and DOTM fits from their state at the
+ * origin (src/fc_calibrate.c), 1 for the others.
+ */
+static double
+calibrate_intervals(const ForecastModel *fm, const FcOrigin *origin, const double *y, int n)
+{
+	int			df;
+
+	if (origin->t <= 0 || !(fm->method == FC_ETS || fm->method == FC_THETA || fm->method == FC_DOTM))
+		return 1;
+	/* the degrees of freedom of sigma2: periods less estimated parameters */
+	df = n - (fm->method == FC_ETS ? ets_nparams(fm->ttype, fm->stype, fm->m) - 1 :
+			  fm->method == FC_THETA ? 3 : 4);
+	return fc_calibration(fm, origin, y, n, df);
+}
+
 static void
 fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int32 *arima_spec,
-		   bool strict, double zero_share_threshold)
+		   bool strict, double zero_share_threshold, bool calibrate)
 {
 	double	   *fitted = palloc(n * sizeof(double));
 	bool		positive = true;
 	int			zeros = 0;
+	int			hold = fc_calibration_horizon(n, m);
+	FcOrigin	origin = {.t = hold > 0 ? n - hold : 0};
 
 	for (int i = 0; i < n; i++)
 	{
@@ -655,6 +681,8 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 	fm->loglik = fm->aicc = NAN;
 	fm->phi = 1;
 	fm->debias = 1;
+	fm->calib = 1;
+	fm->holdout_mae = NAN;
 	fm->m = 1;
 	fm->season = palloc0(sizeof(double));
 	fm->method = fm->requested;
@@ -675,18 +703,32 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 	if (fm->method == FC_AUTO)
 	{
 		ForecastModel th = *fm;
+		FcOrigin	origin2 = origin;
 		double	   *fitted2 = palloc(n * sizeof(double));
 		double		mase_ets = NAN,
 					mase_theta;
 
-		if (ets_choose(fm, y, n, m, -1, positive, fitted))
+		if (ets_choose(fm, y, n, m, -1, positive, fitted, &origin))
 			mase_ets = insample_mase(y, n, fm->m, fitted);
-		theta_fit(&th, y, n, m, positive, fitted2);
+		theta_fit(&th, y, n, m, positive, fitted2, &origin2);
 		th.method = FC_THETA;
 		mase_theta = insample_mase(y, n, th.m, fitted2);
+		/*
+		 * Both leave their state at the calibration origin: the one that
+		 * forecasts the held-back periods better wins (in-sample MASE
+		 * favoured Theta, whose seasonal indices see the whole series:
+		 * doc/benchmarks-forecast.md, "The auto rule").  A series too short
+		 * to hold periods back keeps the in-sample comparison.
+		 */
+		if (!isnan(mase_ets) && origin.t > 0 && origin2.t > 0)
+		{
+			mase_ets = fc_holdout_mae(fm, &origin, y, n);
+			mase_theta = fc_holdout_mae(&th, &origin2, y, n);
+		}
 		if (isnan(mase_ets) || (!isnan(mase_theta) && mase_theta < mase_ets))
 		{
 			*fm = th;
+			origin = origin2;
 			memcpy(fitted, fitted2, n * sizeof(double));
 		}
 	}
@@ -697,7 +739,7 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("ets model with multiplicative components needs positive values"),
 					 errhint("Use an additive model, or \"model\": \"auto\".")));
-		if (!ets_choose(fm, y, n, m, spec, positive, fitted))
+		if (!ets_choose(fm, y, n, m, spec, positive, fitted, &origin))
 		{
 			int			t = spec >= 0 ? (spec / 10) % 10 : ETS_N;
 			int			s = spec >= 0 ? spec % 10 : ETS_N;
@@ -711,7 +753,7 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 			if (s != ETS_N)
 				need = Max(need, 2 * m);
 			fallback(fm, strict, "ets", need, FC_NAIVE);
-			if (spec >= 0 && ets_choose(fm, y, n, m, -1, positive, fitted))
+			if (spec >= 0 && ets_choose(fm, y, n, m, -1, positive, fitted, &origin))
 				add_note(fm, "%s model chosen by AICc instead", "ets", 0);
 		}
 	}
@@ -746,14 +788,23 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 		}
 	}
 	else if (fm->method == FC_THETA)
-		theta_fit(fm, y, n, m, positive, fitted);
+		theta_fit(fm, y, n, m, positive, fitted, &origin);
 	else if (fm->method == FC_DOTM)
-		dotm_fit(fm, y, n, m, positive, fitted);
+		dotm_fit(fm, y, n, m, positive, fitted, &origin);
 	else if (fm->method == FC_CROSTON || fm->method == FC_SBA || fm->method == FC_TSB)
 		intermittent_fit(fm, y, n, fm->method, fitted);
 	if (fm->method == FC_NAIVE || fm->method == FC_SNAIVE || fm->method == FC_MEAN)
 		fit_simple(fm, y, n, m, fitted);
 	fm->mase = insample_mase(y, n, m, fitted);
+	/* ETS, Theta and DOTM leave their state at the origin (else t is 0) */
+	if (fm->method == FC_ETS || fm->method == FC_THETA || fm->method == FC_DOTM)
+	{
+		fm->holdout_mae = fc_holdout_mae(fm, &origin, y, n);
+		if (!isfinite(fm->holdout_mae))
+			fm->holdout_mae = NAN;
+	}
+	if (calibrate)
+		fm->calib = calibrate_intervals(fm, &origin, y, n);
 	if (fm->note == NULL)
 		fm->note = "";
 }
@@ -947,7 +998,7 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("series of " INT64_FORMAT " periods is too long", (int64) n),
 				 errhint("Aggregate the data to a coarser \"freq\".")));
-	fit_series(&fm, y, (int) n, m, s->spec, s->arima, s->strict, s->zero_share);
+	fit_series(&fm, y, (int) n, m, s->spec, s->arima, s->strict, s->zero_share, s->calibrate);
 	check_fitted_model(&fm);
 
 	writer_init(&w, 256 + fm.m * 8);
@@ -987,6 +1038,9 @@ fit_forecast_finalfn(PG_FUNCTION_ARGS)
 	/* appended, so models of 0.2.0 (which have no ARIMA) decode unchanged */
 	if (fm.method == FC_ARIMA)
 		arima_write(&w, &fm);
+	/* appended in 0.3.0: models of 0.2.0 decode with calib 1, no holdout */
+	write_f64(&w, fm.calib);
+	write_f64(&w, fm.holdout_mae);
 	PG_RETURN_BYTEA_P(model_build(MODEL_FORECAST, &w));
 }
 
@@ -1047,6 +1101,15 @@ forecast_decode(ByteReader *r)
 	fm->note = read_text(r);
 	if (fm->method == FC_ARIMA)
 		arima_read(r, fm);
+	fm->calib = 1;
+	fm->holdout_mae = NAN;
+	if (r->pos < r->len)
+	{
+		fm->calib = read_f64(r);
+		fm->holdout_mae = read_f64(r);
+	}
+	if (!(fm->calib >= 1 && fm->calib <= 100) || fm->holdout_mae < 0)
+		reader_corrupt(r, "The forecast model holds an impossible interval calibration");
 	return fm;
 }
 
@@ -1126,6 +1189,9 @@ forecast_describe(const void *decoded, StringInfo buf)
 			json_append_double(buf, "level", fm->level);
 	}
 	json_append_double(buf, "sigma2", fm->sigma2);
+	json_append_double(buf, "interval_scale", fm->calib);
+	if (!isnan(fm->holdout_mae))
+		json_append_double(buf, "holdout_mae", fm->holdout_mae);
 	json_append_double(buf, "mase", fm->mase);
 	if (fm->note[0])
 		json_append_text(buf, "note", fm->note);
@@ -1245,7 +1311,7 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 	{
 		arima_psi(fm, h, psi);
 		for (int j = 0; j < h; j++)
-			scale[j] = 1;
+			scale[j] = fm->calib;
 		return true;
 	}
 	for (int j = 0; j < h; j++)
@@ -1280,6 +1346,8 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 	if ((fm->method == FC_THETA || fm->method == FC_DOTM) && fm->stype == ETS_M)
 		for (int j = 0; j < h; j++)
 			scale[j] = season_at(fm, j + 1);
+	for (int j = 0; j < h; j++)
+		scale[j] *= fm->calib;
 	return true;
 }
 
@@ -1288,6 +1356,7 @@ fc_simulate(const ForecastModel *fm, int h)
 {
 	double	   *out;
 	double	   *ring;
+	double	   *mean = NULL;
 	double		sd = sqrt(fm->sigma2);
 	Rng			rng;
 	int			m = fm->m;
@@ -1296,6 +1365,11 @@ fc_simulate(const ForecastModel *fm, int h)
 		return NULL;
 	out = MemoryContextAllocHuge(CurrentMemoryContext, (Size) fm->nsim * h * sizeof(double));
 	ring = palloc(m * sizeof(double));
+	if (fm->calib != 1)
+	{
+		mean = palloc(h * sizeof(double));
+		fc_point(fm, h, mean);
+	}
 	rng_seed(&rng, (uint64) fm->seed);
 	for (int p = 0; p < fm->nsim; p++)
 	{
@@ -1317,7 +1391,8 @@ fc_simulate(const ForecastModel *fm, int h)
 			double		y = fm->etype == ETS_M ? yhat * (1 + e) : yhat + e;
 			double		pp;
 
-			out[(Size) p * h + j] = y;
+			/* calibration widens every path about the point forecast */
+			out[(Size) p * h + j] = mean ? mean[j] + fm->calib * (y - mean[j]) : y;
 			if (fm->stype == ETS_M)
 				pp = so != 0 ? y / so : q;
 			else
@@ -1338,25 +1413,68 @@ fc_simulate(const ForecastModel *fm, int h)
 	return out;
 }
 
-static int
-cmp_double(const void *a, const void *b)
+/*
+ * Move the k-th smallest of v[0..n-1] to v[k], smaller ones before it and
+ * larger ones after (Hoare's selection, median-of-three pivots).  The
+ * simulated intervals need four order statistics of nsim values per step:
+ * selection instead of a full qsort through a comparison callback was 12% of
+ * auto's benchmark time (perf, doc/benchmarks-forecast.md).
+ */
+static void
+select_kth(double *v, int n, int k)
 {
-	double		x = *(const double *) a,
-				y = *(const double *) b;
+	int			lo = 0,
+				hi = n - 1;
 
-	return x < y ? -1 : (x > y ? 1 : 0);
+	while (hi > lo)
+	{
+		int			mid = lo + (hi - lo) / 2,
+					i = lo,
+					j = hi;
+		double		a = v[lo],
+					b = v[mid],
+					c = v[hi],
+					pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+
+		while (i <= j)
+		{
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				double		t = v[i];
+
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
 }
 
-/* quantile p of sorted v[0..n-1], linear interpolation */
+/* quantile p of v[0..n-1] (reordered), linear interpolation between order statistics */
 static double
-sorted_quantile(const double *v, int n, double p)
+select_quantile(double *v, int n, double p)
 {
 	double		pos = p * (n - 1);
 	int			i = (int) floor(pos);
+	double		next;
 
+	select_kth(v, n, i);
 	if (i >= n - 1)
 		return v[n - 1];
-	return v[i] + (pos - i) * (v[i + 1] - v[i]);
+	/* the next order statistic is the smallest of those after v[i] */
+	next = v[i + 1];
+	for (int j = i + 2; j < n; j++)
+		next = Min(next, v[j]);
+	return v[i] + (pos - i) * (next - v[i]);
 }
 
 /* quantile p of one period's demand under the Croston-family approximation */
@@ -1448,7 +1566,6 @@ forecast_srf(PG_FUNCTION_ARGS)
 		{
 			for (int p = 0; p < fm->nsim; p++)
 				col[p] = sim[(Size) p * h + j];
-			qsort(col, fm->nsim, sizeof(double), cmp_double);
 		}
 		else if (psi)
 			cum += (j == 0 ? 1 : psi[j] * psi[j]);
@@ -1460,8 +1577,8 @@ forecast_srf(PG_FUNCTION_ARGS)
 
 			if (sim)
 			{
-				l = sorted_quantile(col, fm->nsim, a);
-				u = sorted_quantile(col, fm->nsim, 1 - a);
+				l = select_quantile(col, fm->nsim, a);
+				u = select_quantile(col, fm->nsim, 1 - a);
 			}
 			else if (psi)
 			{

@@ -77,6 +77,8 @@ typedef struct ForecastModel
 				aicc,
 				mase;
 	double		zero_share;
+	double		calib;			/* interval widening, >= 1 (src/fc_calibrate.c) */
+	double		holdout_mae;	/* MAE of the held-back periods from the origin, or NaN */
 	char	   *note;			/* why a fallback happened, or "" */
 
 	/*
@@ -97,6 +99,20 @@ typedef struct ForecastModel
 			   *coef;			/* phi, theta, Phi, Theta, mean/drift */
 } ForecastModel;
 
+/*
+ * The fitted filter's state after the first t periods (t = 0: not wanted or
+ * not available), in ForecastModel's layout: season[m-1] applies to period
+ * t + 1.  Fits fill it when origin->t > 0 for interval calibration.
+ */
+typedef struct FcOrigin
+{
+	int			t;
+	double		level,
+				trend,
+				drift;
+	double	   *season;
+} FcOrigin;
+
 extern const TrainStateOps forecast_state_ops;
 extern void *forecast_decode(ByteReader *r);
 extern void forecast_describe(const void *decoded, StringInfo buf);
@@ -116,6 +132,12 @@ extern double *fc_simulate(const ForecastModel *fm, int h);
  * Fills psi[0..h-1] (psi[0] = 1) and scale[0..h-1]; false if not linear.
  */
 extern bool fc_psi(const ForecastModel *fm, int h, double *psi, double *scale);
+
+/* interval calibration (src/fc_calibrate.c) */
+extern int	fc_calibration_horizon(int n, int m);
+extern double fc_calibration(const ForecastModel *fm, const FcOrigin *origin, const double *y, int n,
+							 int df);
+extern double fc_holdout_mae(const ForecastModel *fm, const FcOrigin *origin, const double *y, int n);
 
 /* period label of future step h (h = 0 is the last observed period) */
 extern TimestampTz fc_period(const ForecastModel *fm, int64 step);

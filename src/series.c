@@ -185,39 +185,50 @@ fc_seasonality_test(const double *y, int n, int m)
  * within |z| < radius (deg <= FC_MAX_POLY).  Schur-Cohn: p has all roots in
  * the unit disc iff |c0| < |c_deg| and the reduced polynomial
  * (c_deg p(z) - c0 p*(z)) / z does; testing p(radius z) moves the circle.
+ * Kept monic, a step is the Levinson recursion: with k = c0 / c_deg,
+ * b_i = (a_{i+1} - k a_{deg-1-i}) / (1 - k^2) is monic again, so the
+ * coefficients need no other rescaling (one division per step; this test
+ * runs at every likelihood evaluation of a seasonal ETS fit).
  * O(deg^2) real operations, no root finding.
  */
 bool
 fc_roots_in_disc(const double *coef, int deg, double radius)
 {
-	double		a[FC_MAX_POLY + 1],
-				b[FC_MAX_POLY + 1];
-	double		rk = 1;
+	double		buf[2][FC_MAX_POLY + 1];
+	double	   *a = buf[0],
+			   *b = buf[1];
+	double		rk = 1,
+				lead;
 
 	Assert(deg <= FC_MAX_POLY);
+	lead = coef[deg];
+	for (int i = 0; i < deg; i++)
+		rk *= radius;
+	lead *= rk;
+	if (!(lead != 0 && isfinite(lead)))
+		return false;
+	lead = 1 / lead;
+	rk = 1;
 	for (int i = 0; i <= deg; i++)
 	{
-		a[i] = coef[i] * rk;
+		a[i] = coef[i] * rk * lead;
 		rk *= radius;
 	}
 	for (int n = deg; n > 0; n--)
 	{
-		double		a0 = a[0],
-					an = a[n],
-					mx = 0;
+		double		k = a[0],
+					inv;
+		double	   *t;
 
-		if (!(fabs(a0) < fabs(an)))
+		if (!(fabs(k) < 1))
 			return false;
-		for (int i = 0; i < n; i++)
-		{
-			b[i] = an * a[i + 1] - a0 * a[n - 1 - i];
-			mx = Max(mx, fabs(b[i]));
-		}
-		/* rescale: the coefficients shrink or grow geometrically otherwise */
-		if (mx == 0)
-			return false;
-		for (int i = 0; i < n; i++)
-			a[i] = b[i] / mx;
+		inv = 1 / (1 - k * k);
+		for (int i = 0; i < n - 1; i++)
+			b[i] = (a[i + 1] - k * a[n - 1 - i]) * inv;
+		b[n - 1] = 1;
+		t = a;
+		a = b;
+		b = t;
 	}
 	return true;
 }

@@ -85,8 +85,24 @@ reseason(const ForecastModel *fm, const double *idx, int i, double f)
 	return fm->stype == ETS_M ? f * idx[i % fm->m] : (fm->stype == ETS_A ? f + idx[i % fm->m] : f);
 }
 
+/* the fit's state after the first origin->t periods, if wanted */
+static void
+theta_origin(FcOrigin *origin, const ForecastModel *fm, const double *idx, int t, int n,
+			 double level, double drift)
+{
+	if (origin == NULL || origin->t != t || t <= 0 || t >= n)
+		return;
+	origin->level = level;
+	origin->trend = 0;
+	origin->drift = drift;
+	origin->season = palloc(fm->m * sizeof(double));
+	for (int j = 0; j < fm->m; j++)
+		origin->season[fm->m - 1 - j] = fm->stype == ETS_N ? 0 : idx[(t + j) % fm->m];
+}
+
 void
-theta_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, double *fitted)
+theta_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, double *fitted,
+		  FcOrigin *origin)
 {
 	double	   *idx;
 	double	   *ya = theta_adjust(fm, y, n, m, positive, &idx);
@@ -113,10 +129,14 @@ theta_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, doubl
 	fc_linear_fit(ya, n, &intercept, &slope);
 	fm->drift = slope / 2;
 	l = x[1];
+	if (origin && (origin->t <= 0 || origin->t >= n))
+		origin->t = 0;
 	for (int i = 0; i < n; i++)
 	{
 		double		f = l + fm->drift * (1 - pow(1 - a, i)) / a;
 		double		e = ya[i] - f;
+
+		theta_origin(origin, fm, idx, i, n, l, fm->drift);
 
 		sse += e * e;
 		if (fitted)
@@ -177,7 +197,8 @@ dotm_objective(const double *x, void *arg)
 }
 
 void
-dotm_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, double *fitted)
+dotm_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, double *fitted,
+		 FcOrigin *origin)
 {
 	double	   *idx;
 	double	   *ya = theta_adjust(fm, y, n, m, positive, &idx);
@@ -216,10 +237,14 @@ dotm_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, double
 		step[j] *= 0.3;
 	nelder_mead(dotm_objective, &pb, 3, x, step, 300, 1e-12);
 	l = x[0];
+	if (origin && (origin->t <= 0 || origin->t >= n))
+		origin->t = 0;
 	for (int t = 0; t < n; t++)
 	{
 		double		b = t > 0 ? pb.slope[t - 1] : 0;
 		double		f;
+
+		theta_origin(origin, fm, idx, t, n, l, b);
 
 		qt *= 1 - x[1];
 		f = l + (1 - 1 / x[2]) * b * (1 - qt) / x[1];

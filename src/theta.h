@@ -8,9 +8,9 @@
 
 /* fit into fm (level, alpha, drift, season); fitted[] one-step in-sample */
 extern void theta_fit(ForecastModel *fm, const double *y, int n, int m, bool positive,
-					  double *fitted);
+					  double *fitted, FcOrigin *origin);
 /* the same for DOTM: also phi = theta, drift = the last slope B_n */
 extern void dotm_fit(ForecastModel *fm, const double *y, int n, int m, bool positive,
-					 double *fitted);
+					 double *fitted, FcOrigin *origin);
 
 #endif

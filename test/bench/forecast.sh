@@ -12,6 +12,9 @@
 #   FC_BENCH_ALL      ecomml methods run on every series (default "auto")
 #   FC_BENCH_METHODS  ecomml methods run on the subset (default "ets theta arima")
 #   FC_BENCH_ANCHORS  0 skips statsmodels and R (ecomml alone)
+#   FC_BENCH_R_SUBSET series per frequency for R's ets() and thetaf() (default
+#                     FC_BENCH_SUBSET; auto.arima() stays on FC_BENCH_SUBSET)
+#   FC_SCORE_FIRST    score every method on the first K series per frequency
 #   FC_BENCH_KEEP     a directory to copy the series and forecasts to
 set -euo pipefail
 if ! /usr/bin/python3 -c 'import statsmodels' 2>/dev/null; then
@@ -44,8 +47,13 @@ CREATE TEMP TABLE subset AS
 SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY freq ORDER BY id) AS k
                 FROM (SELECT DISTINCT id, freq FROM s) x) y WHERE k <= :sub;
 CREATE TEMP TABLE out (method text, id int, step int, mean float8, lo80 float8, hi80 float8, lo95 float8, hi95 float8);
+-- CPU seconds of this backend (utime + stime of /proc/self/stat, 100 ticks a second; NULL
+-- where there is no /proc): the wall clock of a shared machine is no measure of cost
+CREATE FUNCTION pg_temp.cpu() RETURNS float8 LANGUAGE sql AS \$\$
+    SELECT (split_part(s, ' ', 14)::float8 + split_part(s, ' ', 15)::float8) / 100
+    FROM pg_read_file('/proc/self/stat', 0, 4096, true) s \$\$;
 CREATE FUNCTION pg_temp.run(meth text, only_subset bool) RETURNS void LANGUAGE plpgsql AS \$\$
-DECLARE t0 timestamptz := clock_timestamp(); n int;
+DECLARE t0 timestamptz := clock_timestamp(); c0 float8 := pg_temp.cpu(); n int;
 BEGIN
     INSERT INTO out
     SELECT 'ecomml_' || meth, m.id, f.step, f.mean, f.lo[1], f.hi[1], f.lo[2], f.hi[2]
@@ -54,7 +62,8 @@ BEGIN
           FROM train WHERE NOT only_subset OR id IN (SELECT id FROM subset) GROUP BY id, freq) m,
          LATERAL ecomml.forecast(m.model, m.h, '{80,95}') f;
     SELECT count(DISTINCT id) INTO n FROM out WHERE method = 'ecomml_' || meth;
-    INSERT INTO out VALUES ('ecomml_' || meth, -1, 0, extract(epoch FROM clock_timestamp() - t0), n, 0, 0, 0);
+    INSERT INTO out VALUES ('ecomml_' || meth, -1, 0, extract(epoch FROM clock_timestamp() - t0), n,
+                            coalesce(pg_temp.cpu() - c0, 0), 0, 0);
 END \$\$;
 $runs\copy out TO '$dir/fc_ecomml.csv' WITH (FORMAT csv)
 SQL
@@ -63,7 +72,7 @@ if [ "$anchors" = 0 ]; then
 else
     /usr/bin/python3 "$here/forecast.py" sm "$dir" "$sub"
     if command -v Rscript >/dev/null && Rscript -e 'library(forecast)' >/dev/null 2>&1; then
-        (cd / && Rscript "$here/forecast_r.R" "$dir" "$sub" 2>/dev/null)
+        (cd / && Rscript "$here/forecast_r.R" "$dir" "$sub" "${FC_BENCH_R_SUBSET:-$sub}" 2>/dev/null)
     else
         echo "forecast bench: R's forecast package missing (apt-get install r-cran-forecast); R columns skipped"
     fi
@@ -71,3 +80,7 @@ fi
 if [ -n "${FC_BENCH_KEEP:-}" ]; then mkdir -p "$FC_BENCH_KEEP" && cp "$dir"/*.csv "$FC_BENCH_KEEP"/; fi
 echo "forecast: $per series per frequency (ecomml $all_methods on all; the other methods on the first $sub per frequency)"
 /usr/bin/python3 "$here/forecast.py" score "$dir"
+if [ "$anchors" != 0 ]; then
+    echo "forecast: every method on the first $sub series per frequency (the anchors' subset)"
+    FC_SCORE_FIRST=$sub /usr/bin/python3 "$here/forecast.py" score "$dir"
+fi

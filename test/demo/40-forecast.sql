@@ -7,7 +7,8 @@ CREATE TEMP TABLE sku_models AS
 SELECT sku, ecomml.fit_forecast(day, qty) AS model
 FROM shop.daily_sales GROUP BY sku;
 SELECT i->>'method' AS method, coalesce(i->>'model', '') AS ets_model, count(*) AS skus,
-       round(avg((i->>'mase')::numeric), 2) AS avg_insample_mase
+       round(avg((i->>'mase')::numeric), 2) AS avg_insample_mase,
+       round(avg((i->>'interval_scale')::numeric), 2) AS avg_interval_scale  -- calibration's widening
 FROM sku_models, LATERAL (SELECT ecomml.model_info(model) AS i) x
 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2;
 

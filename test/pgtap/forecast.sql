@@ -1,7 +1,7 @@
 -- Forecasting: statsmodels agreement, recovery of known structure, accuracy
 -- against the generating process's oracle, parallel plans, bad input.
 BEGIN;
-SELECT plan(76);
+SELECT plan(83);
 SET LOCAL timezone = 'UTC';
 
 -- ETS against statsmodels 0.13.5 ETSModel (expected values printed by
@@ -266,8 +266,9 @@ SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"method":"theta","model"
 -- forecast 8.x, for each sku: x <- d$y[d$sku == s]; o <- x[41:46];
 --   f <- thetaf(ts(x[1:40]), h = 6, level = c(80, 95))          -> coverage 86.39 / 97.50
 --   f <- forecast(ets(ts(x[1:40])), h = 6, level = c(80, 95))   -> coverage 80.56 / 93.06
--- (coverage = 100 * mean(o >= f$lower[, k] & o <= f$upper[, k])).  ecomml gives 86.11 / 97.22 and
--- 79.72 / 92.50: the same intervals up to a few outcomes; within 1.5 points is asserted.
+-- (coverage = 100 * mean(o >= f$lower[, k] & o <= f$upper[, k])).  ecomml's model-based intervals
+-- ("intervals": "model") give 86.11 / 97.22 and 79.72 / 92.50: the same intervals up to a few
+-- outcomes; within 1.5 points is asserted.  The default calibrated intervals are checked after.
 SELECT setseed(0.42);
 CREATE TEMP TABLE cov_sim (sku int, t int, y float8);
 DO $$
@@ -282,17 +283,49 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
-CREATE TEMP TABLE cov_out AS
-SELECT meth, 100 * avg((x.y BETWEEN f.lo[1] AND f.hi[1])::int) AS c80, 100 * avg((x.y BETWEEN f.lo[2] AND f.hi[2])::int) AS c95
-FROM (SELECT meth, sku, ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, jsonb_build_object('method', meth)) AS model
-      FROM cov_sim, (VALUES ('theta'), ('ets')) v(meth) WHERE t < 40 GROUP BY meth, sku) m
+CREATE TEMP TABLE cov_models AS
+SELECT meth, iv, sku, ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, jsonb_build_object('method', meth, 'intervals', iv)) AS model
+FROM cov_sim, (VALUES ('theta'), ('ets')) v(meth), (VALUES ('model'), ('calibrated')) w(iv) WHERE t < 40 GROUP BY meth, iv, sku;
+CREATE TEMP TABLE cov_all AS
+SELECT meth, iv, 100 * avg((x.y BETWEEN f.lo[1] AND f.hi[1])::int) AS c80, 100 * avg((x.y BETWEEN f.lo[2] AND f.hi[2])::int) AS c95
+FROM cov_models m
      CROSS JOIN LATERAL ecomml.forecast(m.model, 6, '{80,95}') f
      JOIN cov_sim x ON x.sku = m.sku AND x.t = 39 + f.step
-GROUP BY meth;
+GROUP BY meth, iv;
+CREATE TEMP VIEW cov_out AS SELECT * FROM cov_all WHERE iv = 'model';
 SELECT ok((SELECT abs(c80 - 86.39) <= 1.5 FROM cov_out WHERE meth = 'theta'), 'theta 80% coverage as R thetaf (86.39)');
 SELECT ok((SELECT abs(c95 - 97.50) <= 1.5 FROM cov_out WHERE meth = 'theta'), 'theta 95% coverage as R thetaf (97.50)');
 SELECT ok((SELECT abs(c80 - 80.56) <= 1.5 FROM cov_out WHERE meth = 'ets'), 'ets 80% coverage as R ets (80.56)');
 SELECT ok((SELECT abs(c95 - 93.06) <= 1.5 FROM cov_out WHERE meth = 'ets'), 'ets 95% coverage as R ets (93.06)');
+
+-- calibrated intervals (the default, src/fc_calibrate.c): the model's own bounds widened about
+-- the point forecast by model_info's interval_scale (>= 1), so they cover at least as much
+SELECT ok((SELECT bool_and(abs((c.hi[i] - c.mean) - (mi.hi[i] - mi.mean) * (ecomml.model_info(k.model)->>'interval_scale')::float8)
+                           <= 1e-9 * abs(c.mean) AND (ecomml.model_info(k.model)->>'interval_scale')::float8 >= 1)
+           FROM cov_models k JOIN cov_models km ON km.meth = k.meth AND km.sku = k.sku AND km.iv = 'model',
+                LATERAL ecomml.forecast(k.model, 6) c, LATERAL ecomml.forecast(km.model, 6) mi, generate_series(1, 2) i
+           WHERE k.iv = 'calibrated' AND k.meth = 'theta' AND c.step = mi.step),
+          'calibrated theta bounds are the model''s widened by interval_scale');
+SELECT ok((SELECT bool_and(c.c80 >= mo.c80 AND c.c95 >= mo.c95) FROM cov_all c JOIN cov_out mo USING (meth) WHERE c.iv = 'calibrated'),
+          'calibrated intervals cover at least what the model-based ones cover');
+SELECT diag(format('%s %s intervals: coverage %s / %s', meth, iv, round(c80, 2), round(c95, 2))) FROM cov_all ORDER BY meth, iv;
+SELECT is((SELECT (ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"arima","order":[0,1,1]}'))->>'interval_scale')::float8
+           FROM cov_sim WHERE sku = 1), 1::float8, 'arima intervals are not calibrated (R''s Arima() intervals)');
+SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"intervals":"wide"}') FROM line$$, '22023', NULL,
+                 'unknown intervals option');
+-- the auto rule: ETS and Theta forecast the periods held back from their state 6 periods before
+-- the end; the lower mean absolute error wins (model_info's holdout_mae)
+CREATE TEMP TABLE auto_rule AS
+SELECT sku, ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y)) AS a,
+       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"ets"}')) AS e,
+       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"theta"}')) AS th
+FROM cov_sim WHERE t < 40 GROUP BY sku;
+SELECT ok((SELECT bool_and(a->>'method' = CASE WHEN (th->>'holdout_mae')::float8 < (e->>'holdout_mae')::float8 THEN 'theta' ELSE 'ets' END
+                           AND (a->>'holdout_mae')::float8 = least((th->>'holdout_mae')::float8, (e->>'holdout_mae')::float8))
+           FROM auto_rule), 'auto keeps the candidate with the lower holdout_mae');
+SELECT ok((SELECT count(DISTINCT a->>'method') = 2 FROM auto_rule), 'auto chose ETS on some series and Theta on others');
+SELECT is((SELECT (ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"ets"}'))->>'interval_scale')::float8
+           FROM cov_sim WHERE sku = 1 AND t < 11), 1::float8, 'too short a series to hold periods back: no calibration');
 
 -- values at the 1e150 input cap: arima and dotm store a model the decoder accepts (a fit that
 -- overflowed would be refused with 22003 by check_fitted_model, never stored to fail as XX001)
