@@ -1,12 +1,16 @@
-"""Anchor for test/bench/recs.sh: implicit ALS of the `implicit` library when
-it can be imported (PYTHONPATH), else the same algorithm in numpy
-(recs_numpy.py's conjugate-gradient ALS), on the benchmark's CSV files.
+"""Anchor for test/bench/recs.sh: implicit ALS of the `implicit` library
+(a hand build on PYTHONPATH) or the same algorithm in numpy (recs_numpy.py's
+conjugate-gradient ALS), on the benchmark's CSV files.
 
 Prints one line: name version cpu_seconds_per_iteration precision@10 ndcg@10
 recommend_all_cpu_seconds.  Times are CPU seconds of this process
 (time.process_time), one thread, so other load on the machine counts less.
+`implicit`'s time per iteration is (fit of 1 + n iterations - fit of 1) / n,
+as ecomml's in recs.sh; numpy's is its iteration loop divided by iterations.
 
-usage: recs_implicit.py train.csv test.csv factors iterations cg_steps"""
+usage: recs_implicit.py train.csv test.csv factors iterations cg_steps n anchor
+  anchor: implicit (exit status 3 when it cannot be imported), numpy, or auto
+          (`implicit` when it can be imported, else numpy)"""
 import sys
 import time
 
@@ -38,6 +42,7 @@ def metrics(top, uid_of_row, test_sets, k=10):
 
 def main():
     train, test, k, iters, steps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    timing_n, anchor = int(sys.argv[6]), sys.argv[7]
     from scipy.sparse import csr_matrix
 
     u, i, w = load(train)
@@ -53,6 +58,8 @@ def main():
             test_sets.setdefault(a, set()).add(item_index[b])
 
     try:
+        if anchor == "numpy":
+            raise ImportError("numpy asked for")
         import implicit
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
@@ -72,9 +79,10 @@ def main():
                 m.fit(conf, show_progress=False)
                 return m, time.process_time() - t0
 
+        fit(1)  # warm-up: the first fit pays for imports and first touches
         _, t1 = fit(1)
-        _, t4 = fit(4)
-        per_iter = (t4 - t1) / 3
+        _, tn = fit(1 + timing_n)
+        per_iter = (tn - t1) / timing_n
         model, _ = fit(iters)
         users = np.arange(len(uid))
         t0 = time.process_time()
@@ -83,6 +91,9 @@ def main():
         rec_all = time.process_time() - t0
         top = ids
     except ImportError:
+        if anchor == "implicit":
+            print("the implicit library cannot be imported", file=sys.stderr)
+            sys.exit(3)
         from recs_numpy import implicit_cg
 
         name, version = "numpy", np.__version__
@@ -93,14 +104,11 @@ def main():
         X = rng.normal(0, 0.01, (len(uid), k))
         Y = rng.normal(0, 0.01, (len(iid), k))
 
-        # numpy is slow: time one iteration, train the model with the iterations asked
         t0 = time.process_time()
-        implicit_cg(uptr, ucol, uval, X, Y, LAMBDA, ALPHA, steps)
-        implicit_cg(iptr, irow, ival, Y, X, LAMBDA, ALPHA, steps)
-        per_iter = time.process_time() - t0
-        for _ in range(iters - 1):
+        for _ in range(iters):
             implicit_cg(uptr, ucol, uval, X, Y, LAMBDA, ALPHA, steps)
             implicit_cg(iptr, irow, ival, Y, X, LAMBDA, ALPHA, steps)
+        per_iter = (time.process_time() - t0) / iters
         t0 = time.process_time()
         top = []
         for b in range(0, len(uid), 1024):
