@@ -51,7 +51,7 @@ static const char *const als_implicit_options[] = {
 static const char *const item_knn_options[] = {
 	"neighbors", "weighting", "bm25_k1", "bm25_b", NULL
 };
-static const char *const ease_options[] = {"lambda", "blas_threads", NULL};
+static const char *const ease_options[] = {"lambda", "seed", "blas_threads", NULL};
 static const char *const weighting_choices[] = {"none", "tfidf", "bm25", NULL};
 
 const TrainStateOps als_state_ops = {
@@ -102,7 +102,10 @@ parse_options(Jsonb *opts, int kind, RecOptions *o)
 			break;
 		case MODEL_EASE:
 			options_check_keys(opts, ease_options);
-			o->lambda = options_double(opts, "lambda", 100.0, 0.0, 1e12);
+			o->lambda = options_has(opts, "lambda") ? options_double_or_auto(opts, "lambda", 0.0, 1e12) : 100.0;
+			if (isnan(o->lambda))
+				o->lambda = REC_LAMBDA_AUTO;
+			o->seed = options_int64(opts, "seed", 42, PG_INT64_MIN, PG_INT64_MAX);
 			o->blas_threads = options_int(opts, "blas_threads", 0, 0, 1024);
 			break;
 		case MODEL_ITEM_KNN:
@@ -232,8 +235,8 @@ rec_model_write(const RecModel *m, ByteWriter *w)
 	write_f64_array(w, m->loss, m->n_iter);
 	write_f64_array(w, m->train_rmse, m->n_iter);
 	write_f64_array(w, m->valid_rmse, m->n_iter);
-	/* 0.3.0: the lambda search of explicit ALS (absent in older models) */
-	if (m->kind == MODEL_ALS)
+	/* 0.3.0: the lambda search of explicit ALS and EASE (absent in older models) */
+	if (m->kind == MODEL_ALS || m->kind == MODEL_EASE)
 	{
 		double	   *iters = rec_alloc_doubles(m->n_lambda);
 
@@ -241,7 +244,7 @@ rec_model_write(const RecModel *m, ByteWriter *w)
 			iters[j] = m->lambda_iters[j];
 		write_i32(w, m->n_lambda);
 		write_f64_array(w, m->lambda_grid, m->n_lambda);
-		write_f64_array(w, m->lambda_rmse, m->n_lambda);
+		write_f64_array(w, m->lambda_score, m->n_lambda);
 		write_f64_array(w, iters, m->n_lambda);
 	}
 }
@@ -343,7 +346,7 @@ rec_model_read(ByteReader *r, int kind)
 	m->loss = read_f64_array(r, m->n_iter);
 	m->train_rmse = read_f64_array(r, m->n_iter);
 	m->valid_rmse = read_f64_array(r, m->n_iter);
-	if (kind == MODEL_ALS && r->pos < r->len)
+	if ((kind == MODEL_ALS || kind == MODEL_EASE) && r->pos < r->len)
 	{
 		double	   *iters;
 
@@ -351,7 +354,7 @@ rec_model_read(ByteReader *r, int kind)
 		if (m->n_lambda < 0 || m->n_lambda > 64)
 			reader_corrupt(r, "The lambda search has an impossible length");
 		m->lambda_grid = read_f64_array(r, m->n_lambda);
-		m->lambda_rmse = read_f64_array(r, m->n_lambda);
+		m->lambda_score = read_f64_array(r, m->n_lambda);
 		iters = read_f64_array(r, m->n_lambda);
 		m->lambda_iters = palloc(Max(m->n_lambda, 1) * sizeof(int32));
 		for (int32 j = 0; j < m->n_lambda; j++)
@@ -432,6 +435,12 @@ rec_describe(const void *decoded, StringInfo buf)
 	if (m->kind == MODEL_EASE)
 	{
 		json_append_double(buf, "lambda", m->opt.lambda);
+		if (m->n_lambda > 0)
+		{
+			json_append_text(buf, "lambda_chosen_by", "validation");
+			json_append_double_array(buf, "lambda_tried", m->lambda_grid, m->n_lambda);
+			json_append_double_array(buf, "lambda_validation_ndcg", m->lambda_score, m->n_lambda);
+		}
 		return;
 	}
 	json_append_int(buf, "factors", m->k);
@@ -446,7 +455,7 @@ rec_describe(const void *decoded, StringInfo buf)
 		json_append_text(buf, "lambda_chosen_by", "validation");
 		json_append_int(buf, "iterations_run", m->n_iter);
 		json_append_double_array(buf, "lambda_tried", m->lambda_grid, m->n_lambda);
-		json_append_double_array(buf, "lambda_validation_rmse", m->lambda_rmse, m->n_lambda);
+		json_append_double_array(buf, "lambda_validation_rmse", m->lambda_score, m->n_lambda);
 		json_append_double_array(buf, "lambda_best_iterations", iters, m->n_lambda);
 	}
 	json_append_int(buf, "seed", m->opt.seed);
@@ -593,7 +602,6 @@ typedef struct AlsExplicitWork
 } AlsExplicitWork;
 
 #define ALS_PATIENCE 2			/* iterations without a better validation RMSE */
-#define ALS_AUTO_HOLDOUT 0.1	/* training pairs held out to choose lambda */
 #define ALS_AUTO_LAMBDA0 0.05	/* first value tried; then doubled or halved */
 #define ALS_AUTO_STEPS_UP 7
 #define ALS_AUTO_STEPS_DOWN 9
@@ -707,21 +715,24 @@ als_explicit_run(RecModel *m, const RecData *d, AlsExplicitWork *w, double lambd
 	return best;
 }
 
-/* One point of the validation curve: an early-stopped fit on the split. */
-static int
-als_explicit_try_lambda(RecModel *m, const RecData *split, AlsExplicitWork *w, double lambda)
+/* lambda "auto" of explicit ALS: the fit of one grid value */
+typedef struct AlsLambdaFit
 {
-	int			n = m->n_lambda;
-	int			it;
+	RecModel   *m;
+	const RecData *split;
+	AlsExplicitWork *w;
+} AlsLambdaFit;
 
-	m->lambda_grid[n] = lambda;
-	m->lambda_rmse[n] = als_explicit_run(m, split, w, lambda, m->opt.iterations, true, false, &it);
-	m->lambda_iters[n] = it;
-	m->n_lambda++;
+/* One point of the validation curve: an early-stopped fit on the split. */
+static double
+als_explicit_fit_lambda(void *arg, double lambda, int *iters)
+{
+	AlsLambdaFit *f = arg;
+	double		rmse = als_explicit_run(f->m, f->split, f->w, lambda, f->m->opt.iterations, true, false, iters);
+
 	ereport(NOTICE,
-			(errmsg("als lambda %g: validation rmse %.6f after %d iterations",
-					lambda, m->lambda_rmse[n], it)));
-	return n;
+			(errmsg("als lambda %g: validation rmse %.6f after %d iterations", lambda, rmse, *iters)));
+	return rmse;
 }
 
 /*
@@ -733,51 +744,19 @@ als_explicit_try_lambda(RecModel *m, const RecData *split, AlsExplicitWork *w, d
 static double
 als_explicit_choose_lambda(RecModel *m, const RecData *d, AlsExplicitWork *w, int *iters)
 {
-	RecData    *split = interactions_split(d, ALS_AUTO_HOLDOUT, m->opt.seed ^ INT64CONST(0x5eed1a3bda));
-	int			cap = ALS_AUTO_STEPS_UP + ALS_AUTO_STEPS_DOWN + 4;
-	int			best = 0,
-				dir = 1,
-				step = 0;
+	static const LambdaGrid grid = {ALS_AUTO_LAMBDA0, 2.0, ALS_AUTO_STEPS_UP, ALS_AUTO_STEPS_DOWN};
+	AlsLambdaFit f;
+	int			best;
 
-	if (split->n_valid == 0 || split->nnz == 0)
+	f.m = m;
+	f.split = interactions_split(d, REC_AUTO_HOLDOUT, m->opt.seed ^ INT64CONST(0x5eed1a3bda));
+	f.w = w;
+	if (f.split->n_valid == 0 || f.split->nnz == 0)
 	{
 		*iters = m->opt.iterations;
 		return ALS_AUTO_LAMBDA0;
 	}
-	m->lambda_grid = rec_alloc_doubles(cap);
-	m->lambda_rmse = rec_alloc_doubles(cap);
-	m->lambda_iters = palloc(cap * sizeof(int32));
-	for (;;)
-	{
-		int			n = als_explicit_try_lambda(m, split, w, ALS_AUTO_LAMBDA0 * pow(2.0, step));
-
-		if (n > 0 && !(m->lambda_rmse[n] < m->lambda_rmse[best]))
-		{
-			/* worse: after the first step up, turn down once; else stop */
-			if (dir == 1 && n == 1)
-			{
-				dir = -1;
-				step = -1;
-				continue;
-			}
-			break;
-		}
-		best = n;
-		step += dir;
-		if (step > ALS_AUTO_STEPS_UP || step < -ALS_AUTO_STEPS_DOWN)
-			break;
-	}
-	/* refine: the geometric midpoints next to the best value */
-	for (int side = -1; side <= 1; side += 2)
-	{
-		int			n = als_explicit_try_lambda(m, split, w, m->lambda_grid[best] * pow(M_SQRT2, side));
-
-		if (m->lambda_rmse[n] < m->lambda_rmse[best])
-		{
-			best = n;
-			break;
-		}
-	}
+	best = rec_lambda_search(m, &grid, false, als_explicit_fit_lambda, &f);
 	*iters = m->lambda_iters[best];
 	return m->lambda_grid[best];
 }

@@ -47,11 +47,11 @@ typedef struct RecModel
 	double	   *loss;
 	double	   *train_rmse;
 	double	   *valid_rmse;
-	/* lambda search (explicit ALS, lambda "auto") */
+	/* lambda search (lambda "auto": explicit ALS, EASE) */
 	int32		n_lambda;
 	double	   *lambda_grid;
-	double	   *lambda_rmse;	/* best validation RMSE of each grid value */
-	int32	   *lambda_iters;	/* iterations at that RMSE */
+	double	   *lambda_score;	/* validation RMSE (ALS) or ndcg@10 (EASE) */
+	int32	   *lambda_iters;	/* iterations at that score (ALS) */
 	/* derived at decode time */
 	double	   *qnorm;			/* item factor norms (ALS) */
 	double	   *YtY;			/* Q'Q (implicit), k x k */
@@ -60,6 +60,25 @@ typedef struct RecModel
 
 extern double *rec_alloc_doubles(Size n);
 extern double *rec_zeros(Size n);
+
+/* recs_lambda.c: lambda "auto" */
+typedef struct LambdaGrid
+{
+	double		first;			/* first value tried */
+	double		factor;			/* ratio of neighbouring grid values */
+	int			steps_up;		/* at most this many steps up from first */
+	int			steps_down;		/* and down */
+} LambdaGrid;
+
+/* Fit with lambda on the held-out split; return the validation score. */
+typedef double (*LambdaFit) (void *arg, double lambda, int *iters);
+
+/* Fills m->lambda_grid/score/iters; returns the index of the best value. */
+extern int	rec_lambda_search(RecModel *m, const LambdaGrid *g, bool maximize,
+							  LambdaFit fit, void *arg);
+
+/* training pairs held out to choose lambda (a hash of user, item and seed) */
+#define REC_AUTO_HOLDOUT 0.1
 
 /* als_implicit.c */
 extern void fit_als_implicit(RecModel *m, const RecData *d);

@@ -42,6 +42,27 @@ def implicit_cg(ptr, idx, w, X, Y, lam, alpha, steps):
         X[a] = x
 
 
+def explicit_solve(ptr, idx, val, X, bx, Y, by, lam, mu):
+    """One half-iteration of explicit biased ALS: every row of X (and its bias
+    bx) solved exactly against fixed Y, by, the bias as a (k+1)-th factor,
+    ridge lam times the row's number of ratings."""
+    k = X.shape[1]
+    eye = np.eye(k + 1)
+    for a in range(len(ptr) - 1):
+        s, e = ptr[a], ptr[a + 1]
+        n = e - s
+        if n == 0:
+            X[a], bx[a] = 0, 0
+            continue
+        cols = idx[s:e]
+        Ya = np.empty((n, k + 1))
+        Ya[:, :k] = Y[cols]
+        Ya[:, k] = 1.0
+        A = Ya.T @ Ya + lam * n * eye
+        x = np.linalg.solve(A, Ya.T @ (val[s:e] - mu - by[cols]))
+        X[a], bx[a] = x[:k], x[k]
+
+
 def main():
     path, k, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     d = np.loadtxt(path, delimiter=",")
@@ -59,26 +80,10 @@ def main():
     Q = rng.normal(0, 0.1, (ni, k))
     bu, bi = np.zeros(nu), np.zeros(ni)
 
-    def solve(ptr, idx, val, X, bx, Y, by):
-        eye = np.eye(k + 1)
-        for a in range(len(ptr) - 1):
-            s, e = ptr[a], ptr[a + 1]
-            n = e - s
-            if n == 0:
-                X[a], bx[a] = 0, 0
-                continue
-            cols = idx[s:e]
-            Ya = np.empty((n, k + 1))
-            Ya[:, :k] = Y[cols]
-            Ya[:, k] = 1.0
-            A = Ya.T @ Ya + lam * n * eye
-            x = np.linalg.solve(A, Ya.T @ (val[s:e] - mu - by[cols]))
-            X[a], bx[a] = x[:k], x[k]
-
     t0 = time.time()
     for _ in range(iters):
-        solve(uptr, ucol, uval, P, bu, Q, bi)
-        solve(iptr, irow, ival, Q, bi, P, bu)
+        explicit_solve(uptr, ucol, uval, P, bu, Q, bi, lam, mu)
+        explicit_solve(iptr, irow, ival, Q, bi, P, bu, lam, mu)
     exp_s = (time.time() - t0) / iters
     pred = mu + bu[u] + bi[i] + np.einsum("ij,ij->i", P[u], Q[i])
     rmse = float(np.sqrt(np.mean((r - pred) ** 2)))

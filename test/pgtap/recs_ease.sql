@@ -2,7 +2,7 @@
 -- clusters, serving by the shared functions, parallel training, bad input.
 -- Fixtures: test/fixtures/recs.sql
 BEGIN;
-SELECT plan(16);
+SELECT plan(22);
 SET client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -55,6 +55,41 @@ SELECT cmp_ok((SELECT p10 FROM prec WHERE name = 'ease'), '>=', 2 * (SELECT p10 
               'EASE precision@10 at least twice the popularity baseline');
 SELECT cmp_ok((SELECT p10 FROM prec WHERE name = 'ease'), '>=', (SELECT p10 FROM prec WHERE name = 'implicit'),
               'EASE precision@10 at least that of implicit ALS');
+
+-- lambda "auto": chosen by ndcg@10 on 10 % of the training pairs, then refit on all
+CREATE TEMP TABLE ease_auto AS
+SELECT ecomml.train_ease(user_id, item_id, qty, '{"lambda": "auto"}') AS m FROM fx_recs_purchases WHERE NOT test;
+CREATE TEMP TABLE auto_info AS SELECT ecomml.model_info(m) AS i FROM ease_auto;
+SELECT ok((SELECT (i->>'lambda')::float8 = ANY (ARRAY(SELECT jsonb_array_elements_text(i->'lambda_tried')::float8))
+                  AND (i->>'lambda')::float8 BETWEEN 100 * 4 ^ -6 AND 100 * 4 ^ 6 * 2 FROM auto_info),
+          'lambda auto: the chosen value is one of those tried, in range');
+SELECT is((SELECT (i->>'lambda')::float8 FROM auto_info),
+          (SELECT l FROM auto_info, jsonb_array_elements_text(i->'lambda_tried') WITH ORDINALITY t(l0, o),
+                  LATERAL (SELECT l0::float8 AS l, (i->'lambda_validation_ndcg'->>(o::int - 1))::float8 AS ndcg) x
+           ORDER BY ndcg DESC LIMIT 1),
+          'lambda auto: the chosen value has the best validation ndcg of the curve');
+SELECT ok((SELECT i->>'lambda_chosen_by' = 'validation' AND jsonb_array_length(i->'lambda_tried') >= 3
+                  AND jsonb_array_length(i->'lambda_tried') = jsonb_array_length(i->'lambda_validation_ndcg')
+           FROM auto_info), 'lambda auto: the validation curve is in model_info');
+-- Reference: numpy's closed form on the same split, top 10 of the unseen items per user:
+--   for lam in (100, 800): P = np.linalg.inv(X.T @ X + lam * np.eye(240)); B = -P / np.diag(P)
+--   np.fill_diagonal(B, 0); S = X @ B; seen items -inf; mean hits@10 / 10 over the 567 users
+--   with held-out pairs -> lambda 100: 0.140212, lambda 800: 0.153968 (ndcg 0.3226, 0.3501)
+CREATE TEMP TABLE auto_prec AS
+SELECT (ecomml.ranking_metrics((SELECT array_agg(r.item_id ORDER BY r.rank) FROM ecomml.recommend(a.m, rel.user_id, 10) r),
+                               rel.items, 10)->>'precision')::float8 AS auto,
+       (ecomml.ranking_metrics((SELECT array_agg(r.item_id ORDER BY r.rank) FROM ecomml.recommend(e.m, rel.user_id, 10) r),
+                               rel.items, 10)->>'precision')::float8 AS fixed
+FROM rel, ease_auto a, ease e;
+SELECT diag(format('held-out precision@10: lambda auto (%s) %s, lambda 100 %s', (SELECT i->>'lambda' FROM auto_info),
+                   round(auto::numeric, 4), round(fixed::numeric, 4))) FROM auto_prec;
+SELECT ok((SELECT (i->>'lambda')::float8 = 800 FROM auto_info)
+          AND (SELECT abs(auto - 0.153968) < 0.001 AND abs(fixed - 0.140212) < 0.001 FROM auto_prec),
+          'lambda auto picks 800 here; held-out precision@10 at 800 and at 100 equal numpy''s');
+SELECT cmp_ok((SELECT auto FROM auto_prec), '>', (SELECT fixed FROM auto_prec) + 0.01,
+              'lambda auto beats the fixed default lambda 100 on held-out precision@10');
+SELECT lives_ok($$SELECT ecomml.model_info(ecomml.train_ease(u, i, 1, '{"lambda": "auto"}')) FROM generate_series(1, 3) u, generate_series(1, 2) i$$,
+                'lambda auto on a tiny input');
 
 -- serving
 SELECT is((SELECT count(*)::int FROM ecomml.recommend((SELECT m FROM ease), 1, 5)), 5, 'recommend: k rows');

@@ -1,7 +1,7 @@
 -- Recommendations: shop rules in serving (candidates, exclude, fallback) for
 -- every model kind.  Fixtures: test/fixtures/recs.sql
 BEGIN;
-SELECT plan(30);
+SELECT plan(36);
 SET client_min_messages = warning;
 
 CREATE TEMP TABLE models AS
@@ -13,6 +13,8 @@ FROM fx_recs_purchases WHERE NOT test;
 INSERT INTO models
 SELECT 'item_knn', ecomml.train_item_knn(user_id, item_id, qty, '{"neighbors": 30}')
 FROM fx_recs_purchases WHERE NOT test;
+INSERT INTO models
+SELECT 'ease', ecomml.train_ease(user_id, item_id, qty) FROM fx_recs_purchases WHERE NOT test;
 CREATE FUNCTION pg_temp.m(k text) RETURNS bytea LANGUAGE sql AS $$ SELECT m FROM models WHERE kind = k $$;
 
 -- user 1's candidates: ten items of the implicit catalog user 1 has not bought,
@@ -85,6 +87,10 @@ SELECT is((SELECT count(*)::int FROM ecomml.recommend_for_items(pg_temp.m('als_i
           'recommend_for_items excludes the basket and the exclusions');
 SELECT is((SELECT count(*)::int FROM cand, ecomml.recommend_for_items(pg_temp.m('als_implicit'), ARRAY[1, 9]::bigint[], 5, candidates => c) r
            WHERE NOT r.item_id = ANY (c)), 0, 'recommend_for_items returns only candidates');
+SELECT is((SELECT count(*)::int FROM excl, ecomml.recommend_for_items(pg_temp.m(kind), ARRAY[1, 9]::bigint[], 20, exclude => e) r
+           WHERE NOT r.item_id = ANY (e) AND r.item_id NOT IN (1, 9)), 20,
+          'recommend_for_items: exclusions applied before the top k: still k rows, none excluded')
+FROM models WHERE kind = 'ease';
 
 -- ------------------------------------------------------------- bad input
 SELECT throws_ok($$SELECT * FROM ecomml.recommend(pg_temp.m('als'), 1, 5, fallback => 'random')$$, '22023',
