@@ -21,10 +21,11 @@
  *      exchange between routes), cross-exchange (segments of up to three
  *      orders) and intra-route 2-opt, first improvement; with a mixed fleet
  *      also routes trading vehicles.
- *   4. Ruin and recreate until time_limit_ms or max_iterations: remove an
- *      order and its nearest neighbours, reinsert every removed or
- *      unassigned order at its cheapest feasible position, local search,
- *      keep the result if it serves more orders or costs less.
+ *   4. Ruin and recreate (vrp_ruin.c) until time_limit_ms or max_iterations:
+ *      string removals around a random order, reinsertion with blinks,
+ *      simulated-annealing acceptance; with fixed costs, first a phase that
+ *      takes the shortest routes off the road; the best plan found gets the
+ *      local search of step 3.
  */
 #include "postgres.h"
 

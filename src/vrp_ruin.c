@@ -32,8 +32,11 @@
 #define SISR_BLINK 0.01			/* probability of skipping an insertion position */
 #define SA_START 2.0			/* temperatures, in units of the mean leg cost */
 #define SA_END 0.01
-#define FINAL_SEARCH_SHARE 0.05 /* of the time budget, for the local search of the best */
-#define FLEET_SHARE 0.4			/* of the rest, for taking vans off the road when they cost */
+#define FINAL_SEARCH_SHARE 0.05 /* of the time budget, for the local search of the best, */
+#define FINAL_SEARCH_MAX 0.25	/* but at most this many seconds: it rarely takes longer */
+#define POLISH_EVERY 0.01
+#define FLEET_SHARE 0.4
+#define FLEET_PATIENCE 0.05		/* of the run without placing more orders: try another route */			/* of the rest, for taking vans off the road when they cost */
 
 typedef struct VrpSol
 {
@@ -383,28 +386,38 @@ order_removed(Rr *rr)
 }
 
 /*
- * Fleet minimisation (SISR's, simplified): take the shortest route off the
- * road; its orders stay unassigned until ruin and recreate, without opening
- * a route, fit them in elsewhere.  Meanwhile a result is accepted with fewer
+ * Fleet minimisation (SISR's, simplified): take a short route off the road;
+ * its orders stay unassigned until ruin and recreate, without opening a
+ * route, fit them in elsewhere (or, after a while without progress, back to
+ * the best plan and another route).  Meanwhile a result is accepted with fewer
  * orders left out, or as many whose count of iterations spent out is lower,
  * so that the orders hard to place are placed first.
  */
 static void
-drop_shortest_route(Rr *rr)
+drop_short_route(Rr *rr)
 {
 	Vrp		   *p = rr->p;
-	int32		shortest = -1;
+	int32		pick[2] = {-1, -1};
 
-	for (int32 v = 0; v < p->nv; v++)
-		if (p->len[v] > 0 && (shortest < 0 || p->len[v] < p->len[shortest]))
-			shortest = v;
+	/* the shorter of two routes drawn at random: short ones mostly, not always the same */
+	for (int32 k = 0; k < 2; k++)
+	{
+		int32		nth = (int32) rng_below(&rr->rng, p->nv),
+					v = nth;
+
+		while (p->len[v] == 0)
+			v = (v + 1) % p->nv;
+		pick[k] = v;
+	}
+	if (p->len[pick[1]] < p->len[pick[0]])
+		pick[0] = pick[1];
 	rr->nrem = 0;
-	while (p->len[shortest] > 0)
-		remove_at(rr, shortest, p->len[shortest] - 1);
-	rr->cost -= p->rcost[shortest];
+	while (p->len[pick[0]] > 0)
+		remove_at(rr, pick[0], p->len[pick[0]] - 1);
+	rr->cost -= p->rcost[pick[0]];
 	rr->unassigned += rr->nrem;
-	p->rdist[shortest] = 0;
-	p->rcost[shortest] = 0;
+	p->rdist[pick[0]] = 0;
+	p->rcost[pick[0]] = 0;
 	forget_changes(rr);
 }
 
@@ -443,8 +456,11 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 				served,
 				used;
 	bool		fleet_phase = false;
+	double		progress = 0,	/* when the fleet phase last placed more orders */
+				polished = -1,
+				polish_every = POLISH_EVERY * Max(1.0, p->n / 200.0);
 	double		start = vnow(),
-				stop = p->deadline - FINAL_SEARCH_SHARE * (p->deadline - start),
+				stop = p->deadline - Min(FINAL_SEARCH_SHARE * (p->deadline - start), FINAL_SEARCH_MAX),
 				legs = 0,
 				t0,
 				t1;
@@ -518,11 +534,21 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			count_routes(p, &served, &used);
 		}
 		rr.no_new_routes = fleet_phase;
+		if (fleet_phase && rr.unassigned > 0 && frac > progress + FLEET_PATIENCE)
+		{
+			/* stuck: from the best plan, another route goes */
+			sol_load(p, &best);
+			memset(rr.slack_ok, 0, nv * sizeof(bool));
+			rr.cost = best.cost;
+			rr.unassigned = best.unassigned;
+			count_routes(p, &served, &used);
+		}
 		if (fleet_phase && rr.unassigned == 0 && used > 1)
 		{
-			drop_shortest_route(&rr);
+			drop_short_route(&rr);
 			count_routes(p, &served, &used);
 			rr.absent_sum = count_absences(&rr);
+			progress = frac;
 		}
 
 		/* orders left out so far get another chance with the removed ones */
@@ -573,10 +599,30 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 				used += (p->len[v] > 0) - (rr.blen[v] > 0);
 			}
 			forget_changes(&rr);
+			if (unassigned < rr.unassigned)
+				progress = frac;
 			rr.cost = cost;
 			rr.unassigned = unassigned;
 			if (unassigned < best.unassigned || (unassigned == best.unassigned && cost < best.cost - VEPS))
+			{
+				/*
+				 * polish a new best with the local search, at most once per
+				 * 1 % of the run (less often on large instances, where a
+				 * full pass costs more)
+				 */
+				if (frac >= polished + polish_every)
+				{
+					polished = frac;
+					vrp_local_search(p);
+					memset(rr.slack_ok, 0, nv * sizeof(bool));
+					rr.cost = 0;
+					for (int32 v = 0; v < nv; v++)
+						rr.cost += p->rcost[v];
+					cost = rr.cost;
+					count_routes(p, &served, &used);
+				}
 				sol_save(p, &best, cost, unassigned);
+			}
 		}
 		else
 			undo_changes(&rr);

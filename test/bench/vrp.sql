@@ -6,11 +6,11 @@
 -- prices its routes in the instance's own convention.  Solomon (1987) VRPTW:
 -- unrounded Euclidean distances; best-known values rank vehicles first, then
 -- distance, so every van costs fixed_cost 10 000 (more than any distance saved).
--- Variables: ms (time per customer, default 10), only (regex on instance names),
--- seed.
+-- Variables: ms (time per customer, default 10), total_ms (time per instance,
+-- instead of ms when above 0), only (regex on instance names), seed.
 \set QUIET 1
 \pset footer off
-SELECT set_config('vrpbench.ms', :'ms', false), set_config('vrpbench.only', :'only', false),
+SELECT set_config('vrpbench.ms', :'ms', false), set_config('vrpbench.total_ms', :'total_ms', false), set_config('vrpbench.only', :'only', false),
        set_config('vrpbench.seed', :'seed', false) \gset
 CREATE TEMP TABLE cvrp(instance text, id bigint, x float8, y float8, demand float8, depot bool);
 \copy cvrp FROM 'test/data/cvrp_bench.csv' CSV
@@ -33,6 +33,7 @@ DECLARE
     cost float8;
     bad bigint;
     ms_per float8 := current_setting('vrpbench.ms')::float8;
+    total_ms float8 := current_setting('vrpbench.total_ms')::float8;
     pick text := current_setting('vrpbench.only');
     seed int := current_setting('vrpbench.seed')::int;
 BEGIN
@@ -44,7 +45,8 @@ BEGIN
             -- A and B: the optima use at most k vans; X: the fleet is free (Uchoa et al.)
             (SELECT jsonb_agg(jsonb_build_object('id', g, 'capacity', i.capacity))
              FROM generate_series(1, CASE WHEN i.instance LIKE 'X%' THEN 2 * i.min_vehicles ELSE i.min_vehicles END) g),
-            (SELECT jsonb_build_object('depot_x', x, 'depot_y', y, 'time_limit_ms', ms_per * i.n, 'seed', seed)
+            (SELECT jsonb_build_object('depot_x', x, 'depot_y', y, 'time_limit_ms', CASE WHEN total_ms > 0 THEN total_ms ELSE ms_per * i.n END,
+                                      'seed', seed)
              FROM cvrp WHERE instance = i.instance AND depot)) s;
         ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
         -- every leg priced as CVRPLIB does: nint(Euclidean distance)
@@ -76,7 +78,8 @@ BEGIN
             (SELECT jsonb_agg(jsonb_build_object('id', g, 'capacity', i.capacity, 'shift_start', d.ready,
                                                  'shift_end', d.due, 'fixed_cost', 10000))
              FROM generate_series(1, i.fleet) g, sol d WHERE d.instance = i.instance AND d.id = 0),
-            (SELECT jsonb_build_object('depot_x', x, 'depot_y', y, 'time_limit_ms', ms_per * 100, 'seed', seed)
+            (SELECT jsonb_build_object('depot_x', x, 'depot_y', y, 'time_limit_ms', CASE WHEN total_ms > 0 THEN total_ms ELSE ms_per * 100 END,
+                                      'seed', seed)
              FROM sol WHERE instance = i.instance AND id = 0)) s;
         ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
         -- feasibility recomputed from the coordinates, not from the solver's own columns
