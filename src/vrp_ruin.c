@@ -30,11 +30,12 @@
 #define SISR_AVG_REMOVED 10		/* mean number of orders removed */
 #define SISR_MAX_STRING 10		/* longest string removed from one route */
 #define SISR_BLINK 0.01			/* probability of skipping an insertion position */
-#define SA_START 2.0			/* temperatures, in units of the mean leg cost */
+#define SA_START 1.0			/* temperatures, in units of the mean leg cost */
 #define SA_END 0.01
 #define FINAL_SEARCH_SHARE 0.05 /* of the time budget, for the local search of the best, */
 #define FINAL_SEARCH_MAX 0.25	/* but at most this many seconds: it rarely takes longer */
 #define POLISH_EVERY 0.01
+#define POLISH_SHARE 0.1
 #define FLEET_SHARE 0.4
 #define FLEET_PATIENCE 0.05		/* of the run without placing more orders: try another route */			/* of the rest, for taking vans off the road when they cost */
 
@@ -456,7 +457,8 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 				served,
 				used;
 	bool		fleet_phase = false;
-	double		progress = 0,	/* when the fleet phase last placed more orders */
+	double		polish_time = 0,
+				progress = 0,	/* when the fleet phase last placed more orders */
 				polished = -1,
 				polish_every = POLISH_EVERY * Max(1.0, p->n / 200.0);
 	double		start = vnow(),
@@ -607,13 +609,19 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			{
 				/*
 				 * polish a new best with the local search, at most once per
-				 * 1 % of the run (less often on large instances, where a
-				 * full pass costs more)
+				 * 1 % of the run; on the clock also only while the polishing
+				 * has taken under a tenth of the time (a pass over 1 000
+				 * orders costs as much as thousands of iterations); on an
+				 * iteration budget, less often on large instances instead
 				 */
-				if (frac >= polished + polish_every)
+				if (frac >= polished + (max_iter > 0 ? polish_every : POLISH_EVERY) &&
+					(max_iter > 0 || polish_time < POLISH_SHARE * (now - start)))
 				{
+					double		before = vnow();
+
 					polished = frac;
 					vrp_local_search(p);
+					polish_time += vnow() - before;
 					memset(rr.slack_ok, 0, nv * sizeof(bool));
 					rr.cost = 0;
 					for (int32 v = 0; v < nv; v++)

@@ -12,7 +12,7 @@ CREATE TABLE vq.x AS SELECT s.* FROM ecomml.solve_vrp(
     (SELECT jsonb_agg(jsonb_build_object('id', id, 'x', x, 'y', y, 'demand', demand) ORDER BY id)
      FROM fx_cvrp WHERE instance = 'X-n101-k25' AND NOT depot),
     (SELECT jsonb_agg(jsonb_build_object('id', g, 'capacity', 206)) FROM generate_series(1, 50) g),
-    (SELECT jsonb_build_object('depot_x', x, 'depot_y', y, 'seed', 1, 'max_iterations', 30000,
+    (SELECT jsonb_build_object('depot_x', x, 'depot_y', y, 'seed', 1, 'max_iterations', 60000,
                                'time_limit_ms', 120000)
      FROM fx_cvrp WHERE instance = 'X-n101-k25' AND depot)) s;
 CREATE TABLE vq.xcost AS
@@ -27,7 +27,8 @@ SELECT is((SELECT count(DISTINCT order_id) FROM vq.x WHERE vehicle IS NOT NULL),
 SELECT is((SELECT count(*) FROM (SELECT vehicle FROM vq.x s JOIN fx_cvrp c ON c.instance = 'X-n101-k25' AND c.id = s.order_id
                                  GROUP BY vehicle HAVING sum(c.demand) > 206) z), 0::bigint,
           'X-n101-k25: no route over capacity 206');
--- recorded: 27 694 (+0.37 %) with seed 1 and 30 000 iterations (about 0.6 s)
+-- recorded: 27 657 (+0.24 %) with seed 1 and 60 000 iterations (about 1 s); seeds 2 and 3
+-- give 27 694 (+0.37 %) and 28 169 (+2.09 %): the bound holds for this seed, not for every one
 SELECT cmp_ok((SELECT cost FROM vq.xcost), '<=', 27591 * 1.01::float8,
               'X-n101-k25 within 1 % of the best known 27591');
 
@@ -40,7 +41,7 @@ CREATE TABLE vq.r AS SELECT s.* FROM ecomml.solve_vrp(
     (SELECT jsonb_agg(jsonb_build_object('id', g, 'capacity', 200, 'shift_start', 0, 'shift_end', d.due,
                                          'fixed_cost', 10000))
      FROM generate_series(1, 25) g, fx_solomon d WHERE d.instance = 'R101' AND d.id = 0),
-    (SELECT jsonb_build_object('depot_x', x, 'depot_y', y, 'seed', 1, 'max_iterations', 30000,
+    (SELECT jsonb_build_object('depot_x', x, 'depot_y', y, 'seed', 1, 'max_iterations', 60000,
                                'time_limit_ms', 120000)
      FROM fx_solomon WHERE instance = 'R101' AND id = 0)) s;
 CREATE TABLE vq.rl AS
@@ -57,7 +58,7 @@ SELECT is((SELECT count(*) FROM vq.rl WHERE seq > 0 AND (abs(arrival - pdep - le
                                                         OR departure < greatest(arrival, ready) + service - 1e-6)),
           0::bigint, 'R101: legs, windows and the depot''s closing time hold, recomputed from the coordinates');
 SELECT is((SELECT max(load) <= 200 FROM vq.r), true, 'R101: no route over capacity 200');
--- recorded: 19 vehicles, 1 654.37 (+0.22 %) with seed 1 and 30 000 iterations
+-- recorded: 19 vehicles, 1 650.80 (the best known) with seed 1 and 60 000 iterations (seeds 2, 3: the same)
 SELECT cmp_ok((SELECT count(DISTINCT vehicle) FROM vq.r WHERE vehicle IS NOT NULL), '<=', 19::bigint,
               'R101: as few vehicles as the best known 19');
 SELECT cmp_ok((SELECT sum(leg) FROM vq.rl WHERE seq > 0), '<=', 1650.80 * 1.02::float8,
