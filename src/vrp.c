@@ -21,10 +21,11 @@
  *      exchange between routes), cross-exchange (segments of up to three
  *      orders) and intra-route 2-opt, first improvement; with a mixed fleet
  *      also routes trading vehicles.
- *   4. Ruin and recreate until time_limit_ms or max_iterations: remove an
- *      order and its nearest neighbours, reinsert every removed or
- *      unassigned order at its cheapest feasible position, local search,
- *      keep the result if it serves more orders or costs less.
+ *   4. Ruin and recreate (vrp_ruin.c) until time_limit_ms or max_iterations:
+ *      string removals around a random order, reinsertion with blinks,
+ *      simulated-annealing acceptance; with fixed costs, first a phase that
+ *      takes the shortest routes off the road; the best plan found gets the
+ *      local search of step 3.
  */
 #include "postgres.h"
 
@@ -50,78 +51,14 @@
 #include "options.h"
 #include "rng.h"
 #include "routes.h"
+#include "vrp.h"
 #include "vrp_input.h"
 
 #define VRP_MAX_ORDERS 10000
 #define VRP_MAX_VEHICLES 1000
-#define VRP_K 12
-#define VEPS 1e-9
-
-typedef struct Vrp
-{
-	int32		n;				/* orders; nodes are 0 (depot) .. n, then own depots */
-	int32		m;				/* nodes: n + 1 + own depots */
-	const double *x,
-			   *y;
-	const double *mat;			/* m^2 or NULL */
-	double	   *demand,
-			   *service,
-			   *open,
-			   *close;
-	int32		nv;
-	double	   *cap,
-			   *vstart,
-			   *vend;			/* min(shift_end, shift_start + max_route_duration) */
-	int32	   *vs,				/* start and end node of each vehicle */
-			   *ve,
-			   *maxstops,
-			   *vtype;			/* first vehicle alike in every attribute */
-	double	   *cpd,			/* cost per distance, fixed cost per use */
-			   *fixed;
-	int32	  **route;			/* route[v][0..len[v]-1], orders only */
-	int32	   *len;
-	double	   *rdist;			/* distance of each route */
-	double	   *rload;			/* load of each route */
-	double	   *rcost;			/* cost of each route: 0 if unused */
-	int32	   *where;			/* order -> vehicle, -1 unassigned */
-	int32	   *nbr;			/* (n+1) * k */
-	int32		k;
-	int32	   *tmp1,
-			   *tmp2;
-	bool	   *type_tried;		/* nv, insert_cheapest's scratch */
-	double	   *dep,			/* route_slack's output, n + 2 each */
-			   *latest;
-	double		deadline;
-	bool		timed_out;
-	bool		mixed_fleet;	/* vehicles differ in more than capacity and shift */
-} Vrp;
-
-static double
-vnow(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static inline double
-VD(const Vrp *p, int32 a, int32 b)
-{
-	if (p->mat)
-		return p->mat[(Size) a * p->m + b];
-	return hypot(p->x[a] - p->x[b], p->y[a] - p->y[b]);
-}
-
-/* what route v costs with len orders driving dist: nothing if unused */
-static inline double
-route_cost(const Vrp *p, int32 v, int32 len, double dist)
-{
-	return len == 0 ? 0 : p->fixed[v] + p->cpd[v] * dist;
-}
 
 /* distance of route r on vehicle v, or -1 if infeasible */
-static double
+double
 eval_route(const Vrp *p, int32 v, const int32 *r, int32 len)
 {
 	double		t = p->vstart[v],
@@ -178,7 +115,7 @@ eval_any(const Vrp *p, const int32 *r, int32 len, int32 *which)
 	return -1;
 }
 
-static void
+void
 set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist)
 {
 	if (r != p->route[v])
@@ -190,6 +127,7 @@ set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist)
 	for (int32 i = 0; i < len; i++)
 	{
 		p->where[r[i]] = v;
+		p->pos[r[i]] = i;
 		p->rload[v] += p->demand[r[i]];
 	}
 }
@@ -207,7 +145,7 @@ set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist)
  * feasible iff the new order is reached by its close and stop i + 1 is then
  * reached by latest[i + 1].
  */
-static void
+void
 route_slack(const Vrp *p, int32 v, double *dep, double *latest)
 {
 	const int32 *r = p->route[v];
@@ -781,7 +719,7 @@ try_exchange_vehicles(Vrp *p)
 	return improved;
 }
 
-static void
+void
 vrp_local_search(Vrp *p)
 {
 	bool		improved = true;
@@ -814,66 +752,17 @@ vrp_local_search(Vrp *p)
 	}
 }
 
-/* ---------------------------------------------------------------------------
- * Solution bookkeeping
+/*
+ * The kadj nearest orders of every node, nearest first: the ruin walks them
+ * (adj), the local search reads the first k of each (nbr).
  */
-typedef struct VrpSol
-{
-	int32	   *flat;			/* routes concatenated */
-	int32	   *len;
-	double		cost;
-	int32		unassigned;
-} VrpSol;
-
-static void
-sol_save(const Vrp *p, VrpSol *s)
-{
-	int32		off = 0;
-
-	s->cost = 0;
-	s->unassigned = 0;
-	for (int32 v = 0; v < p->nv; v++)
-	{
-		memcpy(s->flat + off, p->route[v], p->len[v] * sizeof(int32));
-		off += p->len[v];
-		s->len[v] = p->len[v];
-		s->cost += p->rcost[v];
-	}
-	for (int32 c = 1; c <= p->n; c++)
-		if (p->where[c] < 0)
-			s->unassigned++;
-}
-
-static void
-sol_load(Vrp *p, const VrpSol *s)
-{
-	int32		off = 0;
-
-	for (int32 c = 1; c <= p->n; c++)
-		p->where[c] = -1;
-	for (int32 v = 0; v < p->nv; v++)
-	{
-		set_route(p, v, s->flat + off, s->len[v], 0);
-		p->rdist[v] = s->len[v] == 0 ? 0 : eval_route(p, v, p->route[v], s->len[v]);
-		p->rcost[v] = route_cost(p, v, s->len[v], p->rdist[v]);
-		off += s->len[v];
-	}
-}
-
-static bool
-sol_better(const VrpSol *a, const VrpSol *b)
-{
-	if (a->unassigned != b->unassigned)
-		return a->unassigned < b->unassigned;
-	return a->cost < b->cost - VEPS;
-}
-
 static void
 vrp_neighbours(Vrp *p)
 {
-	int32		m = p->n + 1;
-	Heap	   *h = heap_create(p->k + 1);
-	HeapItem   *out = palloc((p->k + 1) * sizeof(HeapItem));
+	int32		m = p->n + 1,
+				K = p->kadj;
+	Heap	   *h = heap_create(K + 1);
+	HeapItem   *out = palloc((K + 1) * sizeof(HeapItem));
 	Knn2d	   *tree = p->mat ? NULL : knn2d_build(p->x + 1, p->y + 1, p->n);
 
 	for (int32 i = 0; i < m; i++)
@@ -882,14 +771,16 @@ vrp_neighbours(Vrp *p)
 
 		h->count = 0;
 		if (tree)				/* orders are points 1..n, tree indexes 0..n-1 */
-			knn2d_query(tree, p->x[i], p->y[i], i - 1, p->k, h);
+			knn2d_query(tree, p->x[i], p->y[i], i - 1, K, h);
 		else
 			for (int32 j = 1; j <= p->n; j++)
 				if (j != i)
-					heap_offer(h, p->k, -Min(VD(p, i, j), VD(p, j, i)), j);
+					heap_offer(h, K, -Min(VD(p, i, j), VD(p, j, i)), j);
 		got = heap_drain_descending(h, out);
+		for (int32 c = 0; c < K; c++)
+			p->adj[(Size) i * K + c] = c < (int32) got ? (int32) out[c].value + (tree ? 1 : 0) : -1;
 		for (int32 c = 0; c < p->k; c++)
-			p->nbr[(Size) i * p->k + c] = c < (int32) got ? (int32) out[c].value + (tree ? 1 : 0) : -1;
+			p->nbr[(Size) i * p->k + c] = p->adj[(Size) i * K + c];
 		if ((i & 255) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -900,14 +791,12 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 {
 	int32		n = p->n;
 	bool	   *servable = palloc0((n + 1) * sizeof(bool));
-	VrpSol		best,
-				cur;
-	Rng			rng;
-	int32	   *removed = palloc((n + 1) * sizeof(int32));
 
 	p->deadline = vnow() + time_limit_ms / 1000.0;
 	p->k = Min(VRP_K, n);
+	p->kadj = Min(VRP_KADJ, n);
 	p->nbr = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * Max(p->k, 1) * sizeof(int32));
+	p->adj = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * Max(p->kadj, 1) * sizeof(int32));
 	p->route = palloc(p->nv * sizeof(int32 *));
 	for (int32 v = 0; v < p->nv; v++)
 		p->route[v] = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * sizeof(int32));
@@ -917,6 +806,7 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 	p->rcost = palloc0(p->nv * sizeof(double));
 	p->type_tried = palloc(p->nv * sizeof(bool));
 	p->where = palloc((n + 1) * sizeof(int32));
+	p->pos = palloc0((n + 1) * sizeof(int32));
 	p->tmp1 = palloc((n + 2) * sizeof(int32));
 	p->tmp2 = palloc((n + 2) * sizeof(int32));
 	p->dep = palloc((n + 2) * sizeof(double));
@@ -932,84 +822,8 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 	construct_savings(p, servable);
 	vrp_local_search(p);
 
-	best.flat = palloc((n + 1) * sizeof(int32));
-	best.len = palloc(p->nv * sizeof(int32));
-	cur.flat = palloc((n + 1) * sizeof(int32));
-	cur.len = palloc(p->nv * sizeof(int32));
-	sol_save(p, &best);
-	rng_seed(&rng, seed);
-	for (int64 it = 0; it < max_iter && !p->timed_out && n >= 2; it++)
-	{
-		int32		nrem = 0,
-					seedc,
-					q;
-
-		if (vnow() > p->deadline)
-			break;
-		CHECK_FOR_INTERRUPTS();
-		/* ruin: a random served order and its nearest served neighbours */
-		seedc = 1 + (int32) rng_below(&rng, n);
-		q = 1 + (int32) rng_below(&rng, Max(1, Min(p->k, n / 4 + 1)));
-		if (p->where[seedc] >= 0)
-			removed[nrem++] = seedc;
-		for (int32 k = 0; k < p->k && nrem < q + 1; k++)
-		{
-			int32		o = p->nbr[(Size) seedc * p->k + k];
-
-			if (o > 0 && p->where[o] >= 0)
-				removed[nrem++] = o;
-		}
-		for (int32 i = 0; i < nrem; i++)
-		{
-			int32		c = removed[i],
-						v = p->where[c],
-						L = p->len[v],
-						w = 0;
-
-			for (int32 j = 0; j < L; j++)
-				if (p->route[v][j] != c)
-					p->route[v][w++] = p->route[v][j];
-			p->where[c] = -1;
-			p->len[v] = w;
-			p->rload[v] -= p->demand[c];
-			p->rdist[v] = w == 0 ? 0 : eval_route(p, v, p->route[v], w);
-			p->rcost[v] = route_cost(p, v, w, p->rdist[v]);
-		}
-		/* recreate: removed orders in random order, then the unassigned ones */
-		for (int32 i = nrem - 1; i > 0; i--)
-		{
-			int32		j = (int32) rng_below(&rng, i + 1),
-						t = removed[i];
-
-			removed[i] = removed[j];
-			removed[j] = t;
-		}
-		for (int32 i = 0; i < nrem; i++)
-			insert_cheapest(p, removed[i]);
-		for (int32 c = 1; c <= n; c++)
-			if (p->where[c] < 0 && servable[c])
-			{
-				if ((c & 63) == 0)
-				{
-					CHECK_FOR_INTERRUPTS();
-					if (vnow() > p->deadline)
-						break;	/* the routes held stay feasible */
-				}
-				insert_cheapest(p, c);
-			}
-		vrp_local_search(p);
-		sol_save(p, &cur);
-		if (sol_better(&cur, &best))
-		{
-			VrpSol		t = best;
-
-			best = cur;
-			cur = t;
-		}
-		else
-			sol_load(p, &best);
-	}
-	sol_load(p, &best);
+	if (n >= 2 && !p->timed_out)
+		vrp_ruin_recreate(p, servable, max_iter, seed);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1207,7 +1021,7 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 	check_distinct(ids, n, "order");
 	check_distinct(in->vids, nv, "vehicle");
 	limit = options_double(opts, "time_limit_ms", 1000, 0, 3600000);
-	max_iter = options_int64(opts, "max_iterations", 1000 + 20 * (int64) n, 0, PG_INT64_MAX);
+	max_iter = options_int64(opts, "max_iterations", -1, 0, PG_INT64_MAX);
 	seed = (uint64) options_int64(opts, "seed", 0, 0, PG_INT64_MAX);
 
 	/* orders: index 0 is the depot, so shift the arrays by one */

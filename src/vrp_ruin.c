@@ -1,0 +1,642 @@
+/*
+ * vrp_ruin.c - the improvement phase of ecomml.solve_vrp: ruin and recreate
+ * by slack induction through string removals (SISR, Christiaens & Vanden
+ * Berghe 2020), accepted by simulated annealing.
+ *
+ * One iteration removes a few strings (runs of consecutive orders) from
+ * routes near a random order, reinserts the removed orders one by one at
+ * their cheapest feasible position while skipping each position with a small
+ * probability ("blinks"), and keeps the result if it serves as many orders
+ * and costs less than the current solution plus a random allowance that
+ * shrinks with the temperature.  Taking strings from neighbouring routes
+ * frees room where the orders are, so a recreate can move whole stretches
+ * between routes, which single-order moves cannot do.
+ *
+ * Iterations are cheap so that thousands run per second: the recreate only
+ * looks at routes holding one of the order's nearest neighbours and at one
+ * empty vehicle of each kind (all routes only if none of those can take it);
+ * insertion is checked in O(1) per position from slack cached per order; a
+ * rejected iteration restores only the routes it changed.  Constraints stay
+ * hard: a route is only ever changed into a feasible one.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "rng.h"
+#include "vrp.h"
+
+#define SISR_AVG_REMOVED 10		/* mean number of orders removed */
+#define SISR_MAX_STRING 10		/* longest string removed from one route */
+#define SISR_BLINK 0.01			/* probability of skipping an insertion position */
+#define SA_START 1.0			/* temperatures, in units of the mean leg cost */
+#define SA_END 0.01
+#define FINAL_SEARCH_SHARE 0.05 /* of the time budget, for the local search of the best, */
+#define FINAL_SEARCH_MAX 0.25	/* but at most this many seconds: it rarely takes longer */
+#define POLISH_EVERY 0.01
+#define POLISH_SHARE 0.1
+#define FLEET_SHARE 0.4
+#define FLEET_PATIENCE 0.05		/* of the run without placing more orders: try another route */			/* of the rest, for taking vans off the road when they cost */
+
+typedef struct VrpSol
+{
+	int32	   *flat;			/* routes concatenated */
+	int32	   *len;
+	double		cost;
+	int32		unassigned;
+} VrpSol;
+
+typedef struct SortKey
+{
+	double		key;
+	int32		c;
+} SortKey;
+
+typedef struct Rr
+{
+	Vrp		   *p;
+	Rng			rng;
+	const bool *servable;
+	/* routes changed by this iteration and what they held before */
+	bool	   *touched;
+	int32	   *tlist;
+	int32		nt;
+	int32	   *bflat,
+			   *boff,
+			   *blen;
+	double	   *bdist;
+	int32		bused;
+	/* departure from and latest arrival at each order, valid where slack_ok */
+	double	   *dep_o,
+			   *lat_o;
+	bool	   *slack_ok;
+	int32	   *removed;
+	int32		nrem;
+	bool	   *ruined;			/* per vehicle: lost a string this iteration */
+	bool		no_new_routes;	/* the recreate may not use an empty vehicle */
+	int64	   *absent;			/* per order: iterations it spent unassigned */
+	int64		absent_sum;		/* over the orders unassigned now */
+	int32	   *seen;			/* per vehicle: stamp of the last order priced on it */
+	int32	   *type_seen;
+	int32		stamp;
+	SortKey    *keys;
+	double		cost;			/* of the current solution */
+	int32		unassigned;		/* servable orders left out of it */
+} Rr;
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const SortKey *x = a,
+			   *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->c < y->c ? -1 : (x->c > y->c ? 1 : 0);
+}
+
+static void
+sol_save(const Vrp *p, VrpSol *s, double cost, int32 unassigned)
+{
+	int32		off = 0;
+
+	for (int32 v = 0; v < p->nv; v++)
+	{
+		memcpy(s->flat + off, p->route[v], p->len[v] * sizeof(int32));
+		off += p->len[v];
+		s->len[v] = p->len[v];
+	}
+	s->cost = cost;
+	s->unassigned = unassigned;
+}
+
+static void
+sol_load(Vrp *p, const VrpSol *s)
+{
+	int32		off = 0;
+
+	for (int32 c = 1; c <= p->n; c++)
+		p->where[c] = -1;
+	for (int32 v = 0; v < p->nv; v++)
+	{
+		set_route(p, v, s->flat + off, s->len[v], 0);
+		p->rdist[v] = s->len[v] == 0 ? 0 : eval_route(p, v, p->route[v], s->len[v]);
+		p->rcost[v] = route_cost(p, v, s->len[v], p->rdist[v]);
+		off += s->len[v];
+	}
+}
+
+/* remember route v as it is before this iteration changes it */
+static void
+touch(Rr *rr, int32 v)
+{
+	Vrp		   *p = rr->p;
+
+	if (rr->touched[v])
+		return;
+	rr->touched[v] = true;
+	rr->tlist[rr->nt++] = v;
+	rr->boff[v] = rr->bused;
+	rr->blen[v] = p->len[v];
+	rr->bdist[v] = p->rdist[v];
+	memcpy(rr->bflat + rr->bused, p->route[v], p->len[v] * sizeof(int32));
+	rr->bused += p->len[v];		/* routes are saved before any change: at most n in all */
+}
+
+static void
+forget_changes(Rr *rr)
+{
+	for (int32 i = 0; i < rr->nt; i++)
+	{
+		rr->touched[rr->tlist[i]] = false;
+		rr->ruined[rr->tlist[i]] = false;
+	}
+	rr->nt = 0;
+	rr->bused = 0;
+}
+
+/* put the changed routes back as they were */
+static void
+undo_changes(Rr *rr)
+{
+	Vrp		   *p = rr->p;
+
+	for (int32 i = 0; i < rr->nt; i++)
+	{
+		int32		v = rr->tlist[i];
+
+		for (int32 j = 0; j < p->len[v]; j++)
+			p->where[p->route[v][j]] = -1;
+	}
+	for (int32 i = 0; i < rr->nt; i++)
+	{
+		int32		v = rr->tlist[i];
+
+		set_route(p, v, rr->bflat + rr->boff[v], rr->blen[v], rr->bdist[v]);
+		rr->slack_ok[v] = false;
+	}
+	forget_changes(rr);
+}
+
+static void
+remove_at(Rr *rr, int32 v, int32 i)
+{
+	Vrp		   *p = rr->p;
+	int32	   *r = p->route[v];
+	int32		c = r[i];
+
+	touch(rr, v);
+	memmove(r + i, r + i + 1, (p->len[v] - i - 1) * sizeof(int32));
+	p->len[v]--;
+	for (int32 j = i; j < p->len[v]; j++)
+		p->pos[r[j]] = j;
+	p->where[c] = -1;
+	p->rload[v] -= p->demand[c];
+	rr->slack_ok[v] = false;
+	rr->removed[rr->nrem++] = c;
+}
+
+static void
+insert_at(Rr *rr, int32 v, int32 i, int32 c)
+{
+	Vrp		   *p = rr->p;
+	int32	   *r = p->route[v];
+
+	touch(rr, v);
+	memmove(r + i + 1, r + i, (p->len[v] - i) * sizeof(int32));
+	r[i] = c;
+	p->len[v]++;
+	for (int32 j = i; j < p->len[v]; j++)
+		p->pos[r[j]] = j;
+	p->where[c] = v;
+	p->rload[v] += p->demand[c];
+	rr->slack_ok[v] = false;
+}
+
+static void
+ensure_slack(Rr *rr, int32 v)
+{
+	Vrp		   *p = rr->p;
+	const int32 *r = p->route[v];
+
+	if (rr->slack_ok[v])
+		return;
+	route_slack(p, v, p->dep, p->latest);
+	for (int32 i = 1; i <= p->len[v]; i++)
+	{
+		rr->dep_o[r[i - 1]] = p->dep[i];
+		rr->lat_o[r[i - 1]] = p->latest[i];
+	}
+	rr->slack_ok[v] = true;
+}
+
+/* cheapest feasible position of c on vehicle v, if cheaper than *best */
+static void
+price_route(Rr *rr, int32 c, int32 v, double *best, int32 *bv, int32 *bi)
+{
+	Vrp		   *p = rr->p;
+	int32		L = p->len[v];
+	const int32 *r = p->route[v];
+
+	if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS || L + 1 > p->maxstops[v])
+		return;
+	if (L > 0)
+		ensure_slack(rr, v);
+	for (int32 i = 0; i <= L; i++)
+	{
+		int32		a = i == 0 ? p->vs[v] : r[i - 1],
+					b = i == L ? p->ve[v] : r[i];
+		double		dac = VD(p, a, c),
+					dcb = VD(p, c, b),
+					delta,
+					t;
+
+		if (isinf(dac) || isinf(dcb))
+			continue;			/* unreachable on the graph */
+		/* an empty vehicle costs nothing until used */
+		delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
+			: p->cpd[v] * (dac + dcb - VD(p, a, b));
+		if (delta >= *best - VEPS || (L > 0 && rng_uniform(&rr->rng) < SISR_BLINK))
+			continue;
+		t = (i == 0 ? p->vstart[v] : rr->dep_o[a]) + dac;
+		if (t > p->close[c] + VEPS)
+			continue;
+		t = Max(t, p->open[c]) + p->service[c] + dcb;
+		if (t > (i == L ? p->vend[v] : rr->lat_o[b]) + VEPS)
+			continue;
+		*best = delta;
+		*bv = v;
+		*bi = i;
+	}
+}
+
+/* reinsert c at its cheapest feasible position; false if none */
+static bool
+recreate_one(Rr *rr, int32 c)
+{
+	Vrp		   *p = rr->p;
+	double		best = INFINITY;
+	int32		bv = -1,
+				bi = -1;
+	const int32 *adj = p->adj + (Size) c * p->kadj;
+
+	rr->stamp++;
+	for (int32 k = 0; k < p->kadj && adj[k] >= 0; k++)
+	{
+		int32		v = adj[k] > 0 ? p->where[adj[k]] : -1;
+
+		if (v < 0 || rr->seen[v] == rr->stamp)
+			continue;
+		rr->seen[v] = rr->stamp;
+		price_route(rr, c, v, &best, &bv, &bi);
+	}
+	for (int32 v = 0; v < p->nv && !rr->no_new_routes; v++)
+		if (p->len[v] == 0 && rr->type_seen[p->vtype[v]] != rr->stamp)
+		{
+			rr->type_seen[p->vtype[v]] = rr->stamp;
+			price_route(rr, c, v, &best, &bv, &bi);
+		}
+	/* no neighbour's route takes it: every route before opening a new one */
+	if (bv < 0 || p->len[bv] == 0)
+		for (int32 v = 0; v < p->nv; v++)
+			if (p->len[v] > 0 && rr->seen[v] != rr->stamp)
+			{
+				rr->seen[v] = rr->stamp;
+				price_route(rr, c, v, &best, &bv, &bi);
+			}
+	if (bv < 0)
+		return false;
+	insert_at(rr, bv, bi, c);
+	return true;
+}
+
+/* SISR's ruin: strings from up to ks routes around a random served order */
+static void
+ruin(Rr *rr, int32 served, int32 used)
+{
+	Vrp		   *p = rr->p;
+	double		ls_max = Min((double) SISR_MAX_STRING, (double) served / Max(used, 1)),
+				ks_max = 4.0 * SISR_AVG_REMOVED / (1 + ls_max) - 1;
+	int32		ks = 1 + (int32) (rng_uniform(&rr->rng) * Max(ks_max, 1)),
+				seed,
+				done = 0;
+
+	do
+		seed = 1 + (int32) rng_below(&rr->rng, p->n);
+	while (p->where[seed] < 0);
+	for (int32 k = -1; k < p->kadj && done < ks; k++)
+	{
+		int32		o = k < 0 ? seed : p->adj[(Size) seed * p->kadj + k],
+					v,
+					L,
+					l,
+					keep = 0,
+					span,
+					start,
+					kept_at;
+
+		if (o < 0)
+			break;
+		if (o == 0 || (v = p->where[o]) < 0 || rr->ruined[v])
+			continue;
+		touch(rr, v);
+		rr->ruined[v] = true;
+		done++;
+		L = p->len[v];
+		l = 1 + (int32) (rng_uniform(&rr->rng) * Min(ls_max, (double) L));
+		l = Min(l, L);
+		/* half the time a split string: a run of orders is kept inside it */
+		if (l < L && rng_uniform(&rr->rng) < 0.5)
+		{
+			keep = 1;
+			while (l + keep < L && rng_uniform(&rr->rng) < 0.5)
+				keep++;
+		}
+		span = l + keep;
+		start = Max(0, p->pos[o] - span + 1) +
+			(int32) rng_below(&rr->rng, Min(p->pos[o], L - span) - Max(0, p->pos[o] - span + 1) + 1);
+		kept_at = keep > 0 ? start + (int32) rng_below(&rr->rng, l + 1) : -1;
+		/* from the end, so that the positions still to remove do not move */
+		for (int32 i = start + span - 1; i >= start; i--)
+			if (keep == 0 || i < kept_at || i >= kept_at + keep)
+				remove_at(rr, v, i);
+	}
+}
+
+/* order the removed orders: random, largest demand, farthest or nearest first (4:4:2:1) */
+static void
+order_removed(Rr *rr)
+{
+	Vrp		   *p = rr->p;
+	int32		how = (int32) rng_below(&rr->rng, 11);
+
+	for (int32 i = 0; i < rr->nrem; i++)
+	{
+		int32		c = rr->removed[i];
+
+		rr->keys[i].c = c;
+		rr->keys[i].key = how < 4 ? rng_uniform(&rr->rng)
+			: how < 8 ? -p->demand[c]
+			: how < 10 ? -VD(p, 0, c)
+			: VD(p, 0, c);
+	}
+	qsort(rr->keys, rr->nrem, sizeof(SortKey), cmp_key);
+	for (int32 i = 0; i < rr->nrem; i++)
+		rr->removed[i] = rr->keys[i].c;
+}
+
+/*
+ * Fleet minimisation (SISR's, simplified): take a short route off the road;
+ * its orders stay unassigned until ruin and recreate, without opening a
+ * route, fit them in elsewhere (or, after a while without progress, back to
+ * the best plan and another route).  Meanwhile a result is accepted with fewer
+ * orders left out, or as many whose count of iterations spent out is lower,
+ * so that the orders hard to place are placed first.
+ */
+static void
+drop_short_route(Rr *rr)
+{
+	Vrp		   *p = rr->p;
+	int32		pick[2] = {-1, -1};
+
+	/* the shorter of two routes drawn at random: short ones mostly, not always the same */
+	for (int32 k = 0; k < 2; k++)
+	{
+		int32		nth = (int32) rng_below(&rr->rng, p->nv),
+					v = nth;
+
+		while (p->len[v] == 0)
+			v = (v + 1) % p->nv;
+		pick[k] = v;
+	}
+	if (p->len[pick[1]] < p->len[pick[0]])
+		pick[0] = pick[1];
+	rr->nrem = 0;
+	while (p->len[pick[0]] > 0)
+		remove_at(rr, pick[0], p->len[pick[0]] - 1);
+	rr->cost -= p->rcost[pick[0]];
+	rr->unassigned += rr->nrem;
+	p->rdist[pick[0]] = 0;
+	p->rcost[pick[0]] = 0;
+	forget_changes(rr);
+}
+
+/* count an iteration of absence for each order left out; their sum */
+static int64
+count_absences(Rr *rr)
+{
+	Vrp		   *p = rr->p;
+	int64		sum = 0;
+
+	if (rr->unassigned == 0)
+		return 0;
+	for (int32 c = 1; c <= p->n; c++)
+		if (p->where[c] < 0 && rr->servable[c])
+			sum += ++rr->absent[c];
+	return sum;
+}
+
+static void
+count_routes(const Vrp *p, int32 *served, int32 *used)
+{
+	*served = 0;
+	*used = 0;
+	for (int32 v = 0; v < p->nv; v++)
+	{
+		*served += p->len[v];
+		*used += p->len[v] > 0;
+	}
+}
+
+void
+vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
+{
+	int32		n = p->n,
+				nv = p->nv,
+				served,
+				used;
+	bool		fleet_phase = false;
+	double		polish_time = 0,
+				progress = 0,	/* when the fleet phase last placed more orders */
+				polished = -1,
+				polish_every = POLISH_EVERY * Max(1.0, p->n / 200.0);
+	double		start = vnow(),
+				stop = p->deadline - Min(FINAL_SEARCH_SHARE * (p->deadline - start), FINAL_SEARCH_MAX),
+				legs = 0,
+				t0,
+				t1;
+	Rr			rr = {0};
+	VrpSol		best;
+
+	rr.p = p;
+	rr.servable = servable;
+	rng_seed(&rr.rng, seed);
+	rr.touched = palloc0(nv * sizeof(bool));
+	rr.ruined = palloc0(nv * sizeof(bool));
+	rr.slack_ok = palloc0(nv * sizeof(bool));
+	rr.tlist = palloc(nv * sizeof(int32));
+	rr.boff = palloc(nv * sizeof(int32));
+	rr.blen = palloc(nv * sizeof(int32));
+	rr.bdist = palloc(nv * sizeof(double));
+	rr.seen = palloc0(nv * sizeof(int32));
+	rr.type_seen = palloc0(nv * sizeof(int32));
+	rr.bflat = palloc((n + 1) * sizeof(int32));
+	rr.dep_o = palloc((n + 1) * sizeof(double));
+	rr.lat_o = palloc((n + 1) * sizeof(double));
+	rr.removed = palloc((n + 1) * sizeof(int32));
+	rr.keys = palloc((n + 1) * sizeof(SortKey));
+	best.flat = palloc((n + 1) * sizeof(int32));
+	best.len = palloc(nv * sizeof(int32));
+
+	for (int32 c = 1; c <= n; c++)
+	{
+		if (servable[c] && p->where[c] < 0)
+			rr.unassigned++;
+	}
+	for (int32 v = 0; v < nv; v++)
+	{
+		rr.cost += p->rcost[v];
+		legs += p->cpd[v] * p->rdist[v];
+		fleet_phase |= p->fixed[v] > 0;
+	}
+	count_routes(p, &served, &used);
+	if (served == 0)
+		return;
+	rr.absent = palloc0((n + 1) * sizeof(int64));
+	sol_save(p, &best, rr.cost, rr.unassigned);
+	/* temperatures scale with the mean leg, whatever the unit of cost */
+	t0 = SA_START * legs / (served + used);
+	t1 = SA_END * legs / (served + used);
+
+	for (int64 it = 0; max_iter < 0 || it < max_iter; it++)
+	{
+		double		now = vnow(),
+					frac,
+					temp,
+					cost = rr.cost;
+		int32		unassigned = 0;
+		bool		feasible = true,
+					accept;
+
+		CHECK_FOR_INTERRUPTS();
+		if (now > stop)
+			break;
+		/* an iteration budget makes the run repeatable: the schedule follows it */
+		frac = max_iter > 0 ? (double) it / max_iter : (now - start) / Max(stop - start, 1e-9);
+		temp = t0 > 0 ? t0 * pow(t1 / t0, frac) : 0;
+		if (fleet_phase && frac >= FLEET_SHARE)
+		{
+			/* from the best plan on: cost alone decides */
+			fleet_phase = false;
+			sol_load(p, &best);
+			memset(rr.slack_ok, 0, nv * sizeof(bool));
+			rr.cost = best.cost;
+			rr.unassigned = best.unassigned;
+			count_routes(p, &served, &used);
+		}
+		rr.no_new_routes = fleet_phase;
+		if (fleet_phase && rr.unassigned > 0 && frac > progress + FLEET_PATIENCE)
+		{
+			/* stuck: from the best plan, another route goes */
+			sol_load(p, &best);
+			memset(rr.slack_ok, 0, nv * sizeof(bool));
+			rr.cost = best.cost;
+			rr.unassigned = best.unassigned;
+			count_routes(p, &served, &used);
+		}
+		if (fleet_phase && rr.unassigned == 0 && used > 1)
+		{
+			drop_short_route(&rr);
+			count_routes(p, &served, &used);
+			rr.absent_sum = count_absences(&rr);
+			progress = frac;
+		}
+
+		/* orders left out so far get another chance with the removed ones */
+		rr.nrem = 0;
+		if (rr.unassigned > 0)
+			for (int32 c = 1; c <= n; c++)
+				if (p->where[c] < 0 && servable[c])
+					rr.removed[rr.nrem++] = c;
+		ruin(&rr, served, used);
+		order_removed(&rr);
+		for (int32 i = 0; i < rr.nrem; i++)
+			if (!recreate_one(&rr, rr.removed[i]))
+				unassigned++;
+
+		/* price the changed routes exactly (and check them once more) */
+		for (int32 i = 0; i < rr.nt && feasible; i++)
+		{
+			int32		v = rr.tlist[i];
+			double		d = p->len[v] == 0 ? 0 : eval_route(p, v, p->route[v], p->len[v]);
+
+			feasible = d >= 0;
+			cost += route_cost(p, v, p->len[v], d) - route_cost(p, v, rr.blen[v], rr.bdist[v]);
+			p->rdist[v] = d;
+			p->rcost[v] = route_cost(p, v, p->len[v], d);
+		}
+		if (!feasible)
+			accept = false;
+		else if (unassigned != rr.unassigned)
+			accept = unassigned < rr.unassigned;
+		else if (fleet_phase && unassigned > 0)
+		{
+			int64		absent_sum = 0;
+
+			for (int32 i = 0; i < rr.nrem; i++)
+				if (p->where[rr.removed[i]] < 0)
+					absent_sum += rr.absent[rr.removed[i]];
+			accept = absent_sum < rr.absent_sum;
+		}
+		else
+			accept = cost < rr.cost - temp * log(1 - rng_uniform(&rr.rng)) - VEPS;
+		if (accept)
+		{
+			for (int32 i = 0; i < rr.nt; i++)
+			{
+				int32		v = rr.tlist[i];
+
+				served += p->len[v] - rr.blen[v];
+				used += (p->len[v] > 0) - (rr.blen[v] > 0);
+			}
+			forget_changes(&rr);
+			if (unassigned < rr.unassigned)
+				progress = frac;
+			rr.cost = cost;
+			rr.unassigned = unassigned;
+			if (unassigned < best.unassigned || (unassigned == best.unassigned && cost < best.cost - VEPS))
+			{
+				/*
+				 * polish a new best with the local search, at most once per
+				 * 1 % of the run; on the clock also only while the polishing
+				 * has taken under a tenth of the time (a pass over 1 000
+				 * orders costs as much as thousands of iterations); on an
+				 * iteration budget, less often on large instances instead
+				 */
+				if (frac >= polished + (max_iter > 0 ? polish_every : POLISH_EVERY) &&
+					(max_iter > 0 || polish_time < POLISH_SHARE * (now - start)))
+				{
+					double		before = vnow();
+
+					polished = frac;
+					vrp_local_search(p);
+					polish_time += vnow() - before;
+					memset(rr.slack_ok, 0, nv * sizeof(bool));
+					rr.cost = 0;
+					for (int32 v = 0; v < nv; v++)
+						rr.cost += p->rcost[v];
+					cost = rr.cost;
+					count_routes(p, &served, &used);
+				}
+				sol_save(p, &best, cost, unassigned);
+			}
+		}
+		else
+			undo_changes(&rr);
+		if (fleet_phase)
+			rr.absent_sum = count_absences(&rr);
+	}
+	sol_load(p, &best);
+	vrp_local_search(p);
+}
