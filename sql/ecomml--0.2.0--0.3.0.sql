@@ -402,3 +402,11 @@ END
 $$;
 COMMENT ON FUNCTION ecomml.shortest_path(bytea, bigint, bigint, jsonb) IS
     'least-cost path between two nodes of a graph model; options {"algorithm": "ch"|"bidirectional"|"dijkstra"|"astar"} ("ch", the default on a contracted graph); no rows if unreachable';
+
+-- routes3 (issue 15, road scale): solve_tsp on a graph without an n x n
+-- matrix ("matrix" option, src/stop_costs.c); shortest_path_tree by PHAST
+-- on a contracted graph (src/ch_tree.c).  Only the comments change.
+COMMENT ON FUNCTION ecomml.solve_tsp(bytea, bigint[], jsonb) IS
+    'closed tour through stops of a graph model by road cost (asymmetric allowed); options {"start", "time_limit_ms", "max_kicks", "seed", "matrix"} ("matrix": false, the default above 1000 stops, keeps no n x n matrix)';
+COMMENT ON FUNCTION ecomml.contract_graph(bytea) IS
+    'the graph model with a contraction hierarchy: shortest_path, shortest_path_tree and cost matrices (also of solve_tsp and solve_vrp) then use it, with the same costs';

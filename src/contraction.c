@@ -429,6 +429,9 @@ ch_read(ByteReader *r, const GraphModel *g)
 		seen[k] = true;
 	}
 	pfree(seen);
+	ch->by_rank = palloc_extended((Size) g->n * sizeof(int32), MCXT_ALLOC_HUGE);
+	for (int32 v = 0; v < g->n; v++)
+		ch->by_rank[g->n - 1 - ch->rank[v]] = v;
 	arcs_read(r, &ch->up, g, ch->rank);
 	arcs_read(r, &ch->down, g, ch->rank);
 	if (ch->shortcuts < 0 || ch->shortcuts > ch->up.off[g->n] + ch->down.off[g->n])
