@@ -4,9 +4,10 @@
  * PHAST (Delling, Goldberg, Nowatzyk & Werneck 2011): an upward Dijkstra
  * from the source over up arcs, then one sweep over every node from the
  * highest rank down, each taking the best of its down arcs (whose tails
- * rank higher, so are final).  No heap in the sweep: it reads the arcs in
- * one pass, which beats Dijkstra's heap once the tree covers a good part
- * of the graph.
+ * rank higher, so are final).  No heap in the sweep, and labels indexed by
+ * rank position over arcs stored in sweep order (GraphCH.sweep_*): it reads
+ * memory in order, which beats Dijkstra's heap once the tree covers a good
+ * part of the graph.
  *
  * The hierarchy's labels are sums of shortcut costs; the tree a user sees
  * is made of original arcs with Dijkstra's sums.  So each node's label arc
@@ -92,7 +93,7 @@ ch_tree(const GraphModel *g, int32 s, double max_cost, ChTree *out)
 	const GraphCH *ch = g->ch;
 	int32		n = g->n;
 	double		bound = max_cost + fabs(max_cost) * BOUND_SLACK;
-	double	   *d = HUGE_ALLOC(n, double);
+	double	   *d = HUGE_ALLOC(n, double);	/* by node (upward), then by rank position */
 	int32	   *from = HUGE_ALLOC(n, int32);
 	int64	   *via = HUGE_ALLOC(n, int64);	/* >= 0: up arc of from; < 0: -1 - down arc of v */
 	Heap	   *h = heap_create(1024);
@@ -135,21 +136,37 @@ ch_tree(const GraphModel *g, int32 s, double max_cost, ChTree *out)
 			}
 		}
 	}
-	/* downward sweep, highest rank first */
+	/* labels by rank position: the upward search's, then the sweep */
+	{
+		double	   *dr = HUGE_ALLOC(n, double);
+
+		for (int32 r = 0; r < n; r++)
+			dr[r] = d[ch->by_rank[r]];
+		pfree(d);
+		d = dr;
+	}
 	for (int32 r = 0; r < n; r++)
 	{
-		int32		v = ch->by_rank[r];
+		double		best = d[r];
+		int64		bp = -1;
 
-		for (int64 p = ch->down.off[v]; p < ch->down.off[v + 1]; p++)
+		for (int64 q = ch->sweep_off[r]; q < ch->sweep_off[r + 1]; q++)
 		{
-			double		nd = d[ch->down.head[p]] + ch->down.cost[p];
+			double		nd = d[ch->sweep_tail[q]] + ch->sweep_cost[q];
 
-			if (nd < d[v] && nd <= bound)
+			if (nd < best && nd <= bound)
 			{
-				d[v] = nd;
-				from[v] = ch->down.head[p];
-				via[v] = -1 - p;
+				best = nd;
+				bp = q;
 			}
+		}
+		if (bp >= 0)
+		{
+			int32		v = ch->by_rank[r];
+
+			d[r] = best;
+			from[v] = ch->by_rank[ch->sweep_tail[bp]];
+			via[v] = -1 - (ch->down.off[v] + (bp - ch->sweep_off[r]));
 		}
 		if ((r & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -157,9 +174,9 @@ ch_tree(const GraphModel *g, int32 s, double max_cost, ChTree *out)
 
 	/* original parents */
 	reached = HUGE_ALLOC(n, int32);
-	for (int32 v = 0; v < n; v++)
-		if (d[v] <= bound)
-			reached[m++] = v;
+	for (int32 r = 0; r < n; r++)
+		if (d[r] <= bound)
+			reached[m++] = ch->by_rank[r];
 	parent = HUGE_ALLOC(n, int32);
 	edge = HUGE_ALLOC(n, int32);
 	cost = HUGE_ALLOC(n, double);

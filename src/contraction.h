@@ -35,6 +35,14 @@ typedef struct GraphCH
 	ChArcs		up;				/* u -> head */
 	ChArcs		down;			/* head -> u */
 	int64		shortcuts;
+	/*
+	 * The down arcs again in sweep order, for PHAST (decoding builds them):
+	 * node by_rank[r]'s arcs at sweep_off[r] .., tails as positions in
+	 * by_rank, so that a sweep reads memory in order.
+	 */
+	int64	   *sweep_off;
+	int32	   *sweep_tail;
+	double	   *sweep_cost;
 } GraphCH;
 
 #define GRAPH_FLAG_COORDS 1

@@ -14,7 +14,7 @@ CREATE TABLE sp.g AS SELECT ecomml.build_graph(s, t, c, rc) AS plain FROM sp.e;
 ALTER TABLE sp.g ADD COLUMN ch bytea;
 UPDATE sp.g SET ch = ecomml.contract_graph(plain);
 
--- trees: PHAST (a tree beyond 1/16 of the nodes on a contracted graph) and
+-- trees: PHAST (no budget, or a tree beyond half the nodes of a contracted graph) and
 -- Dijkstra (small budgets) against plain Dijkstra, node, parent, edge, costs
 CREATE TABLE sp.t1 AS SELECT src, t.* FROM sp.g, (VALUES (0), (457), (899)) v(src),
     ecomml.shortest_path_tree(g.plain, src) t;
@@ -28,16 +28,16 @@ SELECT is((SELECT count(*) FROM sp.t2 WHERE src = 457), (SELECT count(*) FROM sp
           'full tree: every reachable node once');
 SELECT is((SELECT array_agg(DISTINCT (node = src) ORDER BY (node = src)) FROM sp.t2 WHERE parent IS NULL AND edge_index IS NULL),
           '{t}'::bool[], 'only the source has no parent and no edge');
-CREATE TABLE sp.b1 AS SELECT budget, t.* FROM sp.g, (VALUES (2), (8), (15)) v(budget),
+CREATE TABLE sp.b1 AS SELECT budget, t.* FROM sp.g, (VALUES (2), (12), (25)) v(budget),
     ecomml.shortest_path_tree(g.plain, 457, budget) t;
-CREATE TABLE sp.b2 AS SELECT budget, t.* FROM sp.g, (VALUES (2), (8), (15)) v(budget),
+CREATE TABLE sp.b2 AS SELECT budget, t.* FROM sp.g, (VALUES (2), (12), (25)) v(budget),
     ecomml.shortest_path_tree(g.ch, 457, budget) t;
 SELECT is((SELECT count(*) FROM sp.b1 FULL JOIN sp.b2 USING (budget, node)
            WHERE b1.agg_cost IS DISTINCT FROM b2.agg_cost OR b1.parent IS DISTINCT FROM b2.parent),
-          0::bigint, 'isochrones of 2, 8 and 15 (Dijkstra and PHAST sizes): the same nodes, parents and costs');
-SELECT ok((SELECT min(c) FROM (SELECT count(*) AS c FROM sp.b2 GROUP BY budget) x) < 56
-          AND (SELECT max(c) FROM (SELECT count(*) AS c FROM sp.b2 GROUP BY budget) x) > 56,
-          'the budgets cover both sides of the switch to PHAST (900 / 16 nodes)');
+          0::bigint, 'isochrones of 2, 12 and 25 (Dijkstra and PHAST sizes): the same nodes, parents and costs');
+SELECT ok((SELECT min(c) FROM (SELECT count(*) AS c FROM sp.b2 GROUP BY budget) x) < 450
+          AND (SELECT max(c) FROM (SELECT count(*) AS c FROM sp.b2 GROUP BY budget) x) > 450,
+          'the budgets cover both sides of the switch to PHAST (900 / 2 nodes)');
 SELECT is((SELECT count(*) FROM (SELECT agg_cost, lag(agg_cost) OVER () AS prev
                                   FROM sp.g, ecomml.shortest_path_tree(g.ch, 457) t) x
            WHERE agg_cost < prev), 0::bigint, 'PHAST rows come in order of cost');
