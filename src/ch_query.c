@@ -423,3 +423,75 @@ ch_nearest(const GraphModel *g, const int32 *stops, int32 n, int32 k, bool forwa
 			CHECK_FOR_INTERRUPTS();
 	}
 }
+
+/* ---------------------------------------------------------------------------
+ * A whole upward search space, kept by callers that meet many pairs
+ */
+static int
+cmp_node_label(const void *a, const void *b)
+{
+	int32		x = ((const ChLabel *) a)->node,
+				y = ((const ChLabel *) b)->node;
+
+	return x < y ? -1 : x > y;
+}
+
+ChLabel *
+ch_upward(const GraphModel *g, SearchSpace *ss, int32 s, bool forward, int32 *len)
+{
+	const ChArcs *up = forward ? &g->ch->up : &g->ch->down;
+	const ChArcs *down = forward ? &g->ch->down : &g->ch->up;
+	ChLabel    *out;
+	int32		u,
+				m = 0;
+
+	search_space_reset(ss);
+	label(ss, s, 0, -1, -1);
+	while ((u = ss_pop(ss)) >= 0)
+	{
+		/* a stalled node's label is not its least cost: never a meeting point */
+		if (stalled(ss, down, u))
+		{
+			ss->pred[u] = -2;
+			continue;
+		}
+		relax(ss, up, u);
+	}
+	for (int32 i = 0; i < ss->ntouched; i++)
+		if (ss->settled[ss->touched[i]] && ss->pred[ss->touched[i]] != -2)
+			m++;
+	out = palloc(Max(m, 1) * sizeof(ChLabel));	/* kept by callers: no slack */
+	m = 0;
+	for (int32 i = 0; i < ss->ntouched; i++)
+	{
+		int32		v = ss->touched[i];
+
+		if (ss->settled[v] && ss->pred[v] != -2)
+			out[m++] = (ChLabel) {v, ss->dist[v]};
+	}
+	qsort(out, m, sizeof(ChLabel), cmp_node_label);
+	*len = m;
+	return out;
+}
+
+double
+ch_meet(const ChLabel *fw, int32 nf, const ChLabel *bw, int32 nb)
+{
+	double		best = INFINITY;
+
+	for (int32 i = 0, j = 0; i < nf && j < nb;)
+	{
+		if (fw[i].node < bw[j].node)
+			i++;
+		else if (fw[i].node > bw[j].node)
+			j++;
+		else
+		{
+			if (fw[i].dist + bw[j].dist < best)
+				best = fw[i].dist + bw[j].dist;
+			i++;
+			j++;
+		}
+	}
+	return best;
+}

@@ -76,6 +76,20 @@ extern void ch_nearest(const GraphModel *g, const int32 *stops, int32 n, int32 k
 					   int32 *nbr, double *nbr_cost);
 
 /*
+ * The whole upward search space of s (forward: over up arcs; else the
+ * backward one over down arcs), stalled nodes left out, sorted by node.  A
+ * least cost s -> t is then ch_meet(space of s forward, space of t
+ * backward): a merge instead of a search, for callers asking many pairs.
+ */
+typedef struct ChLabel
+{
+	int32		node;
+	double		dist;
+} ChLabel;
+extern ChLabel *ch_upward(const GraphModel *g, SearchSpace *ss, int32 s, bool forward, int32 *len);
+extern double ch_meet(const ChLabel *fw, int32 nf, const ChLabel *bw, int32 nb);
+
+/*
  * Shortest-path tree (ch_tree.c): every node within max_cost of s, in order
  * of cost, with its parent and the original arc from it; costs summed along
  * the tree as Dijkstra sums them.  False when ties of zero-cost arcs keep

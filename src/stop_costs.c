@@ -24,6 +24,9 @@
 /* fewer graph nodes per stop than this: lists by Dijkstra even on a hierarchy */
 #define STOP_COSTS_DENSE_RATIO 100
 
+/* upward spaces kept for pairs on demand, at most (bytes) */
+#define STOP_COSTS_SPACE_BUDGET ((Size) 256 * 1024 * 1024)
+
 /* a bound read off a list must not exceed the true cost by rounding */
 #define BOUND_SLACK (1 - 1e-9)
 
@@ -163,6 +166,12 @@ stop_costs_create(const GraphModel *g, const int32 *node, const int64 *ids, int3
 		sc->out_bound[i] = isinf(ob) ? 0 : ob * BOUND_SLACK;
 		sc->in_bound[i] = isinf(ib) ? 0 : ib * BOUND_SLACK;
 	}
+	if (g->ch)
+		for (int dir = 0; dir < 2; dir++)
+		{
+			sc->space[dir] = palloc0_array(ChLabel *, n);
+			sc->space_len[dir] = palloc0_array(int32, n);
+		}
 	sc->asked = idmap_create(Max(1024, 4 * n));
 	sc->asked_cap = Max(1024, 4 * n);
 	sc->asked_cost = MemoryContextAllocHuge(CurrentMemoryContext, sc->asked_cap * sizeof(double));
@@ -212,11 +221,46 @@ remembered(const StopCosts *sc, int32 a, int32 b)
 	return i >= 0 ? sc->asked_cost[i] : NAN;
 }
 
+/* the upward space of stop a (dir 0: forward, 1: backward), made on first use */
+static const ChLabel *
+space_of(StopCosts *sc, int32 a, int dir, int32 *len)
+{
+	if (sc->space[dir][a] == NULL)
+	{
+		sc->space[dir][a] = ch_upward(sc->g, graph_path_work(sc->g)->fw, sc->node[a], dir == 0,
+									  &sc->space_len[dir][a]);
+		sc->space_bytes += Max(sc->space_len[dir][a], 1) * sizeof(ChLabel);
+	}
+	*len = sc->space_len[dir][a];
+	return sc->space[dir][a];
+}
+
+/*
+ * Least cost a -> b: a merge of upward spaces while they fit the budget (a
+ * pair then costs a few microseconds instead of a search).
+ */
+static double
+compute(StopCosts *sc, int32 a, int32 b)
+{
+	if (sc->space[0] &&
+		(sc->space_bytes < STOP_COSTS_SPACE_BUDGET ||
+		 (sc->space[0][a] != NULL && sc->space[1][b] != NULL)))
+	{
+		int32		nf,
+					nb;
+		const ChLabel *f = space_of(sc, a, 0, &nf);
+		const ChLabel *r = space_of(sc, b, 1, &nb);
+
+		return ch_meet(f, nf, r, nb);
+	}
+	return graph_least_cost(sc->g, sc->node[a], sc->node[b]);
+}
+
 /* search, remember, complain if unreachable */
 static double
 ask(StopCosts *sc, int32 a, int32 b)
 {
-	double		c = graph_least_cost(sc->g, sc->node[a], sc->node[b]);
+	double		c = compute(sc, a, b);
 	int32		i;
 
 	sc->queries++;
@@ -235,9 +279,9 @@ ask(StopCosts *sc, int32 a, int32 b)
 	return c;
 }
 
-/* cost a -> b known without a search (lists, remembered pairs), or NaN */
+/* cost a -> b from the lists (either way round if symmetric), or NaN */
 static inline double
-known(const StopCosts *sc, int32 a, int32 b)
+listed_any(const StopCosts *sc, int32 a, int32 b)
 {
 	double		c;
 
@@ -246,9 +290,16 @@ known(const StopCosts *sc, int32 a, int32 b)
 	c = listed(sc, a, b);
 	if (isnan(c) && sc->symmetric)
 		c = listed(sc, b, a);
-	if (isnan(c))
-		c = remembered(sc, a, b);
 	return c;
+}
+
+/* cost a -> b known without a search (lists, remembered pairs), or NaN */
+static inline double
+known(const StopCosts *sc, int32 a, int32 b)
+{
+	double		c = listed_any(sc, a, b);
+
+	return isnan(c) ? remembered(sc, a, b) : c;
 }
 
 double
@@ -259,10 +310,15 @@ stop_costs_get(StopCosts *sc, int32 a, int32 b)
 	return isnan(c) ? ask(sc, a, b) : c;
 }
 
+/*
+ * A pair in no list costs at least both lists' bounds, remembered or not:
+ * so the remembered pairs need not be looked up here (the hash lookup was
+ * half the search's time).
+ */
 double
 stop_costs_lower(const StopCosts *sc, int32 a, int32 b)
 {
-	double		c = known(sc, a, b);
+	double		c = listed_any(sc, a, b);
 
 	if (!isnan(c))
 		return c;
@@ -387,6 +443,8 @@ stop_costs_memory(const StopCosts *sc)
 
 	if (!sc->symmetric)
 		lists *= 2;
+	if (sc->space[0])
+		lists += sc->space_bytes + 2 * (Size) sc->n * (sizeof(ChLabel *) + sizeof(int32));
 	return lists + (Size) sc->g->n * sizeof(int32) + (Size) sc->asked_cap * sizeof(double) +
 		(Size) sc->asked->ids_cap * sizeof(int64) + ((Size) sc->asked->mask + 1) * sizeof(int32);
 }

@@ -5,7 +5,9 @@
  * For n stops on a graph model: each stop's k cheapest stops in both
  * directions (from the contraction hierarchy when the model has one, else a
  * Dijkstra per stop that ends after k stops), and the least cost of any
- * other pair on demand (one path query, remembered).  Memory grows with
+ * other pair on demand, remembered: on a hierarchy a merge of the two
+ * stops' upward search spaces (each computed once, up to a memory budget;
+ * beyond it one query per pair), else a bidirectional Dijkstra.  Memory grows with
  * n * k plus the pairs actually asked for, not with n * n.  Since a stop
  * absent from a list is at least as far as the list's last entry, callers
  * can price a move by lower bounds first and ask for the exact cost only
@@ -14,6 +16,7 @@
 #ifndef ECOMML_STOP_COSTS_H
 #define ECOMML_STOP_COSTS_H
 
+#include "contraction.h"
 #include "idmap.h"
 #include "routes.h"
 
@@ -36,7 +39,11 @@ typedef struct StopCosts
 	IdMap	   *asked;			/* pairs computed on demand (a * n + b) ... */
 	double	   *asked_cost;		/* ... and their costs, by the map's index */
 	int32		asked_cap;
-	int64		queries;		/* path searches run on demand */
+	/* on a hierarchy: each stop's upward spaces, made when first needed */
+	ChLabel   **space[2];		/* [0] forward (from the stop), [1] backward */
+	int32	   *space_len[2];
+	Size		space_bytes;
+	int64		queries;		/* pairs computed on demand */
 } StopCosts;
 
 extern StopCosts *stop_costs_create(const GraphModel *g, const int32 *node, const int64 *ids,
