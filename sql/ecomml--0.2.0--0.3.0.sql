@@ -439,3 +439,10 @@ RETURNS TABLE(label text, probability float8)
 AS 'MODULE_PATHNAME', 'classify_plain_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
 COMMENT ON FUNCTION ecomml.classify(bytea, text) IS
     'label probabilities of a text under a text classifier trained on text, most probable first';
+-- routes3 (issue 15, road scale): solve_tsp on a graph without an n x n
+-- matrix ("matrix" option, src/stop_costs.c); shortest_path_tree by PHAST
+-- on a contracted graph (src/ch_tree.c).  Only the comments change.
+COMMENT ON FUNCTION ecomml.solve_tsp(bytea, bigint[], jsonb) IS
+    'closed tour through stops of a graph model by road cost (asymmetric allowed); options {"start", "time_limit_ms", "max_kicks", "seed", "matrix"} ("matrix": false, the default above 1000 stops, keeps no n x n matrix)';
+COMMENT ON FUNCTION ecomml.contract_graph(bytea) IS
+    'the graph model with a contraction hierarchy: shortest_path, shortest_path_tree and cost matrices (also of solve_tsp and solve_vrp) then use it, with the same costs';

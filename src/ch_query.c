@@ -62,8 +62,8 @@ stalled(const SearchSpace *ss, const ChArcs *other, int32 u)
 }
 
 /* position of the arc of node at with head h in a (it exists by construction) */
-static int64
-find_arc(const ChArcs *a, int32 at, int32 h)
+int64
+ch_find_arc(const ChArcs *a, int32 at, int32 h)
 {
 	for (int64 p = a->off[at]; p < a->off[at + 1]; p++)
 		if (a->head[p] == h)
@@ -102,8 +102,8 @@ unpack(const GraphCH *ch, int32 u, int32 w, double cost, int32 mid, int32 edge, 
 		return;
 	}
 	{
-		int64		p = find_arc(&ch->down, mid, u);	/* u -> mid */
-		int64		q = find_arc(&ch->up, mid, w);	/* mid -> w */
+		int64		p = ch_find_arc(&ch->down, mid, u);	/* u -> mid */
+		int64		q = ch_find_arc(&ch->up, mid, w);	/* mid -> w */
 
 		unpack(ch, u, mid, ch->down.cost[p], ch->down.mid[p], ch->down.edge[p], o);
 		unpack(ch, mid, w, ch->up.cost[q], ch->up.mid[q], ch->up.edge[q], o);
@@ -284,4 +284,214 @@ ch_row(const GraphModel *g, const ChBuckets *b, SearchSpace *fw, int32 src, doub
 		if (b->targets[j] == src)
 			row[j] = 0;
 	CHECK_FOR_INTERRUPTS();
+}
+
+/* ---------------------------------------------------------------------------
+ * k nearest stops (the candidate lists of sparse tours)
+ *
+ * Buckets as for a matrix, but each node keeps only the keep = k + 1
+ * cheapest entries (a stop's own entry, at cost 0, takes one place).  That
+ * loses no answer: if stop t is among the k + 1 nearest of s and u is where
+ * their searches meet on a least-cost path, any entry t' cheaper than t at u
+ * gives d(s, t') <= d(s, u) + b(u, t') < d(s, t); k + 1 of them would push t
+ * out.  So memory is at most keep entries per node, whatever the stop count.
+ */
+void
+ch_nearest(const GraphModel *g, const int32 *stops, int32 n, int32 k, bool forward,
+		   int32 *nbr, double *nbr_cost)
+{
+	const GraphCH *ch = g->ch;
+	/* the stop's side climbs `up`; the buckets' side climbs `down` */
+	const ChArcs *up = forward ? &ch->up : &ch->down;
+	const ChArcs *down = forward ? &ch->down : &ch->up;
+	int32		keep = k + 1;
+	int32	   *slot = palloc_extended((Size) g->n * sizeof(int32), MCXT_ALLOC_HUGE);
+	int32	   *bcount;
+	int32	   *btarget;
+	double	   *bcost;
+	int32		nblocks = 0,
+				capblocks = 1024;
+	SearchSpace *ss = search_space_create(g->n);
+	double	   *best = palloc_extended((Size) n * sizeof(double), MCXT_ALLOC_HUGE);
+	int32	   *seen = palloc_extended((Size) n * sizeof(int32), MCXT_ALLOC_HUGE);
+	Heap	   *h = heap_create(k + 1);
+	HeapItem   *out = palloc((k + 1) * sizeof(HeapItem));
+
+	memset(slot, -1, (Size) g->n * sizeof(int32));
+	bcount = palloc(capblocks * sizeof(int32));
+	btarget = palloc((Size) capblocks * keep * sizeof(int32));
+	bcost = palloc((Size) capblocks * keep * sizeof(double));
+	for (int32 j = 0; j < n; j++)
+	{
+		int32		u;
+
+		search_space_reset(ss);
+		label(ss, stops[j], 0, -1, -1);
+		while ((u = ss_pop(ss)) >= 0)
+		{
+			double		du = ss->dist[u];
+			int32		b;
+			Size		base;
+
+			if (stalled(ss, up, u))
+				continue;
+			if (slot[u] < 0)
+			{
+				if (nblocks == capblocks)
+				{
+					capblocks *= 2;
+					bcount = repalloc_huge(bcount, capblocks * sizeof(int32));
+					btarget = repalloc_huge(btarget, (Size) capblocks * keep * sizeof(int32));
+					bcost = repalloc_huge(bcost, (Size) capblocks * keep * sizeof(double));
+				}
+				bcount[nblocks] = 0;
+				slot[u] = nblocks++;
+			}
+			b = slot[u];
+			base = (Size) b * keep;
+			if (bcount[b] < keep)
+			{
+				btarget[base + bcount[b]] = j;
+				bcost[base + bcount[b]] = du;
+				bcount[b]++;
+			}
+			else
+			{
+				int32		worst = 0;
+
+				for (int32 e = 1; e < keep; e++)
+					if (bcost[base + e] > bcost[base + worst])
+						worst = e;
+				if (du < bcost[base + worst])
+				{
+					btarget[base + worst] = j;
+					bcost[base + worst] = du;
+				}
+			}
+			relax(ss, down, u);
+		}
+		if ((j & 63) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+
+	/* each stop: climb, read the buckets, keep the k cheapest other stops */
+	for (int32 j = 0; j < n; j++)
+		best[j] = INFINITY;
+	for (int32 i = 0; i < n; i++)
+	{
+		int32		u,
+					nseen = 0;
+		Size		got;
+
+		search_space_reset(ss);
+		label(ss, stops[i], 0, -1, -1);
+		while ((u = ss_pop(ss)) >= 0)
+		{
+			double		du = ss->dist[u];
+			int32		b = slot[u];
+
+			if (stalled(ss, down, u))
+				continue;
+			if (b >= 0)
+				for (int32 e = 0; e < bcount[b]; e++)
+				{
+					Size		q = (Size) b * keep + e;
+					int32		t = btarget[q];
+					double		c = du + bcost[q];
+
+					if (isinf(best[t]))
+						seen[nseen++] = t;
+					if (c < best[t])
+						best[t] = c;
+				}
+			relax(ss, up, u);
+		}
+		h->count = 0;
+		for (int32 e = 0; e < nseen; e++)
+		{
+			if (seen[e] != i)
+				heap_offer(h, k, -best[seen[e]], seen[e]);
+			best[seen[e]] = INFINITY;
+		}
+		got = heap_drain_descending(h, out);
+		for (int32 c = 0; c < k; c++)
+		{
+			nbr[(Size) i * k + c] = c < (int32) got ? (int32) out[c].value : -1;
+			nbr_cost[(Size) i * k + c] = c < (int32) got ? -out[c].key : INFINITY;
+		}
+		if ((i & 63) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * A whole upward search space, kept by callers that meet many pairs
+ */
+static int
+cmp_node_label(const void *a, const void *b)
+{
+	int32		x = ((const ChLabel *) a)->node,
+				y = ((const ChLabel *) b)->node;
+
+	return x < y ? -1 : x > y;
+}
+
+ChLabel *
+ch_upward(const GraphModel *g, SearchSpace *ss, int32 s, bool forward, int32 *len)
+{
+	const ChArcs *up = forward ? &g->ch->up : &g->ch->down;
+	const ChArcs *down = forward ? &g->ch->down : &g->ch->up;
+	ChLabel    *out;
+	int32		u,
+				m = 0;
+
+	search_space_reset(ss);
+	label(ss, s, 0, -1, -1);
+	while ((u = ss_pop(ss)) >= 0)
+	{
+		/* a stalled node's label is not its least cost: never a meeting point */
+		if (stalled(ss, down, u))
+		{
+			ss->pred[u] = -2;
+			continue;
+		}
+		relax(ss, up, u);
+	}
+	for (int32 i = 0; i < ss->ntouched; i++)
+		if (ss->settled[ss->touched[i]] && ss->pred[ss->touched[i]] != -2)
+			m++;
+	out = palloc(Max(m, 1) * sizeof(ChLabel));	/* kept by callers: no slack */
+	m = 0;
+	for (int32 i = 0; i < ss->ntouched; i++)
+	{
+		int32		v = ss->touched[i];
+
+		if (ss->settled[v] && ss->pred[v] != -2)
+			out[m++] = (ChLabel) {v, ss->dist[v]};
+	}
+	qsort(out, m, sizeof(ChLabel), cmp_node_label);
+	*len = m;
+	return out;
+}
+
+double
+ch_meet(const ChLabel *fw, int32 nf, const ChLabel *bw, int32 nb)
+{
+	double		best = INFINITY;
+
+	for (int32 i = 0, j = 0; i < nf && j < nb;)
+	{
+		if (fw[i].node < bw[j].node)
+			i++;
+		else if (fw[i].node > bw[j].node)
+			j++;
+		else
+		{
+			if (fw[i].dist + bw[j].dist < best)
+				best = fw[i].dist + bw[j].dist;
+			i++;
+			j++;
+		}
+	}
+	return best;
 }

@@ -429,8 +429,27 @@ ch_read(ByteReader *r, const GraphModel *g)
 		seen[k] = true;
 	}
 	pfree(seen);
+	ch->by_rank = palloc_extended((Size) g->n * sizeof(int32), MCXT_ALLOC_HUGE);
+	for (int32 v = 0; v < g->n; v++)
+		ch->by_rank[g->n - 1 - ch->rank[v]] = v;
 	arcs_read(r, &ch->up, g, ch->rank);
 	arcs_read(r, &ch->down, g, ch->rank);
+	ch->sweep_off = palloc_extended(((Size) g->n + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	ch->sweep_tail = palloc_extended(Max(ch->down.off[g->n], 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	ch->sweep_cost = palloc_extended(Max(ch->down.off[g->n], 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	ch->sweep_off[0] = 0;
+	for (int32 i = 0; i < g->n; i++)
+	{
+		int32		v = ch->by_rank[i];
+		int64		q = ch->sweep_off[i];
+
+		for (int64 p = ch->down.off[v]; p < ch->down.off[v + 1]; p++, q++)
+		{
+			ch->sweep_tail[q] = g->n - 1 - ch->rank[ch->down.head[p]];
+			ch->sweep_cost[q] = ch->down.cost[p];
+		}
+		ch->sweep_off[i + 1] = q;
+	}
 	if (ch->shortcuts < 0 || ch->shortcuts > ch->up.off[g->n] + ch->down.off[g->n])
 		reader_corrupt(r, "The contraction hierarchy holds an impossible shortcut count");
 	return ch;

@@ -102,6 +102,21 @@ ss_top(SearchSpace *ss)
 }
 
 extern void search_space_reset(SearchSpace *ss);
+
+/* work spaces of path queries (GraphModel.scratch), made on first use */
+typedef struct PathWork
+{
+	SearchSpace *fw,
+			   *bw;
+	int32	   *path;
+	int64	   *out_edge;
+	double	   *out_cost;
+} PathWork;
+extern PathWork *graph_path_work(const GraphModel *g);
+/* least cost s -> t summed along its path as Dijkstra sums it; Infinity: unreachable */
+extern double graph_path_cost(const GraphModel *g, int32 s, int32 t);
+/* the same cost, or on a hierarchy within rounding of it, without the path */
+extern double graph_least_cost(const GraphModel *g, int32 s, int32 t);
 /* node index of an id, or an error naming what (e.g. "source") */
 extern int32 graph_node(const GraphModel *g, int64 id, const char *what);
 /*

@@ -78,7 +78,7 @@ CREATE FUNCTION ecomml.solve_tsp(graph bytea, stops bigint[], options jsonb DEFA
 RETURNS TABLE(seq int, id bigint, cost float8, agg_cost float8)
 AS 'MODULE_PATHNAME', 'solve_tsp_graph' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION ecomml.solve_tsp(bytea, bigint[], jsonb) IS
-    'closed tour through stops of a graph model by road cost (asymmetric allowed); options {"start", "time_limit_ms", "max_kicks", "seed"}';
+    'closed tour through stops of a graph model by road cost (asymmetric allowed); options {"start", "time_limit_ms", "max_kicks", "seed", "matrix"} ("matrix": false, the default above 1000 stops, keeps no n x n matrix)';
 
 -- Vehicle routing (src/vrp.c, src/vrp_input.c).  Orders and vehicles are
 -- read in C so that unknown keys are errors and ids keep 64 bits.
@@ -94,9 +94,9 @@ AS 'MODULE_PATHNAME', 'solve_vrp_points' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 
 COMMENT ON FUNCTION ecomml.solve_vrp(jsonb, jsonb, jsonb) IS
     'capacitated vehicle routes with time windows, Euclidean; orders [{"id","x","y","demand","service","open","close"}], vehicles [{"id","capacity","shift_start","shift_end","start_x","start_y","end_x","end_y","cost_per_distance","fixed_cost","max_route_duration","max_stops"}], options {"depot_x", "depot_y", "time_limit_ms", "max_iterations", "seed"}';
 
--- Contraction hierarchies (src/contraction.c, src/ch_query.c)
+-- Contraction hierarchies (src/contraction.c, src/ch_query.c, src/ch_tree.c)
 CREATE FUNCTION ecomml.contract_graph(graph bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'contract_graph' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ecomml.contract_graph(bytea) IS
-    'the graph model with a contraction hierarchy: shortest_path and cost matrices (also of solve_tsp and solve_vrp) then use it, with the same costs';
+    'the graph model with a contraction hierarchy: shortest_path, shortest_path_tree and cost matrices (also of solve_tsp and solve_vrp) then use it, with the same costs';

@@ -36,9 +36,11 @@
 #include "options.h"
 #include "rng.h"
 #include "routes.h"
+#include "stop_costs.h"
 
 #define TSP_MAX_STOPS 100000
-#define TSP_MAX_GRAPH_STOPS 5000	/* the graph form keeps an n x n matrix */
+#define TSP_MAX_MATRIX_STOPS 5000	/* "matrix": true keeps an n x n matrix */
+#define TSP_MATRIX_DEFAULT_MAX 1000	/* beyond: sparse costs unless asked */
 #define TSP_K 8
 #define EPS 1e-9
 #define EXACT_MAX 9			/* up to this many stops: exhaustive search */
@@ -50,12 +52,16 @@ typedef struct Tsp
 	const double *x;
 	const double *y;
 	const double *mat;			/* n x n, row-major, or NULL for points */
+	StopCosts  *sc;				/* sparse road costs instead of mat, or NULL */
 	int32		k;				/* candidates per stop */
 	int32	   *nbr;			/* n * k */
 	int32	   *tour;			/* position -> stop */
 	int32	   *pos;			/* stop -> position */
 	double	   *pf;				/* asymmetric: prefix of forward arc costs */
 	double	   *pr;				/* asymmetric: prefix of backward arc costs */
+	double	   *fc;				/* asymmetric: arc leaving position p, forward */
+	double	   *rc;				/* ... and driven backwards */
+	double		len;			/* tour length, kept up to date with sparse costs */
 	int32	   *queue;
 	bool	   *queued;
 	int32		qhead;
@@ -79,7 +85,43 @@ D(const Tsp *t, int32 a, int32 b)
 {
 	if (t->mat)
 		return t->mat[(Size) a * t->n + b];
+	if (t->sc)
+		return stop_costs_get(t->sc, a, b);
 	return hypot(t->x[a] - t->x[b], t->y[a] - t->y[b]);
+}
+
+/*
+ * A lower bound of D(a, b) that never searches the road graph (D itself for
+ * points and matrices): moves are priced with it first, and only a move that
+ * could pay asks for exact costs.  So pruning loses no improving move.
+ */
+static inline double
+L(const Tsp *t, int32 a, int32 b)
+{
+	return t->sc ? stop_costs_lower(t->sc, a, b) : D(t, a, b);
+}
+
+/*
+ * Cost used only to pick among far candidates (joining greedy fragments,
+ * nearest neighbour without a listed candidate): with sparse costs the
+ * straight line when the graph has coordinates, else 0 (the first one
+ * found), never a road search per candidate.
+ */
+static inline double
+scan_cost(const Tsp *t, int32 a, int32 b)
+{
+	const GraphModel *g;
+	int32		u,
+				v;
+
+	if (!t->sc)
+		return D(t, a, b);
+	g = t->sc->g;
+	if (!g->has_coords)
+		return 0;
+	u = t->sc->node[a];
+	v = t->sc->node[b];
+	return hypot(g->x[u] - g->x[v], g->y[u] - g->y[v]);
 }
 
 static inline int32
@@ -138,6 +180,22 @@ neighbours_points(Tsp *t)
 /* ---------------------------------------------------------------------------
  * Tour bookkeeping
  */
+/* cost of the arc leaving position p, both ways */
+static inline void
+set_arc(Tsp *t, int32 p)
+{
+	int32		a = t->tour[p],
+				b = at(t, p + 1);
+
+	t->fc[p] = D(t, a, b);
+	t->rc[p] = D(t, b, a);
+}
+
+/*
+ * Positions from..to hold new stops: update pos and, for asymmetric costs,
+ * the costs of the arcs around them, then the prefix sums (a plain array
+ * pass: arc costs are looked up only where the tour changed).
+ */
 static void
 refresh(Tsp *t, int32 from, int32 to)
 {
@@ -145,14 +203,17 @@ refresh(Tsp *t, int32 from, int32 to)
 		t->pos[t->tour[p]] = p;
 	if (!t->symmetric)
 	{
-		t->pf[0] = t->pr[0] = 0;
-		for (int32 p = 0; p < t->n; p++)
-		{
-			int32		a = t->tour[p],
-						b = at(t, p + 1);
+		int32		first = Max(from - 1, 0);
 
-			t->pf[p + 1] = t->pf[p] + D(t, a, b);
-			t->pr[p + 1] = t->pr[p] + D(t, b, a);
+		for (int32 p = first; p <= to; p++)
+			set_arc(t, p);
+		if (from == 0 && to < t->n - 1)
+			set_arc(t, t->n - 1);	/* the closing arc */
+		t->pf[0] = t->pr[0] = 0;
+		for (int32 p = first; p < t->n; p++)
+		{
+			t->pf[p + 1] = t->pf[p] + t->fc[p];
+			t->pr[p + 1] = t->pr[p] + t->rc[p];
 		}
 	}
 }
@@ -201,11 +262,13 @@ two_opt_gain(const Tsp *t, int32 i, int32 j)
 				b = t->tour[i + 1],
 				c = t->tour[j],
 				d = at(t, j + 1);
-	double		gain = D(t, a, b) + D(t, c, d) - D(t, a, c) - D(t, b, d);
+	double		seg = t->symmetric ? 0 : seg_fwd(t, i + 1, j) - seg_bwd(t, i + 1, j);
+	double		gain;
 
-	if (!t->symmetric)
-		gain += seg_fwd(t, i + 1, j) - seg_bwd(t, i + 1, j);
-	return gain;
+	if (t->sc && D(t, a, b) + D(t, c, d) - L(t, a, c) - L(t, b, d) + seg <= EPS)
+		return 0;				/* cannot pay even at the bound */
+	gain = D(t, a, b) + D(t, c, d) - D(t, a, c) - D(t, b, d);
+	return gain + seg;
 }
 
 static void
@@ -237,6 +300,7 @@ try_two_opt(Tsp *t, int32 a)
 		int32		q,
 					i,
 					j;
+		double		gain;
 
 		if (b < 0)
 			break;
@@ -244,8 +308,9 @@ try_two_opt(Tsp *t, int32 a)
 		/* new arc between a and b, with their successors joined */
 		i = Min(p, q);
 		j = Max(p, q);
-		if (j > i + 1 && two_opt_gain(t, i, j) > EPS)
+		if (j > i + 1 && (gain = two_opt_gain(t, i, j)) > EPS)
 		{
+			t->len -= gain;
 			two_opt_apply(t, i, j);
 			return true;
 		}
@@ -254,8 +319,9 @@ try_two_opt(Tsp *t, int32 a)
 		{
 			i = Min(p, q) - 1;
 			j = Max(p, q) - 1;
-			if (j > i + 1 && two_opt_gain(t, i, j) > EPS)
+			if (j > i + 1 && (gain = two_opt_gain(t, i, j)) > EPS)
 			{
+				t->len -= gain;
 				two_opt_apply(t, i, j);
 				return true;
 			}
@@ -297,22 +363,24 @@ or_opt_apply(Tsp *t, int32 i, int32 L, int32 q, bool rev)
 }
 
 static bool
-try_or_opt_segment(Tsp *t, int32 i, int32 L)
+try_or_opt_segment(Tsp *t, int32 i, int32 len)
 {
 	int32		s1 = t->tour[i],
-				sL = t->tour[i + L - 1],
+				sL = t->tour[i + len - 1],
 				pv = t->tour[i - 1],
-				nx = at(t, i + L);
+				nx = at(t, i + len);
 	double		fwd = 0,
 				bwd = 0,
 				removal;
+	bool		exact_removal = t->sc == NULL;
 
-	for (int32 k = i; k < i + L - 1; k++)
+	for (int32 k = i; k < i + len - 1; k++)
 	{
 		fwd += D(t, t->tour[k], t->tour[k + 1]);
 		bwd += D(t, t->tour[k + 1], t->tour[k]);
 	}
-	removal = D(t, pv, s1) + D(t, sL, nx) - D(t, pv, nx);
+	/* with sparse costs: bounds first, exact costs once a move could pay */
+	removal = D(t, pv, s1) + D(t, sL, nx) - L(t, pv, nx);
 	if (removal <= EPS)
 		return false;
 	for (int32 side = 0; side < 2; side++)
@@ -334,18 +402,34 @@ try_or_opt_segment(Tsp *t, int32 i, int32 L)
 				double		add_f,
 							add_r;
 
-				if ((q >= i && q <= i + L - 1) || q == i - 1)
+				if ((q >= i && q <= i + len - 1) || q == i - 1)
 					continue;
+				if (t->sc)
+				{
+					add_f = L(t, cc, s1) + fwd + L(t, sL, e) - D(t, cc, e);
+					add_r = L(t, cc, sL) + bwd + L(t, s1, e) - D(t, cc, e);
+					if (removal - (Min(add_f, add_r) - fwd) <= EPS)
+						continue;
+					if (!exact_removal)
+					{
+						removal = D(t, pv, s1) + D(t, sL, nx) - D(t, pv, nx);
+						exact_removal = true;
+						if (removal <= EPS)
+							return false;
+					}
+				}
 				add_f = D(t, cc, s1) + fwd + D(t, sL, e) - D(t, cc, e);
 				add_r = D(t, cc, sL) + bwd + D(t, s1, e) - D(t, cc, e);
 				if (removal - (add_f - fwd) > EPS && add_f <= add_r)
 				{
-					or_opt_apply(t, i, L, q, false);
+					t->len -= removal - (add_f - fwd);
+					or_opt_apply(t, i, len, q, false);
 					return true;
 				}
 				if (removal - (add_r - fwd) > EPS)
 				{
-					or_opt_apply(t, i, L, q, true);
+					t->len -= removal - (add_r - fwd);
+					or_opt_apply(t, i, len, q, true);
 					return true;
 				}
 			}
@@ -359,12 +443,12 @@ try_or_opt(Tsp *t, int32 a)
 {
 	int32		p = t->pos[a];
 
-	for (int32 L = 1; L <= 3 && L < t->n - 2; L++)
+	for (int32 len = 1; len <= 3 && len < t->n - 2; len++)
 	{
 		/* segments starting or ending at a, never containing position 0 */
-		if (p >= 1 && p + L - 1 <= t->n - 1 && try_or_opt_segment(t, p, L))
+		if (p >= 1 && p + len - 1 <= t->n - 1 && try_or_opt_segment(t, p, len))
 			return true;
-		if (L > 1 && p - L + 1 >= 1 && try_or_opt_segment(t, p - L + 1, L))
+		if (len > 1 && p - len + 1 >= 1 && try_or_opt_segment(t, p - len + 1, len))
 			return true;
 	}
 	return false;
@@ -441,6 +525,13 @@ uf_find(int32 *parent, int32 x)
 	return x;
 }
 
+/* greedy-edge key: the cost (with sparse costs, the cheaper known direction) */
+static inline double
+edge_key(const Tsp *t, int32 i, int32 j)
+{
+	return t->sc ? Min(L(t, i, j), L(t, j, i)) : D(t, i, j);
+}
+
 /*
  * Greedy-edge tour (symmetric costs): take candidate edges shortest first
  * while no stop gets degree 3 and no cycle closes, then chain the fragments,
@@ -462,6 +553,7 @@ construct_greedy(Tsp *t, int32 start)
 	int32		len = 0,
 				cur,
 				s0 = 0;
+	bool	   *want = NULL;	/* free fragment ends, with sparse costs */
 
 	for (int32 i = 0; i < n; i++)
 	{
@@ -471,7 +563,7 @@ construct_greedy(Tsp *t, int32 start)
 			int32		j = t->nbr[(Size) i * t->k + c];
 
 			if (j > i)
-				ce[nce++] = (CandEdge) {D(t, i, j), i, j};
+				ce[nce++] = (CandEdge) {edge_key(t, i, j), i, j};
 			else if (j >= 0 && j < i)
 			{
 				/* keep (j, i) once: only if i is not in j's list */
@@ -481,7 +573,7 @@ construct_greedy(Tsp *t, int32 start)
 					if (t->nbr[(Size) j * t->k + c2] == i)
 						dup = true;
 				if (!dup)
-					ce[nce++] = (CandEdge) {D(t, i, j), j, i};
+					ce[nce++] = (CandEdge) {edge_key(t, i, j), j, i};
 			}
 		}
 	}
@@ -507,6 +599,13 @@ construct_greedy(Tsp *t, int32 start)
 	for (int32 i = 0; i < n; i++)
 		if (deg[i] < 2)
 			ends[nends++] = i;
+	/* sparse costs: the nearest free end by a Dijkstra on the graph */
+	if (t->sc)
+	{
+		want = palloc(n * sizeof(bool));
+		for (int32 i = 0; i < n; i++)
+			want[i] = deg[i] < 2;
+	}
 
 	/* walk fragments: from an end, to the other end, then the nearest free end */
 	cur = ends[0];
@@ -523,6 +622,8 @@ construct_greedy(Tsp *t, int32 start)
 			int32		nx = -1;
 
 			used[v] = true;
+			if (want)
+				want[v] = false;
 			order[len++] = v;
 			for (int32 d = 0; d < deg[v]; d++)
 				if (adj[2 * v + d] != prev && !used[adj[2 * v + d]])
@@ -545,6 +646,8 @@ construct_greedy(Tsp *t, int32 start)
 				best = x;
 			}
 		}
+		if (best < 0 && want)
+			best = stop_costs_nearest(t->sc, v, want);
 		if (best < 0)
 		{
 			int32		w = 0,
@@ -558,9 +661,9 @@ construct_greedy(Tsp *t, int32 start)
 				if (used[x])
 					continue;
 				ends[w++] = x;
-				if (D(t, v, x) < bd)
+				if (scan_cost(t, v, x) < bd)
 				{
-					bd = D(t, v, x);
+					bd = scan_cost(t, v, x);
 					best = x;
 					if (bd == 0)
 						break;	/* co-located: nothing nearer */
@@ -582,6 +685,8 @@ construct_greedy(Tsp *t, int32 start)
 			s0 = p;
 	for (int32 p = 0; p < n; p++)
 		t->tour[p] = order[(s0 + p) % n];
+	if (want)
+		pfree(want);
 	pfree(order);
 	pfree(adj);
 	pfree(deg);
@@ -608,18 +713,20 @@ construct(Tsp *t, int32 start)
 		{
 			int32		x = t->nbr[(Size) cur * t->k + c];
 
-			if (x >= 0 && !used[x] && D(t, cur, x) < bd)
+			if (x >= 0 && !used[x] && L(t, cur, x) < bd)
 			{
-				bd = D(t, cur, x);
+				bd = L(t, cur, x);
 				best = x;
 			}
 		}
 		if (best < 0)
 			for (int32 x = 0; x < t->n; x++)
-				if (!used[x] && D(t, cur, x) < bd)
+				if (!used[x] && scan_cost(t, cur, x) < bd)
 				{
-					bd = D(t, cur, x);
+					bd = scan_cost(t, cur, x);
 					best = x;
+					if (bd == 0)
+						break;
 				}
 		t->tour[p] = best;
 		used[best] = true;
@@ -675,6 +782,8 @@ static void
 tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 seed)
 {
 	int32	   *best;
+	double	   *best_fc = NULL,
+			   *best_rc = NULL;
 	double		best_len;
 	Rng			rng;
 	int32		n = t->n;
@@ -693,24 +802,41 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 	t->nbr = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * t->k * sizeof(int32));
 	if (t->mat)
 		neighbours_matrix(t);
+	else if (t->sc)
+		stop_costs_candidates(t->sc, t->nbr);
 	else
 		neighbours_points(t);
 	t->pf = palloc((n + 1) * sizeof(double));
 	t->pr = palloc((n + 1) * sizeof(double));
+	t->fc = palloc(n * sizeof(double));
+	t->rc = palloc(n * sizeof(double));
+	best_fc = palloc(n * sizeof(double));
+	best_rc = palloc(n * sizeof(double));
 	t->queue = palloc(n * sizeof(int32));
 	t->queued = palloc0(n * sizeof(bool));
-	if (t->symmetric)
+	/*
+	 * Sparse asymmetric costs too: a nearest-neighbour tour runs out of
+	 * candidates and jumps blindly; greedy fragments do so far less often.
+	 */
+	if (t->symmetric || t->sc)
 		construct_greedy(t, start);
 	else
 		construct(t, start);
 	refresh(t, 0, n - 1);
 	for (int32 p = 0; p < n; p++)
 		activate(t, t->tour[p]);
+	t->len = tour_length(t, t->tour);
 	local_search(t);
 
 	best = palloc(n * sizeof(int32));
 	memcpy(best, t->tour, n * sizeof(int32));
-	best_len = tour_length(t, best);
+	/* sparse costs: the length kept by the moves (a full pass asks for every arc) */
+	best_len = t->sc ? t->len : tour_length(t, best);
+	if (!t->symmetric)
+	{
+		memcpy(best_fc, t->fc, n * sizeof(double));
+		memcpy(best_rc, t->rc, n * sizeof(double));
+	}
 	elog(DEBUG1, "solve_tsp: %d stops, local optimum %.1f after %lld moves, %.0f ms left",
 		 n, best_len, (long long) t->moves, (t->deadline - now_seconds()) * 1000);
 	rng_seed(&rng, seed);
@@ -727,6 +853,18 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 		if (now_seconds() > t->deadline)
 			break;
 		CHECK_FOR_INTERRUPTS();
+		if (t->sc)
+		{
+			int32		pa = t->tour[a1 - 1],
+						b1 = t->tour[a1],
+						bl = t->tour[a2 - 1],
+						c1 = t->tour[a2],
+						cl = t->tour[a2 + l2 - 1],
+						d1 = at(t, a2 + l2);
+
+			t->len += D(t, pa, c1) + D(t, cl, b1) + D(t, bl, d1) -
+				D(t, pa, b1) - D(t, bl, c1) - D(t, cl, d1);
+		}
 		/* double bridge: A B C D -> A C B D with B, C short */
 		memcpy(tmp, t->tour + a1, l1 * sizeof(int32));
 		memmove(t->tour + a1, t->tour + a2, l2 * sizeof(int32));
@@ -740,16 +878,34 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 		activate(t, t->tour[a1 + l1 + l2 - 1]);
 		activate(t, at(t, a1 + l1 + l2));
 		local_search(t);
-		len = tour_length(t, t->tour);
+		len = t->sc ? t->len : tour_length(t, t->tour);
 		if (len < best_len - EPS)
 		{
 			best_len = len;
 			memcpy(best, t->tour, n * sizeof(int32));
+			if (!t->symmetric)
+			{
+				memcpy(best_fc, t->fc, n * sizeof(double));
+				memcpy(best_rc, t->rc, n * sizeof(double));
+			}
 		}
 		else
 		{
+			/* back to the best tour: its arc costs are saved, not looked up */
 			memcpy(t->tour, best, n * sizeof(int32));
-			refresh(t, 0, n - 1);
+			t->len = best_len;
+			for (int32 p = 0; p < n; p++)
+				t->pos[t->tour[p]] = p;
+			if (!t->symmetric)
+			{
+				memcpy(t->fc, best_fc, n * sizeof(double));
+				memcpy(t->rc, best_rc, n * sizeof(double));
+				for (int32 p = 0; p < n; p++)
+				{
+					t->pf[p + 1] = t->pf[p] + t->fc[p];
+					t->pr[p + 1] = t->pr[p] + t->rc[p];
+				}
+			}
 			/* drop pending work: the tour it referred to is gone */
 			while (t->qlen > 0)
 			{
@@ -769,6 +925,8 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
  * SQL wrappers
  */
 static const char *const tsp_options[] = {"start", "time_limit_ms", "max_kicks", "seed", NULL};
+static const char *const tsp_graph_options[] = {"start", "time_limit_ms", "max_kicks", "seed",
+"matrix", NULL};
 
 static int64 *
 ids_array(ArrayType *arr, int *count, const char *what)
@@ -788,13 +946,13 @@ ids_array(ArrayType *arr, int *count, const char *what)
 
 /* distinct ids -> start index from options; errors on duplicates */
 static int32
-tsp_setup(const int64 *ids, int n, Jsonb *opts, double *time_limit_ms, int64 *max_kicks,
-		  uint64 *seed)
+tsp_setup(const int64 *ids, int n, Jsonb *opts, const char *const *keys, double *time_limit_ms,
+		  int64 *max_kicks, uint64 *seed)
 {
 	IdMap	   *map = idmap_create(n);
 	int32		start = 0;
 
-	options_check_keys(opts, tsp_options);
+	options_check_keys(opts, keys);
 	for (int i = 0; i < n; i++)
 	{
 		int32		before = map->count;
@@ -832,7 +990,8 @@ tsp_emit(FunctionCallInfo fcinfo, const Tsp *t, const int64 *ids)
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
 		int32		c = t->tour[p % t->n];
-		double		cost = p == 0 ? 0 : D(t, t->tour[p - 1], c);
+		double		cost = p == 0 ? 0 :
+			t->sc ? stop_costs_exact(t->sc, t->tour[p - 1], c) : D(t, t->tour[p - 1], c);
 
 		agg += cost;
 		values[0] = Int32GetDatum(p + 1);
@@ -869,7 +1028,8 @@ solve_tsp_points(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("ids, x and y must have the same length"),
 				 errdetail("ids has %d elements, x %d, y %d.", n, nx, ny)));
-	start = tsp_setup(ids, n, PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), &limit, &kicks, &seed);
+	start = tsp_setup(ids, n, PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), tsp_options,
+					  &limit, &kicks, &seed);
 	t.n = n;
 	t.symmetric = true;
 	t.x = x;
@@ -894,19 +1054,45 @@ solve_tsp_graph(PG_FUNCTION_ARGS)
 	int64		kicks;
 	uint64		seed;
 	int32		start;
+	Jsonb	   *opts;
+	bool		use_matrix;
 
 	options_require_args(fcinfo, 2);
 	g = model_cache_get(fcinfo, 0, MODEL_GRAPH, NULL);
 	ids = ids_array(PG_GETARG_ARRAYTYPE_P(1), &n, "stops");
-	if (n > TSP_MAX_GRAPH_STOPS)
+	opts = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	start = tsp_setup(ids, n, opts, tsp_graph_options, &limit, &kicks, &seed);
+	use_matrix = options_bool(opts, "matrix", n <= TSP_MATRIX_DEFAULT_MAX);
+	if (use_matrix && n > TSP_MAX_MATRIX_STOPS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("solve_tsp on a graph takes at most %d stops, not %d",
-						TSP_MAX_GRAPH_STOPS, n)));
-	start = tsp_setup(ids, n, PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), &limit, &kicks, &seed);
+				 errmsg("solve_tsp with \"matrix\": true takes at most %d stops, not %d",
+						TSP_MAX_MATRIX_STOPS, n),
+				 errhint("Leave \"matrix\" out: sparse road costs have no such limit.")));
 	nodes = palloc(n * sizeof(int32));
 	for (int i = 0; i < n; i++)
 		nodes[i] = graph_node(g, ids[i], "stop");
+	t.n = n;
+	if (!use_matrix)
+	{
+		/* k nearest stops by road cost, any other pair on demand */
+		double		t0 = now_seconds(),
+					t1,
+					t2;
+
+		t.sc = stop_costs_create(g, nodes, ids, n, Max(1, Min(TSP_K, n - 1)));
+		t.symmetric = t.sc->symmetric;
+		t1 = now_seconds();
+		tsp_solve(&t, start, limit, kicks, seed);
+		t2 = now_seconds();
+		tsp_emit(fcinfo, &t, ids);
+		elog(DEBUG1, "solve_tsp: sparse costs for %d stops: %.1f MB (%.1f MB held by the call), "
+			 "%lld searches on demand; lists %.0f ms, search %.0f ms, exact legs %.0f ms",
+			 n, stop_costs_memory(t.sc) / 1e6,
+			 MemoryContextMemAllocated(CurrentMemoryContext, true) / 1e6, (long long) t.sc->queries,
+			 (t1 - t0) * 1000, (t2 - t1) * 1000, (now_seconds() - t2) * 1000);
+		PG_RETURN_NULL();
+	}
 	mat = graph_cost_matrix(g, nodes, n);
 	t.symmetric = true;
 	for (int i = 0; i < n; i++)
@@ -922,7 +1108,6 @@ solve_tsp_graph(PG_FUNCTION_ARGS)
 			if (c != mat[(Size) j * n + i])
 				t.symmetric = false;
 		}
-	t.n = n;
 	t.mat = mat;
 	tsp_solve(&t, start, limit, kicks, seed);
 	tsp_emit(fcinfo, &t, ids);

@@ -10,19 +10,7 @@ SELECT setseed(0.7);
 \else
 \set side 316
 \endif
-DROP TABLE IF EXISTS bench_road;
-CREATE TABLE bench_road AS
-SELECT row_number() OVER () AS id, e.* FROM (
-    SELECT i * :side + j AS source, i * :side + j + 1 AS target,
-           (CASE WHEN i % 10 = 0 THEN 0.3 ELSE 1 END) * (1 + random()) AS cost,
-           (CASE WHEN i % 10 = 0 THEN 0.3 ELSE 1 END) * (1 + random()) AS reverse_cost
-    FROM generate_series(0, :side - 1) i, generate_series(0, :side - 2) j
-    UNION ALL
-    SELECT i * :side + j, (i + 1) * :side + j,
-           (CASE WHEN j % 10 = 0 THEN 0.3 ELSE 1 END) * (1 + random()),
-           (CASE WHEN j % 10 = 0 THEN 0.3 ELSE 1 END) * (1 + random())
-    FROM generate_series(0, :side - 2) i, generate_series(0, :side - 1) j) e;
-ANALYZE bench_road;
+\ir routes_grid.sql
 
 DROP TABLE IF EXISTS bench_ch;
 CREATE TABLE bench_ch(task text, ecomml_ms float8, pgrouting_ms float8, note text);
@@ -45,8 +33,9 @@ BEGIN
                round((length(g) / 1e6 / (edges / 1e6))::numeric, 1)));
     -- the models as a user keeps them: in a table, read once per statement
     -- (a 30 MB PL/pgSQL variable would be copied into every call)
+    -- (unlogged, not temporary: routes_scale.sql reuses it)
     DROP TABLE IF EXISTS bench_models;
-    CREATE TEMP TABLE bench_models AS SELECT g AS plain, gc AS ch;
+    CREATE UNLOGGED TABLE bench_models AS SELECT g AS plain, gc AS ch;
     DROP TABLE IF EXISTS bench_pairs;
     CREATE TEMP TABLE bench_pairs AS
     SELECT k, (random() * (SELECT max(target) FROM bench_road))::bigint AS s,

@@ -36,6 +36,19 @@ SELECT seq, id AS node, round(cost::numeric, 2) AS minutes, round(agg_cost::nume
 FROM ecomml.solve_tsp(ecomml.model('roads'), ARRAY[1, 19, 57, 88, 126, 145, 203, 233, 260, 311, 355, 388, 397],
                       '{"start": 1, "seed": 1}');
 
+\echo '== Every crossing (400 stops) in one round: the n x n matrix, or none ("matrix": false: nearest stops by road, other pairs on demand)'
+SELECT m AS matrix, count(*) - 1 AS stops, round(max(agg_cost)::numeric, 1) AS tour_minutes
+FROM unnest(ARRAY[true, false]) m,
+     ecomml.solve_tsp(ecomml.model('roads_ch'), ARRAY(SELECT generate_series(1, 400)::bigint),
+                      jsonb_build_object('matrix', m, 'seed', 1, 'max_kicks', 2000, 'time_limit_ms', 5000))
+GROUP BY m ORDER BY m DESC;
+\echo '-- whole-grid isochrone on the contracted graph (PHAST): the same crossings and minutes as Dijkstra'
+SELECT count(*) AS crossings, round(max(agg_cost)::numeric, 2) AS farthest_minutes,
+       (SELECT count(*) FROM ecomml.shortest_path_tree(ecomml.model('roads'), 1) d
+        JOIN ecomml.shortest_path_tree(ecomml.model('roads_ch'), 1) c USING (node)
+        WHERE c.agg_cost = d.agg_cost) AS same_minutes_as_dijkstra
+FROM ecomml.shortest_path_tree(ecomml.model('roads_ch'), 1);
+
 \echo '== Dispatch: 40 deliveries for today (customers at road crossings, time windows), 4 vans of 60 units, 8-hour shifts'
 CREATE TEMP TABLE todays_orders AS
 SELECT c.customer_id AS order_id, 1 + (c.customer_id * 37) % 400 AS node,

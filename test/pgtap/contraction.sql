@@ -6,20 +6,10 @@ SET client_min_messages = warning;
 SELECT setseed(0.42);
 CREATE SCHEMA cht;
 
--- a 30 x 30 grid with arterials every 5th row and column, random costs,
--- 10 % of the backward arcs closed (one-way streets)
-CREATE TABLE cht.e AS
-SELECT i * 30 + j AS s, i * 30 + j + 1 AS t,
-       (CASE WHEN i % 5 = 0 THEN 0.3 ELSE 1 END) * (1 + random()) AS c,
-       CASE WHEN random() < 0.1 THEN -1 ELSE 1 + random() END AS rc
-FROM generate_series(0, 29) i, generate_series(0, 28) j
-UNION ALL
-SELECT i * 30 + j, (i + 1) * 30 + j, (CASE WHEN j % 5 = 0 THEN 0.3 ELSE 1 END) * (1 + random()),
-       CASE WHEN random() < 0.1 THEN -1 ELSE 1 + random() END
-FROM generate_series(0, 28) i, generate_series(0, 29) j;
-CREATE TABLE cht.g AS SELECT ecomml.build_graph(s, t, c, rc) AS plain FROM cht.e;
-ALTER TABLE cht.g ADD COLUMN ch bytea;
-UPDATE cht.g SET ch = ecomml.contract_graph(plain);
+-- the one-way grid of test/fixtures/routes.sql (30 x 30, arterials, random
+-- costs), built and contracted there
+CREATE TABLE cht.e AS SELECT * FROM public.fx_oneway_grid;
+CREATE TABLE cht.g AS SELECT plain, ch FROM public.fx_oneway_graph;
 CREATE TABLE cht.pairs AS
 SELECT (random() * 899)::bigint AS a, (random() * 899)::bigint AS b FROM generate_series(1, 150);
 
