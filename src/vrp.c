@@ -24,7 +24,7 @@
  *   4. Ruin and recreate (vrp_ruin.c) until time_limit_ms or max_iterations:
  *      string removals around a random order, reinsertion with blinks,
  *      simulated-annealing acceptance; with fixed costs, first a phase that
- *      takes the shortest routes off the road; the best plan found gets the
+ *      takes short routes off the road; the best plan found gets the
  *      local search of step 3.
  */
 #include "postgres.h"

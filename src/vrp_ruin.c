@@ -12,7 +12,7 @@
  * frees room where the orders are, so a recreate can move whole stretches
  * between routes, which single-order moves cannot do.
  *
- * Iterations are cheap so that thousands run per second: the recreate only
+ * Iterations are cheap, tens of thousands a second: the recreate only
  * looks at routes holding one of the order's nearest neighbours and at one
  * empty vehicle of each kind (all routes only if none of those can take it);
  * insertion is checked in O(1) per position from slack cached per order; a
@@ -34,10 +34,10 @@
 #define SA_END 0.01
 #define FINAL_SEARCH_SHARE 0.05 /* of the time budget, for the local search of the best, */
 #define FINAL_SEARCH_MAX 0.25	/* but at most this many seconds: it rarely takes longer */
-#define POLISH_EVERY 0.01
-#define POLISH_SHARE 0.1
-#define FLEET_SHARE 0.4
-#define FLEET_PATIENCE 0.05		/* of the run without placing more orders: try another route */			/* of the rest, for taking vans off the road when they cost */
+#define POLISH_EVERY 0.01		/* of the run at least between two polishings of a new best */
+#define POLISH_SHARE 0.1		/* of the time at most for them */
+#define FLEET_SHARE 0.4			/* of the run for taking vans off the road when they cost */
+#define FLEET_PATIENCE 0.05		/* of the run without placing more orders: try another route */
 
 typedef struct VrpSol
 {
