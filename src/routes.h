@@ -11,11 +11,22 @@
 #define ECOMML_ROUTES_H
 
 #include <math.h>
+#include <time.h>
 
 #include "lib/stringinfo.h"
 #include "heap.h"
 #include "idmap.h"
 #include "train_state.h"
+
+/* seconds on the monotonic clock: the time limits of the TSP and VRP solvers */
+static inline double
+monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 typedef struct GraphModel
 {

@@ -15,7 +15,6 @@
 #include "postgres.h"
 
 #include <math.h>
-#include <time.h>
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -70,15 +69,6 @@ typedef struct Tsp
 	bool		timed_out;
 	int64		moves;
 } Tsp;
-
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static inline double
 D(const Tsp *t, int32 a, int32 b)
@@ -469,7 +459,7 @@ local_search(Tsp *t)
 		if ((++steps & 63) == 0)
 		{
 			CHECK_FOR_INTERRUPTS();
-			if (now_seconds() > t->deadline)
+			if (monotonic_seconds() > t->deadline)
 			{
 				t->timed_out = true;
 				return;
@@ -484,7 +474,7 @@ local_search(Tsp *t)
 			if ((t->moves & 63) == 0)
 			{
 				CHECK_FOR_INTERRUPTS();
-				if (now_seconds() > t->deadline)
+				if (monotonic_seconds() > t->deadline)
 				{
 					t->timed_out = true;
 					return;
@@ -788,7 +778,7 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 	Rng			rng;
 	int32		n = t->n;
 
-	t->deadline = now_seconds() + time_limit_ms / 1000.0;
+	t->deadline = monotonic_seconds() + time_limit_ms / 1000.0;
 	t->k = Min(TSP_K, n - 1);
 	t->tour = palloc(n * sizeof(int32));
 	t->pos = palloc(n * sizeof(int32));
@@ -838,7 +828,7 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 		memcpy(best_rc, t->rc, n * sizeof(double));
 	}
 	elog(DEBUG1, "solve_tsp: %d stops, local optimum %.1f after %lld moves, %.0f ms left",
-		 n, best_len, (long long) t->moves, (t->deadline - now_seconds()) * 1000);
+		 n, best_len, (long long) t->moves, (t->deadline - monotonic_seconds()) * 1000);
 	rng_seed(&rng, seed);
 	for (int64 kick = 0; kick < max_kicks && !t->timed_out && n >= 5; kick++)
 	{
@@ -850,7 +840,7 @@ tsp_solve(Tsp *t, int32 start, double time_limit_ms, int64 max_kicks, uint64 see
 		int32	   *tmp = palloc(l1 * sizeof(int32));
 		double		len;
 
-		if (now_seconds() > t->deadline)
+		if (monotonic_seconds() > t->deadline)
 			break;
 		CHECK_FOR_INTERRUPTS();
 		if (t->sc)
@@ -1076,21 +1066,21 @@ solve_tsp_graph(PG_FUNCTION_ARGS)
 	if (!use_matrix)
 	{
 		/* k nearest stops by road cost, any other pair on demand */
-		double		t0 = now_seconds(),
+		double		t0 = monotonic_seconds(),
 					t1,
 					t2;
 
 		t.sc = stop_costs_create(g, nodes, ids, n, Max(1, Min(TSP_K, n - 1)));
 		t.symmetric = t.sc->symmetric;
-		t1 = now_seconds();
+		t1 = monotonic_seconds();
 		tsp_solve(&t, start, limit, kicks, seed);
-		t2 = now_seconds();
+		t2 = monotonic_seconds();
 		tsp_emit(fcinfo, &t, ids);
 		elog(DEBUG1, "solve_tsp: sparse costs for %d stops: %.1f MB (%.1f MB held by the call), "
 			 "%lld searches on demand; lists %.0f ms, search %.0f ms, exact legs %.0f ms",
 			 n, stop_costs_memory(t.sc) / 1e6,
 			 MemoryContextMemAllocated(CurrentMemoryContext, true) / 1e6, (long long) t.sc->queries,
-			 (t1 - t0) * 1000, (t2 - t1) * 1000, (now_seconds() - t2) * 1000);
+			 (t1 - t0) * 1000, (t2 - t1) * 1000, (monotonic_seconds() - t2) * 1000);
 		PG_RETURN_NULL();
 	}
 	mat = graph_cost_matrix(g, nodes, n);

@@ -30,7 +30,6 @@
 #include "postgres.h"
 
 #include <math.h>
-#include <time.h>
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -341,7 +340,7 @@ construct_savings(Vrp *p, bool *servable)
 		if (!(sv[q].s > 0))
 			break;
 		CHECK_FOR_INTERRUPTS();
-		if ((q & 63) == 0 && vnow() > p->deadline)
+		if ((q & 63) == 0 && monotonic_seconds() > p->deadline)
 			break;				/* out of time: keep the merges made so far */
 		/* i must end one route and j start another */
 		if (a == b || tail[a] != i || b != j || load[a] + load[b] > maxcap + VEPS)
@@ -677,7 +676,7 @@ try_exchange_vehicles(Vrp *p)
 		if (p->len[r] == 0)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		if (vnow() > p->deadline)
+		if (monotonic_seconds() > p->deadline)
 		{
 			p->timed_out = true;
 			return improved;
@@ -735,7 +734,7 @@ vrp_local_search(Vrp *p)
 			if ((++steps & 63) == 0)
 			{
 				CHECK_FOR_INTERRUPTS();
-				if (vnow() > p->deadline)
+				if (monotonic_seconds() > p->deadline)
 				{
 					p->timed_out = true;
 					return;
@@ -792,7 +791,7 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 	int32		n = p->n;
 	bool	   *servable = palloc0((n + 1) * sizeof(bool));
 
-	p->deadline = vnow() + time_limit_ms / 1000.0;
+	p->deadline = monotonic_seconds() + time_limit_ms / 1000.0;
 	p->k = Min(VRP_K, n);
 	p->kadj = Min(VRP_KADJ, n);
 	p->nbr = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * Max(p->k, 1) * sizeof(int32));

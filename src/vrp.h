@@ -6,7 +6,8 @@
 #define ECOMML_VRP_H
 
 #include <math.h>
-#include <time.h>
+
+#include "routes.h"
 
 #define VRP_K 12				/* candidate neighbours of the local search */
 #define VRP_KADJ 48				/* neighbours the ruin walks and the recreate looks at */
@@ -53,15 +54,6 @@ typedef struct Vrp
 	bool		timed_out;
 	bool		mixed_fleet;	/* vehicles differ in more than capacity and shift */
 } Vrp;
-
-static inline double
-vnow(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static inline double
 VD(const Vrp *p, int32 a, int32 b)

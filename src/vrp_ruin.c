@@ -461,7 +461,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 				progress = 0,	/* when the fleet phase last placed more orders */
 				polished = -1,
 				polish_every = POLISH_EVERY * Max(1.0, p->n / 200.0);
-	double		start = vnow(),
+	double		start = monotonic_seconds(),
 				stop = p->deadline - Min(FINAL_SEARCH_SHARE * (p->deadline - start), FINAL_SEARCH_MAX),
 				legs = 0,
 				t0,
@@ -511,7 +511,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 
 	for (int64 it = 0; max_iter < 0 || it < max_iter; it++)
 	{
-		double		now = vnow(),
+		double		now = monotonic_seconds(),
 					frac,
 					temp,
 					cost = rr.cost;
@@ -617,11 +617,11 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 				if (frac >= polished + (max_iter > 0 ? polish_every : POLISH_EVERY) &&
 					(max_iter > 0 || polish_time < POLISH_SHARE * (now - start)))
 				{
-					double		before = vnow();
+					double		before = monotonic_seconds();
 
 					polished = frac;
 					vrp_local_search(p);
-					polish_time += vnow() - before;
+					polish_time += monotonic_seconds() - before;
 					memset(rr.slack_ok, 0, nv * sizeof(bool));
 					rr.cost = 0;
 					for (int32 v = 0; v < nv; v++)
