@@ -389,18 +389,23 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 				gap[a * trials + t] = sqdist4(c + (Size) a * d, cand + (Size) t * d, d);
 		}
 		/*
-		 * The potential each candidate would leave, four candidates per pass
-		 * over the rows: their sums stay in registers (summed into pot[] in
-		 * memory, each row waited for the previous row's store).
+		 * The potential each candidate would leave, up to eight candidates
+		 * per pass over the rows (one pass up to k = 1096): their sums stay
+		 * in registers (summed into pot[] in memory, each row waited for the
+		 * previous row's store).
 		 */
-		for (int t0 = 0; t0 < trials; t0 += 4)
+		for (int t0 = 0; t0 < trials; t0 += 8)
 		{
-			int			tn = Min(4, trials - t0);
+			int			tn = Min(8, trials - t0);
 			const double *ct = cand + (Size) t0 * d;
 			double		p0 = 0,
 						p1 = 0,
 						p2 = 0,
-						p3 = 0;
+						p3 = 0,
+						p4 = 0,
+						p5 = 0,
+						p6 = 0,
+						p7 = 0;
 
 			for (int64 i = 0; i < n; i++)
 			{
@@ -409,21 +414,26 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 				double		e = closest[i];
 				double		bound = 4 * e;
 
-				p0 += gi[0] < bound ? Min(e, sqdist4(zi, ct, d)) : e;
-				if (tn > 1)
-					p1 += gi[1] < bound ? Min(e, sqdist4(zi, ct + d, d)) : e;
-				if (tn > 2)
-					p2 += gi[2] < bound ? Min(e, sqdist4(zi, ct + 2 * d, d)) : e;
-				if (tn > 3)
-					p3 += gi[3] < bound ? Min(e, sqdist4(zi, ct + 3 * d, d)) : e;
+/* candidate t's potential from row i: its distance where it may be nearer than i's center */
+#define ADD_POTENTIAL(sum, t) \
+	if (tn > (t)) \
+		sum += gi[t] < bound ? Min(e, sqdist4(zi, ct + (t) * d, d)) : e
+
+				ADD_POTENTIAL(p0, 0);
+				ADD_POTENTIAL(p1, 1);
+				ADD_POTENTIAL(p2, 2);
+				ADD_POTENTIAL(p3, 3);
+				ADD_POTENTIAL(p4, 4);
+				ADD_POTENTIAL(p5, 5);
+				ADD_POTENTIAL(p6, 6);
+				ADD_POTENTIAL(p7, 7);
+#undef ADD_POTENTIAL
 			}
-			pot[t0] = p0;
-			if (tn > 1)
-				pot[t0 + 1] = p1;
-			if (tn > 2)
-				pot[t0 + 2] = p2;
-			if (tn > 3)
-				pot[t0 + 3] = p3;
+			{
+				double		sums[8] = {p0, p1, p2, p3, p4, p5, p6, p7};
+
+				memcpy(pot + t0, sums, sizeof(double) * tn);
+			}
 		}
 		for (int t = 1; t < trials; t++)
 			if (pot[t] < pot[best])

@@ -321,7 +321,7 @@ typedef struct Fit
 	bool	   *constant;
 	int64		stride;			/* 1, or every stride-th row for the warm start */
 	int64		rows;			/* rows a pass visits: ceil(n / stride) */
-	bool		raw_ok;			/* gradient passes may skip standardizing */
+	bool		raw_ok;			/* full passes may skip standardizing (raw_pass) */
 	double	   *sub;			/* NULL, or the strided rows standardized (rows x p) */
 	double	   *raw;			/* raw_pass's work space */
 	/* block buffers */

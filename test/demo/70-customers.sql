@@ -84,6 +84,12 @@ FROM (VALUES ('Absolutely love it, excellent quality'), ('It broke, I want my mo
              ('Arrived on tuesday as described')) t(review),
      LATERAL (SELECT * FROM ecomml.classify((SELECT ecomml.model('review_sentiment')),
                                             to_tsvector('english', t.review)) LIMIT 1) c;
+\echo '-- the same on the text itself (words as scikit-learn''s CountVectorizer finds them, no tsvector)'
+SELECT t.review, c.label, round(c.probability::numeric, 3) AS probability
+FROM (VALUES ('Absolutely LOVE it, excellent quality!'), ('It broke, I want my money back, refund please'),
+             ('Arrived on Tuesday as described')) t(review),
+     LATERAL (SELECT * FROM ecomml.classify((SELECT ecomml.train_text_classifier(body, label) FROM demo_reviews),
+                                            t.review) LIMIT 1) c;
 
 \echo '== Customer lifetime value: BG/NBD + Gamma-Gamma, calibrated to 2026-06-30, weeks'
 SELECT ecomml.model_save('clv', ecomml.train_clv(customer_id, ordered_at, amount,
