@@ -19,6 +19,12 @@ SELECT name, kind, params->>'users' AS users, params->>'items' AS items,
        round((params->>'validation_rmse')::numeric, 3) AS validation_rmse
 FROM ecomml.model WHERE name LIKE 'shop\_%' AND active ORDER BY name;
 
+\echo '== EASE with lambda "auto": the ridge chosen on held-out purchases (validation ndcg@10 of each value tried)'
+SELECT i->>'lambda' AS chosen_lambda, i->'lambda_tried' AS tried,
+       (SELECT jsonb_agg(round(v::numeric, 3)) FROM jsonb_array_elements_text(i->'lambda_validation_ndcg') v) AS validation_ndcg
+FROM (SELECT ecomml.model_info(ecomml.train_ease(user_id, item_id, 1, '{"lambda": "auto"}')) AS i
+      FROM shop.ratings WHERE rating >= 4) x;
+
 \echo '== Top 5 for customer 1 (taste = category 1): recommended products and their category'
 SELECT r.rank, r.item_id AS product_id, p.category, round(r.score::numeric, 2) AS predicted_stars
 FROM ecomml.recommend(ecomml.model('shop_als'), 1, 5) r JOIN shop.products p ON p.product_id = r.item_id
