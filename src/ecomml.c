@@ -1,5 +1,5 @@
 /*
- * ecomml.c - module entry: settings
+ * ecomml.c - module entry: settings, and the model cache hooked to query ends
  */
 #include "postgres.h"
 
@@ -44,4 +44,5 @@ _PG_init(void)
 							 false,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ecomml");
+	model_cache_init();
 }

@@ -9,7 +9,10 @@
  * The cache holds at most ecomml.model_cache_size entries and
  * ecomml.model_cache_memory bytes of decoded models once no query uses them;
  * the least recently used unpinned entries go first.  A model larger than the
- * whole budget is decoded for the query that uses it and dropped after.
+ * whole budget is decoded for the query that uses it and dropped when the
+ * query's executor ends, not when a call site lets go of it: a LATERAL
+ * recommend() over many users unpins its model after each user, and would
+ * otherwise decode it again for the next one.
  *
  * The key is the model id, kind and the CRC-32C of the payload as it is,
  * computed from the bytes, never taken from the header: a payload changed
@@ -22,6 +25,7 @@
 #include "postgres.h"
 
 #include "access/detoast.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -76,6 +80,7 @@ static uint64 use_clock = 0;
 static int64 stat_hits = 0;
 static int64 stat_misses = 0;
 static int64 stat_evictions = 0;
+static ExecutorEnd_hook_type prev_executor_end = NULL;
 
 static void
 cache_evict(CacheEntry *e)
@@ -130,9 +135,25 @@ callsite_unpin(void *arg)
 	{
 		site->entry->pins--;
 		site->entry = NULL;
-		/* an entry over the budget was kept only for its query */
-		cache_shrink(0, 0);
 	}
+}
+
+/* Entries over the budget were kept only for the query that just ended. */
+static void
+cache_executor_end(QueryDesc *queryDesc)
+{
+	if (prev_executor_end)
+		prev_executor_end(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+	cache_shrink(0, 0);
+}
+
+void
+model_cache_init(void)
+{
+	prev_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = cache_executor_end;
 }
 
 /* A free slot; after cache_shrink, one exists unless every entry is pinned. */

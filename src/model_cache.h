@@ -30,6 +30,9 @@ extern const void *model_cache_get(FunctionCallInfo fcinfo, int argno, int kind,
 extern const void *model_cache_get_pinned(FunctionCallInfo fcinfo, int argno, int kind,
 										  int *kind_out, MemoryContext owner);
 
+/* _PG_init: trims the cache when a query ends */
+extern void model_cache_init(void);
+
 extern int	ecomml_model_cache_size;
 extern int	ecomml_model_cache_memory;	/* kB */
 

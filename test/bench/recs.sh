@@ -35,7 +35,7 @@ export RECS_BENCH_SEEDS=${RECS_BENCH_SEEDS:-1}
 SEEDS=$RECS_BENCH_SEEDS
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -d ecomml)
 # an EASE model (items^2 float4) is far over the default 64MB budget of decoded
-# models: without this, recommend() per user would decode it on every call
+# models: without this, each statement would decode it again
 export PGOPTIONS="${PGOPTIONS:-} -c ecomml.model_cache_memory=4GB"
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/ecomml-bench-recs.XXXXXX)

@@ -2,7 +2,7 @@
 -- rows, NULL arguments, finite but huge values, forged states, the decoded-model
 -- cache's byte budget and key, and the parallel mean.
 BEGIN;
-SELECT plan(55);
+SELECT plan(56);
 
 CREATE TEMP TABLE pts AS
 SELECT ARRAY[1, 9007199254740993, 3, 4]::bigint[] AS ids,
@@ -152,6 +152,13 @@ SET LOCAL ecomml.model_cache_memory = '64kB';
 SELECT count(ecomml.score(m, ARRAY[1, 2]::float8[])) FROM big, generate_series(1, 10);
 SELECT is((SELECT (entries, bytes)::text FROM ecomml.model_cache_stats()), '(0,0)',
     'a model larger than model_cache_memory is dropped after its query');
+-- ... but kept for the whole query: a LATERAL recommend() lets go of it after each user
+CREATE TEMP TABLE rm AS
+SELECT ecomml.train_ease(g % 40, g * 7919 % 250, 1.0) AS m FROM generate_series(1, 4000) g;
+SELECT ecomml.model_cache_reset();
+SELECT count(*) FROM rm, generate_series(0, 29) u, LATERAL ecomml.recommend(rm.m, u, 5) r;
+SELECT is((SELECT (entries, misses)::text FROM ecomml.model_cache_stats()), '(0,1)',
+    'an over-budget model is decoded once for a LATERAL recommend over 30 users, dropped after');
 RESET ecomml.model_cache_memory;
 CREATE TEMP TABLE c AS SELECT ecomml.train_mean(x) AS m FROM (VALUES (1.0), (3.0)) v(x);
 SELECT is((SELECT ecomml.predict(m) FROM c), 2::float8, 'the constant model, decoded and cached');
