@@ -20,6 +20,7 @@
 #include <wctype.h>
 
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 
 #include "tokenize.h"
 
@@ -113,6 +114,14 @@ ensure_room(WordTokens *t, int used, int more)
 		t->buf = repalloc(t->buf, t->cap);
 }
 
+/*
+ * A text may be a gigabyte of one word or of separators: the interrupt flag
+ * is read every 64 kB of ASCII and at every non-ASCII character (one load
+ * and a branch; decoding one costs far more).
+ */
+#define TOKENIZE_CHECK_INTERRUPTS(p) \
+	do { if (((uintptr_t) (p) & 0xFFFF) == 0) CHECK_FOR_INTERRUPTS(); } while (0)
+
 /* the next token (lowercased, valid until the next call); false at the end */
 bool
 word_tokens_next(WordTokens *t, const char **token, int *len)
@@ -134,8 +143,10 @@ word_tokens_next(WordTokens *t, const char **token, int *len)
 				if (ascii_word[*t->p])
 					break;
 				t->p++;
+				TOKENIZE_CHECK_INTERRUPTS(t->p);
 				continue;
 			}
+			CHECK_FOR_INTERRUPTS();
 			n = decode_char(t, &word, &lower);
 			if (word)
 				break;
@@ -156,8 +167,10 @@ word_tokens_next(WordTokens *t, const char **token, int *len)
 				t->buf[used++] = b;
 				t->p++;
 				chars++;
+				TOKENIZE_CHECK_INTERRUPTS(t->p);
 				continue;
 			}
+			CHECK_FOR_INTERRUPTS();
 			n = decode_char(t, &word, &lower);
 			if (!word)
 				break;
