@@ -99,19 +99,23 @@ decode_char(const WordTokens *t, bool *word, pg_wchar *lower)
 	return n;
 }
 
+/*
+ * A token may approach a gigabyte, and lowercasing may lengthen it by half
+ * (U+023A is 2 bytes, its lowercase 3): sizes in Size, huge allocations.
+ */
 static void
-ensure_room(WordTokens *t, int used, int more)
+ensure_room(WordTokens *t, Size used, int more)
 {
 	if (used + more <= t->cap)
 		return;
 	t->cap = Max(t->cap * 2, used + more);
 	if (t->buf == t->local)
 	{
-		t->buf = palloc(t->cap);
+		t->buf = palloc_extended(t->cap, MCXT_ALLOC_HUGE);
 		memcpy(t->buf, t->local, used);
 	}
 	else
-		t->buf = repalloc(t->buf, t->cap);
+		t->buf = repalloc_huge(t->buf, t->cap);
 }
 
 /*
@@ -128,8 +132,8 @@ word_tokens_next(WordTokens *t, const char **token, int *len)
 {
 	while (t->p < t->end)
 	{
-		int			used = 0,
-					chars = 0;
+		Size		used = 0;
+		int			chars = 0;
 		bool		word;
 		pg_wchar	lower;
 

@@ -3,7 +3,7 @@
 -- forecast intervals, EASE lambda "auto".  Defects in files whose authors are
 -- still at work are TODO cases, described in the report.
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 -- seconds a statement runs, finished or cancelled
 CREATE FUNCTION pg_temp.secs(q text) RETURNS float8 LANGUAGE plpgsql AS $$
@@ -77,6 +77,10 @@ FROM (VALUES (repeat('a', 1000000) || ' cheap', 'spam'), ('noon meeting 😀', '
 SELECT is((SELECT (ecomml.model_info(m)->>'vocabulary')::int FROM nb), 6, 'a 1 MB word is one word of the vocabulary');
 SELECT is((SELECT label FROM nb, ecomml.classify(m, upper(repeat('a', 1000000))) LIMIT 1), 'spam',
     'the 1 MB word found again, uppercased');
+SELECT is((SELECT label FROM (SELECT ecomml.train_text_classifier(b, l) AS m
+                               FROM (VALUES (repeat('Ⱥ', 200000), 'x'), ('yy', 'y')) v(b, l)) x,
+                              ecomml.classify(m, repeat('ⱥ', 200000)) LIMIT 1),
+    'x', 'a 400 kB word that lowercases to 600 kB is found again');
 SELECT is((SELECT array_agg(round(probability::numeric, 9) ORDER BY label) FROM nb, ecomml.classify(m, ' ,.;!? 😀😀 ¿ ')),
     ARRAY[0.5, 0.5]::numeric[], 'only separators and emoji: the priors');
 SELECT is((SELECT count(*) FROM nb, ecomml.classify(m, '')), 2::bigint, 'empty text: a row per label');
@@ -102,6 +106,7 @@ SELECT is((SELECT max(abs(a.probability - b.probability)) < 1e-12
     true, 'parallel and serial text classifiers give the same probabilities');
 
 -- TODO cases (files of helpers still at work; see the hostile3 report)
+SET LOCAL client_min_messages = warning;
 SELECT todo('ease.c ease_choose_lambda: no user can be ranked yet lambda_chosen_by says validation', 1);
 SELECT isnt((SELECT ecomml.model_info(ecomml.train_ease(u, 1, 1, '{"lambda": "auto"}'))->>'lambda_chosen_by'
              FROM generate_series(1, 300) u),
