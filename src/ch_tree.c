@@ -99,6 +99,7 @@ ch_tree(const GraphModel *g, int32 s, double max_cost, ChTree *out)
 	Heap	   *h = heap_create(1024);
 	int32		m = 0,
 				visited = 0;
+	int64		popped = 0;
 	int32	   *reached,
 			   *parent,
 			   *edge,
@@ -119,6 +120,9 @@ ch_tree(const GraphModel *g, int32 s, double max_cost, ChTree *out)
 	{
 		HeapItem	it = heap_pop(h);
 		int32		u = (int32) it.value;
+
+		if ((++popped & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 
 		if (it.key > d[u])
 			continue;

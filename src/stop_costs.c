@@ -76,32 +76,50 @@ nearest_dijkstra(const GraphModel *g, const int32 *node, const int32 *stop_of, i
 	}
 }
 
-/* every arc u -> v has an arc v -> u of the same least cost */
+/*
+ * Every arc u -> v has an arc v -> u of the same least cost.  The least
+ * costs to and from each neighbour of u are gathered in two arrays indexed
+ * by node, so a node of many arcs (a hub, parallel arcs) costs its degree,
+ * not its degree squared.
+ */
 static bool
 arcs_symmetric(const GraphModel *g)
 {
+	double	   *there,
+			   *back;
+	bool		symmetric = true;
+
 	if (!g->directed)
 		return true;
-	for (int32 u = 0; u < g->n; u++)
+	there = palloc_extended((Size) g->n * sizeof(double), MCXT_ALLOC_HUGE);
+	back = palloc_extended((Size) g->n * sizeof(double), MCXT_ALLOC_HUGE);
+	for (int32 v = 0; v < g->n; v++)
+		there[v] = back[v] = INFINITY;
+	for (int32 u = 0; u < g->n && symmetric; u++)
+	{
+		if ((u & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (int64 p = g->fwd_off[u]; p < g->fwd_off[u + 1]; p++)
-		{
-			int32		v = g->fwd_head[p];
-			double		there = INFINITY,
-						back = INFINITY;
-
-			if (v == u)
-				continue;
-			/* least cost u -> v over parallel arcs, and v -> u (incoming arcs of u) */
-			for (int64 q = g->fwd_off[u]; q < g->fwd_off[u + 1]; q++)
-				if (g->fwd_head[q] == v)
-					there = Min(there, g->fwd_cost[q]);
-			for (int64 q = g->rev_off[u]; q < g->rev_off[u + 1]; q++)
-				if (g->rev_head[q] == v)
-					back = Min(back, g->rev_cost[q]);
-			if (there != back)
-				return false;
-		}
-	return true;
+			there[g->fwd_head[p]] = Min(there[g->fwd_head[p]], g->fwd_cost[p]);
+		for (int64 q = g->rev_off[u]; q < g->rev_off[u + 1]; q++)
+			back[g->rev_head[q]] = Min(back[g->rev_head[q]], g->rev_cost[q]);
+		/* self loops do not matter; a neighbour either way must match */
+		there[u] = back[u] = INFINITY;
+		for (int64 p = g->fwd_off[u]; p < g->fwd_off[u + 1]; p++)
+			if (there[g->fwd_head[p]] != back[g->fwd_head[p]])
+				symmetric = false;
+		for (int64 q = g->rev_off[u]; q < g->rev_off[u + 1]; q++)
+			if (there[g->rev_head[q]] != back[g->rev_head[q]])
+				symmetric = false;
+		/* reset what u touched */
+		for (int64 p = g->fwd_off[u]; p < g->fwd_off[u + 1]; p++)
+			there[g->fwd_head[p]] = back[g->fwd_head[p]] = INFINITY;
+		for (int64 q = g->rev_off[u]; q < g->rev_off[u + 1]; q++)
+			there[g->rev_head[q]] = back[g->rev_head[q]] = INFINITY;
+	}
+	pfree(there);
+	pfree(back);
+	return symmetric;
 }
 
 StopCosts *
@@ -256,6 +274,15 @@ compute(StopCosts *sc, int32 a, int32 b)
 	return graph_least_cost(sc->g, sc->node[a], sc->node[b]);
 }
 
+static void
+unreachable(const StopCosts *sc, int32 a, int32 b)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("stop " INT64_FORMAT " cannot reach stop " INT64_FORMAT " in the graph",
+					sc->ids[a], sc->ids[b])));
+}
+
 /* search, remember, complain if unreachable */
 static double
 ask(StopCosts *sc, int32 a, int32 b)
@@ -265,10 +292,7 @@ ask(StopCosts *sc, int32 a, int32 b)
 
 	sc->queries++;
 	if (isinf(c))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("stop " INT64_FORMAT " cannot reach stop " INT64_FORMAT " in the graph",
-						sc->ids[a], sc->ids[b])));
+		unreachable(sc, a, b);
 	i = idmap_insert(sc->asked, pair_key(sc, a, b));
 	if (i >= sc->asked_cap)
 	{
@@ -350,7 +374,11 @@ stop_costs_exact(StopCosts *sc, int32 a, int32 b)
 		if (!isnan(c))
 			return c;
 	}
-	return graph_path_cost(sc->g, sc->node[a], sc->node[b]);
+	/* a tour of two stops asks for no cost before its legs are summed */
+	c = graph_path_cost(sc->g, sc->node[a], sc->node[b]);
+	if (isinf(c))
+		unreachable(sc, a, b);
+	return c;
 }
 
 int32

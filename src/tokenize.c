@@ -20,6 +20,7 @@
 #include <wctype.h>
 
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 
 #include "tokenize.h"
 
@@ -98,20 +99,32 @@ decode_char(const WordTokens *t, bool *word, pg_wchar *lower)
 	return n;
 }
 
+/*
+ * A token may approach a gigabyte, and lowercasing may lengthen it by half
+ * (U+023A is 2 bytes, its lowercase 3): sizes in Size, huge allocations.
+ */
 static void
-ensure_room(WordTokens *t, int used, int more)
+ensure_room(WordTokens *t, Size used, int more)
 {
 	if (used + more <= t->cap)
 		return;
 	t->cap = Max(t->cap * 2, used + more);
 	if (t->buf == t->local)
 	{
-		t->buf = palloc(t->cap);
+		t->buf = palloc_extended(t->cap, MCXT_ALLOC_HUGE);
 		memcpy(t->buf, t->local, used);
 	}
 	else
-		t->buf = repalloc(t->buf, t->cap);
+		t->buf = repalloc_huge(t->buf, t->cap);
 }
+
+/*
+ * A text may be a gigabyte of one word or of separators: the interrupt flag
+ * is read every 64 kB of ASCII and at every non-ASCII character (one load
+ * and a branch; decoding one costs far more).
+ */
+#define TOKENIZE_CHECK_INTERRUPTS(p) \
+	do { if (((uintptr_t) (p) & 0xFFFF) == 0) CHECK_FOR_INTERRUPTS(); } while (0)
 
 /* the next token (lowercased, valid until the next call); false at the end */
 bool
@@ -119,8 +132,8 @@ word_tokens_next(WordTokens *t, const char **token, int *len)
 {
 	while (t->p < t->end)
 	{
-		int			used = 0,
-					chars = 0;
+		Size		used = 0;
+		int			chars = 0;
 		bool		word;
 		pg_wchar	lower;
 
@@ -134,8 +147,10 @@ word_tokens_next(WordTokens *t, const char **token, int *len)
 				if (ascii_word[*t->p])
 					break;
 				t->p++;
+				TOKENIZE_CHECK_INTERRUPTS(t->p);
 				continue;
 			}
+			CHECK_FOR_INTERRUPTS();
 			n = decode_char(t, &word, &lower);
 			if (word)
 				break;
@@ -156,8 +171,10 @@ word_tokens_next(WordTokens *t, const char **token, int *len)
 				t->buf[used++] = b;
 				t->p++;
 				chars++;
+				TOKENIZE_CHECK_INTERRUPTS(t->p);
 				continue;
 			}
+			CHECK_FOR_INTERRUPTS();
 			n = decode_char(t, &word, &lower);
 			if (!word)
 				break;

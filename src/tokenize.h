@@ -13,11 +13,12 @@ typedef struct WordTokens
 	const unsigned char *end;
 	bool		utf8;			/* database encoding is UTF-8 */
 	char	   *buf;			/* the current token, lowercased */
-	int			cap;
+	Size		cap;
 	char		local[256];		/* buf until a longer token comes */
 } WordTokens;
 
 extern void word_tokens_init(WordTokens *t, const char *s, int len);
+/* *len fits an int: a text is under 1 GB and lowercasing grows it by half at most */
 extern bool word_tokens_next(WordTokens *t, const char **token, int *len);
 
 #endif
