@@ -182,6 +182,7 @@ contract_node(Contractor *c, int32 v, bool apply)
 					maxw = 0;
 		int32		targets = 0;
 
+		CHECK_FOR_INTERRUPTS();	/* a hub's witness searches add up */
 		if (++c->stamp == PG_INT32_MAX)
 		{
 			memset(c->target, 0, (Size) c->n * sizeof(int32));
@@ -260,6 +261,7 @@ ch_build(const GraphModel *g)
 	int64		nup = 0,
 				ndown = 0;
 	bool	   *stale = palloc_extended((Size) n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	int32	   *slot;
 
 	c.n = n;
 	c.out = palloc_extended((Size) n * sizeof(DynList), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
@@ -274,27 +276,40 @@ ch_build(const GraphModel *g)
 		c.dist[v] = INFINITY;
 	ch->rank = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * sizeof(int32));
 
-	/* parallel arcs: the cheapest (then lowest edge number) stands for all */
+	/*
+	 * parallel arcs: the cheapest (then lowest edge number) stands for all;
+	 * slot[w] is the position of u -> w in out[u], so a hub's arcs are
+	 * deduplicated in one pass, not against each other
+	 */
+	slot = palloc_extended((Size) n * sizeof(int32), MCXT_ALLOC_HUGE);
+	memset(slot, 0xff, (Size) n * sizeof(int32));	/* -1: no arc yet */
 	for (int32 u = 0; u < n; u++)
+	{
+		DynList    *o = &c.out[u];
+
+		if ((u & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (int64 p = g->fwd_off[u]; p < g->fwd_off[u + 1]; p++)
 		{
 			int32		w = g->fwd_head[p];
-			DynList    *o = &c.out[u];
-			bool		found = false;
+			int32		i = slot[w];
 
 			if (w == u)
 				continue;		/* a loop is never on a least-cost path */
-			for (int32 i = 0; i < o->len && !found; i++)
-				if (o->a[i].to == w)
-				{
-					found = true;
-					if (g->fwd_cost[p] < o->a[i].cost ||
-						(g->fwd_cost[p] == o->a[i].cost && g->fwd_edge[p] < o->a[i].edge))
-						set_arc(&c, u, w, i, g->fwd_cost[p], -1, g->fwd_edge[p]);
-				}
-			if (!found)
-				add_arc(&c, u, w, g->fwd_cost[p], -1, g->fwd_edge[p]);
+			if (i < 0)
+			{
+				slot[w] = o->len;
+				list_push(o, (DynArc) {w, -1, g->fwd_edge[p], g->fwd_cost[p]});
+				list_push(&c.in[w], (DynArc) {u, -1, g->fwd_edge[p], g->fwd_cost[p]});
+			}
+			else if (g->fwd_cost[p] < o->a[i].cost ||
+					 (g->fwd_cost[p] == o->a[i].cost && g->fwd_edge[p] < o->a[i].edge))
+				set_arc(&c, u, w, i, g->fwd_cost[p], -1, g->fwd_edge[p]);
 		}
+		for (int32 i = 0; i < o->len; i++)
+			slot[o->a[i].to] = -1;
+	}
+	pfree(slot);
 
 	for (int32 v = 0; v < n; v++)
 	{

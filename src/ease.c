@@ -197,11 +197,17 @@ ease_choose_lambda(RecModel *m, const RecData *d, double *G)
 	int			best;
 
 	f.split = interactions_split(d, REC_AUTO_HOLDOUT, m->opt.seed ^ INT64CONST(0x5eed1a3bda));
+	/* held-out users that kept training pairs: only they can be ranked */
 	for (int64 v = 0; v < f.split->n_valid; v++)
-		if (v == 0 || f.split->valid_user[v] != f.split->valid_user[v - 1])
+	{
+		int32		u = f.split->valid_user[v];
+
+		if ((v == 0 || u != f.split->valid_user[v - 1]) &&
+			f.split->uptr[u + 1] > f.split->uptr[u])
 			vusers++;
+	}
 	if (vusers == 0 || f.split->nnz == 0)
-		return EASE_AUTO_LAMBDA0;
+		return EASE_AUTO_LAMBDA0;	/* nothing to validate on: the default, no curve */
 	f.G = G;
 	f.scores = rec_alloc_doubles(d->n_items);
 	f.top = heap_create(EASE_AUTO_TOP + 1);

@@ -408,7 +408,7 @@ train_text_classifier_finalfn(PG_FUNCTION_ARGS)
 	if (nt == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot train a text classifier on documents without lexemes")));
+				 errmsg("cannot train a text classifier on documents without words")));
 	if (s->alpha == 0)
 		for (int32 l = 0; l < nl; l++)
 			for (int32 t = 0; t < nt; t++)
