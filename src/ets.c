@@ -31,8 +31,8 @@
 #include "optim.h"
 
 #ifndef ETS_EVALS_1
-#define ETS_EVALS_1 60			/* Nelder-Mead evaluations per parameter, */
-#define ETS_EVALS_2 30			/* first run and restart */
+#define ETS_EVALS_1 45			/* Nelder-Mead evaluations per parameter, */
+#define ETS_EVALS_2 25			/* first run and restart */
 #endif
 #define ETS_REFITS 1			/* candidates refitted with free seasonal states:
 								 * more cost time and did not forecast better on
