@@ -16,6 +16,9 @@
  * the Student-t correction for the estimated parameters: the 97.5% t quantile
  * with sigma2's degrees of freedom over the normal one (one factor for every
  * level, so that stock plans and simulated paths widen alike).
+ *
+ * The same origin's point forecasts score ETS against Theta for method auto
+ * (fc_holdout_mae).
  */
 #include "postgres.h"
 

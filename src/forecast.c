@@ -705,14 +705,14 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 		ForecastModel th = *fm;
 		FcOrigin	origin2 = origin;
 		double	   *fitted2 = palloc(n * sizeof(double));
-		double		mase_ets = NAN,
-					mase_theta;
+		double		score_ets = NAN,	/* in-sample MASE, then holdout MAE */
+					score_theta;
 
 		if (ets_choose(fm, y, n, m, -1, positive, fitted, &origin))
-			mase_ets = insample_mase(y, n, fm->m, fitted);
+			score_ets = insample_mase(y, n, fm->m, fitted);
 		theta_fit(&th, y, n, m, positive, fitted2, &origin2);
 		th.method = FC_THETA;
-		mase_theta = insample_mase(y, n, th.m, fitted2);
+		score_theta = insample_mase(y, n, th.m, fitted2);
 		/*
 		 * Both leave their state at the calibration origin: the one that
 		 * forecasts the held-back periods better wins (in-sample MASE
@@ -720,12 +720,12 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 		 * doc/benchmarks-forecast.md, "The auto rule").  A series too short
 		 * to hold periods back keeps the in-sample comparison.
 		 */
-		if (!isnan(mase_ets) && origin.t > 0 && origin2.t > 0)
+		if (!isnan(score_ets) && origin.t > 0 && origin2.t > 0)
 		{
-			mase_ets = fc_holdout_mae(fm, &origin, y, n);
-			mase_theta = fc_holdout_mae(&th, &origin2, y, n);
+			score_ets = fc_holdout_mae(fm, &origin, y, n);
+			score_theta = fc_holdout_mae(&th, &origin2, y, n);
 		}
-		if (isnan(mase_ets) || (!isnan(mase_theta) && mase_theta < mase_ets))
+		if (isnan(score_ets) || (!isnan(score_theta) && score_theta < score_ets))
 		{
 			*fm = th;
 			origin = origin2;
