@@ -53,7 +53,8 @@
 #include "vrp.h"
 #include "vrp_input.h"
 
-#define VRP_MAX_ORDERS 10000
+#define VRP_MAX_ORDERS 100000	/* about 4 MB per 10 000 orders, see doc/routing.md */
+#define VRP_ROUTE_ROOM 32		/* orders a route holds before its array grows */
 #define VRP_MAX_VEHICLES 1000
 
 /* distance of route r on vehicle v, or -1 if infeasible */
@@ -102,7 +103,11 @@ eval_any(const Vrp *p, const int32 *r, int32 len, int32 *which)
 {
 	for (int32 v = 0; v < p->nv; v++)
 	{
-		double		d = eval_route(p, v, r, len);
+		double		d;
+
+		if (p->vtype[v] != v)
+			continue;			/* a vehicle alike an earlier one drives r alike */
+		d = eval_route(p, v, r, len);
 
 		if (d >= 0)
 		{
@@ -114,9 +119,29 @@ eval_any(const Vrp *p, const int32 *r, int32 len, int32 *which)
 	return -1;
 }
 
+/*
+ * Room for len orders on route v.  Routes start small and double: n orders
+ * per vehicle up front would be nv * n ints (400 MB for 1 000 vans and
+ * 100 000 orders), while all routes together hold at most n orders.
+ */
+void
+route_reserve(Vrp *p, int32 v, int32 len)
+{
+	int32		room = p->rcap[v];
+
+	if (len <= room)
+		return;
+	while (room < len)
+		room = (int32) Min((int64) room * 2, (int64) p->n + 1);
+	p->route[v] = repalloc(p->route[v], (Size) room * sizeof(int32));
+	p->rcap[v] = room;
+}
+
 void
 set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist)
 {
+	/* r is never route[v] itself when it grows: growing may move route[v] */
+	route_reserve(p, v, len);
 	if (r != p->route[v])
 		memmove(p->route[v], r, len * sizeof(int32));
 	p->len[v] = len;
@@ -387,12 +412,15 @@ construct_savings(Vrp *p, bool *servable)
 		 * inserted into a vehicle that no route took yet (overwriting it lost
 		 * orders that were still marked served: a crash in local search)
 		 */
+		memset(p->type_tried, 0, p->nv * sizeof(bool));
 		for (int32 v = 0; v < p->nv; v++)
 		{
 			double		d;
 
-			if (p->len[v] > 0)
+			/* of empty vehicles alike in every attribute the first decides */
+			if (p->len[v] > 0 || p->type_tried[p->vtype[v]])
 				continue;
+			p->type_tried[p->vtype[v]] = true;
 			d = eval_route(p, v, buf, len);
 			if (d >= 0 && route_cost(p, v, len, d) < best_cost - VEPS)
 			{
@@ -797,8 +825,12 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 	p->nbr = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * Max(p->k, 1) * sizeof(int32));
 	p->adj = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * Max(p->kadj, 1) * sizeof(int32));
 	p->route = palloc(p->nv * sizeof(int32 *));
+	p->rcap = palloc(p->nv * sizeof(int32));
 	for (int32 v = 0; v < p->nv; v++)
-		p->route[v] = MemoryContextAllocHuge(CurrentMemoryContext, (Size) (n + 1) * sizeof(int32));
+	{
+		p->rcap[v] = Min(n + 1, VRP_ROUTE_ROOM);
+		p->route[v] = palloc(p->rcap[v] * sizeof(int32));
+	}
 	p->len = palloc0(p->nv * sizeof(int32));
 	p->rdist = palloc0(p->nv * sizeof(double));
 	p->rload = palloc0(p->nv * sizeof(double));
@@ -817,7 +849,11 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 
 	/* orders some vehicle can serve on its own */
 	for (int32 c = 1; c <= n; c++)
+	{
+		if ((c & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 		servable[c] = eval_any(p, &c, 1, NULL) >= 0;
+	}
 	construct_savings(p, servable);
 	vrp_local_search(p);
 
@@ -1120,6 +1156,9 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 
 	vrp_fleet_types(&p);
 	vrp_solve(&p, limit, max_iter, seed);
+	/* what the call holds, input included: the scale figures of doc/routing.md */
+	elog(DEBUG1, "solve_vrp: %d orders, %d vehicles, %zu kB held",
+		 n, nv, MemoryContextMemAllocated(CurrentMemoryContext, true) / 1024);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int32 v = 0; v < p.nv; v++)

@@ -36,6 +36,7 @@ typedef struct Vrp
 			   *fixed;
 	int32	  **route;			/* route[v][0..len[v]-1], orders only */
 	int32	   *len;
+	int32	   *rcap;			/* room of route[v]: grows with the route, not n per vehicle */
 	double	   *rdist;			/* distance of each route */
 	double	   *rload;			/* load of each route */
 	double	   *rcost;			/* cost of each route: 0 if unused */
@@ -77,6 +78,7 @@ route_cost(const Vrp *p, int32 v, int32 len, double dist)
 }
 
 extern double eval_route(const Vrp *p, int32 v, const int32 *r, int32 len);
+extern void route_reserve(Vrp *p, int32 v, int32 len);
 extern void set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist);
 extern void route_slack(const Vrp *p, int32 v, double *dep, double *latest);
 extern void vrp_local_search(Vrp *p);

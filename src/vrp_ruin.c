@@ -201,9 +201,11 @@ static void
 insert_at(Rr *rr, int32 v, int32 i, int32 c)
 {
 	Vrp		   *p = rr->p;
-	int32	   *r = p->route[v];
+	int32	   *r;
 
 	touch(rr, v);
+	route_reserve(p, v, p->len[v] + 1);
+	r = p->route[v];
 	memmove(r + i + 1, r + i, (p->len[v] - i) * sizeof(int32));
 	r[i] = c;
 	p->len[v]++;
