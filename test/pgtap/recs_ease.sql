@@ -2,7 +2,7 @@
 -- clusters, serving by the shared functions, parallel training, bad input.
 -- Fixtures: test/fixtures/recs.sql
 BEGIN;
-SELECT plan(22);
+SELECT plan(26);
 SET client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -129,6 +129,12 @@ SET client_min_messages = warning;
 SELECT throws_ok($$SELECT ecomml.train_ease(1, i, 1) FROM generate_series(1, 16001) i$$, '54000', NULL,
                  'more than 16,000 items: refused before any allocation');
 SELECT throws_ok($$SELECT ecomml.train_ease(1, 1, 1, '{"lambda": -1}')$$, '22023', NULL, 'negative lambda');
+SELECT throws_ok($$SELECT ecomml.train_ease(1, 1, 1, '{"lambda": "sometimes"}')$$, '22023', NULL,
+                 'lambda neither a number nor "auto"');
+SELECT throws_ok($$SELECT ecomml.train_ease(1, 1, 1, '{"lambda": "auto", "seed": "x"}')$$, '22023', NULL,
+                 'a seed that is not an integer');
+SELECT throws_ok($$SELECT ecomml.train_ease(1, 1, 'NaN'::float8)$$, '22000', NULL, 'NaN weight');
+SELECT throws_ok($$SELECT ecomml.train_ease(1, 1, -1)$$, '22000', NULL, 'negative weight');
 
 SELECT * FROM finish();
 ROLLBACK;
