@@ -17,7 +17,7 @@
  * with sigma2's degrees of freedom over the normal one (one factor for every
  * level, so that stock plans and simulated paths widen alike).
  *
- * The same origin's point forecasts score ETS against Theta for method auto
+ * The same origin's point forecasts score the two candidates of method auto
  * (fc_holdout_mae).
  */
 #include "postgres.h"

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Forecasting benchmark: series generator, statsmodels anchor, scorer.
 
-  forecast.py gen  DIR N       write DIR/series.csv (N series per frequency)
+  forecast.py gen  DIR N       write DIR/series.csv (N series per frequency);
+                               with FC_BENCH_DATA=PATH the tourism competition's
+                               series from PATH instead of simulated ones
   forecast.py sm   DIR SUBSET  statsmodels Holt-Winters on the first SUBSET
                                series per frequency -> DIR/fc_statsmodels.csv
   forecast.py score DIR        score every DIR/fc_*.csv against the holdout
@@ -16,6 +18,12 @@ parameters drawn per series:
     a multiplicative pattern when m > 1.
 Monthly: m 12, 60-144 training periods, horizon 18; quarterly: m 4, 24-72,
 horizon 8; yearly: 20-45, horizon 6.  Series are shifted to stay positive.
+FC_BENCH_DATA names a directory, kept outside the repository, holding the
+tourism competition's files (Athanasopoulos et al. 2011: monthly, quarterly,
+yearly; {freq}_in.csv and {freq}_oos.csv, one series a column: length, start
+year, start period - absent for yearly - then the values), for instance
+source-data/ of the Tcomp R package's repository.  The competition's horizons
+apply (24, 8, 4).
 Forecast CSV rows: method,id,step,mean,lo80,hi80,lo95,hi95 (+ a seconds row
 "method,-1,0,<seconds>,<series>,0,0,0" per method).
 """
@@ -114,28 +122,48 @@ def sim_theta(rng, n, m):
     return y
 
 
-def gen(out, per_freq):
+def simulated(per_freq):
+    """(freq, m, h, start year, start period, values) per series; h last values held out"""
     rng = np.random.default_rng(20261202)
+    for name, m, (lo, hi), h in FREQS:
+        for k in range(per_freq):
+            n = int(rng.integers(lo, hi + 1)) + h
+            y = (sim_ets, sim_arima, sim_theta)[k % 3](rng, n, m)
+            if not np.all(np.isfinite(y)):
+                y = np.nan_to_num(y, nan=1.0, posinf=1e6, neginf=1.0)
+            yield name, m, h, {"month": 2000, "quarter": 1980, "year": 1900}[name], 1, np.maximum(y, 1.0)
+
+
+def tourism(path, per_freq):
+    """the tourism competition's series (FC_BENCH_DATA), first per_freq per frequency"""
+    for name, m, file in (("month", 12, "monthly"), ("quarter", 4, "quarterly"), ("year", 1, "yearly")):
+        cols = []
+        for part in ("in", "oos"):
+            with open(os.path.join(path, f"{file}_{part}.csv")) as f:
+                rows = list(csv.reader(f))[1:]
+            cols.append([[r[i] for r in rows if i < len(r)] for i in range(len(rows[0]))])
+        for fit, hold in list(zip(*cols))[:per_freq]:
+            meta = 2 if m == 1 else 3            # length, start year[, start period]
+            n = int(fit[0])
+            y = [float(v) for v in fit[meta:meta + n]] + [float(v) for v in hold[meta:meta + int(hold[0])]]
+            yield name, m, int(hold[0]), int(fit[1]), int(fit[2]) if m > 1 else 1, np.array(y)
+
+
+def gen(out, per_freq):
+    data = os.environ.get("FC_BENCH_DATA")
     with open(os.path.join(out, "series.csv"), "w") as f:
-        sid = 0
-        for name, m, (lo, hi), h in FREQS:
-            for k in range(per_freq):
-                n = int(rng.integers(lo, hi + 1)) + h
-                fam = k % 3
-                y = (sim_ets, sim_arima, sim_theta)[fam](rng, n, m)
-                if not np.all(np.isfinite(y)):
-                    y = np.nan_to_num(y, nan=1.0, posinf=1e6, neginf=1.0)
-                y = np.maximum(y, 1.0)
-                for t, v in enumerate(y):
-                    if name == "month":
-                        period = f"{2000 + t // 12}-{t % 12 + 1:02d}-01"
-                    elif name == "quarter":
-                        period = f"{1980 + t // 4}-{3 * (t % 4) + 1:02d}-01"
-                    else:
-                        period = f"{1900 + t}-01-01"
-                    # id, freq, m, horizon, index, period, value, in holdout
-                    f.write(f"{sid},{name},{m},{h},{t},{period},{v:.6f},{int(t >= n - h)}\n")
-                sid += 1
+        for sid, (name, m, h, year, start, y) in enumerate(tourism(data, per_freq) if data else simulated(per_freq)):
+            n = len(y)
+            for t, v in enumerate(y):
+                k = start - 1 + t           # periods since January / the first quarter of year
+                if name == "month":
+                    period = f"{year + k // 12}-{k % 12 + 1:02d}-01"
+                elif name == "quarter":
+                    period = f"{year + k // 4}-{3 * (k % 4) + 1:02d}-01"
+                else:
+                    period = f"{year + t}-01-01"
+                # id, freq, m, horizon, index, period, value, in holdout
+                f.write(f"{sid},{name},{m},{h},{t},{period},{v:.6f},{int(t >= n - h)}\n")
 
 
 def load(path):
@@ -209,7 +237,7 @@ def score(d):
     for sid in sorted(series):
         k = seen.get(series[sid]["freq"], 0)
         seen[series[sid]["freq"]] = k + 1
-        family[sid] = ("sim-ets", "sim-arima", "sim-theta")[k % 3]
+        family[sid] = "all" if os.environ.get("FC_BENCH_DATA") else ("sim-ets", "sim-arima", "sim-theta")[k % 3]
         rank[sid] = k
     # FC_SCORE_FIRST=K scores every method on the first K series per frequency only
     # (the anchors' subset), so that methods run on all series compare with them
@@ -232,7 +260,7 @@ def score(d):
             mase = np.mean(np.abs(mean - ho)) / scale if scale > 0 else np.nan
             c80 = np.mean((ho >= f[:, 1]) & (ho <= f[:, 2]))
             c95 = np.mean((ho >= f[:, 3]) & (ho <= f[:, 4]))
-            for key in (s["freq"], "all", family[sid]):
+            for key in {s["freq"], "all", family[sid]}:
                 per.setdefault(key, []).append((smape, mase, c80, c95))
         sec, n, cpu = secs.get(meth, (np.nan, 1, np.nan))
         for key in ("all", "month", "quarter", "year", "sim-ets", "sim-arima", "sim-theta"):

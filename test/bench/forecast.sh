@@ -16,6 +16,9 @@
 #                     FC_BENCH_SUBSET; auto.arima() stays on FC_BENCH_SUBSET)
 #   FC_SCORE_FIRST    score every method on the first K series per frequency
 #   FC_BENCH_KEEP     a directory to copy the series and forecasts to
+#   FC_BENCH_DATA     a directory with the tourism competition's CSV files
+#                     (kept outside the repository): its series instead of
+#                     simulated ones (test/bench/forecast.py)
 set -euo pipefail
 if ! /usr/bin/python3 -c 'import statsmodels' 2>/dev/null; then
     echo "forecast bench: needs Debian's python3-statsmodels (apt-get install python3-statsmodels)"; exit 0

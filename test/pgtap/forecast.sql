@@ -313,17 +313,29 @@ SELECT is((SELECT (ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 
            FROM cov_sim WHERE sku = 1), 1::float8, 'arima intervals are not calibrated (R''s Arima() intervals)');
 SELECT throws_ok($$SELECT ecomml.fit_forecast(day, y, '{"intervals":"wide"}') FROM line$$, '22023', NULL,
                  'unknown intervals option');
--- the auto rule: ETS and Theta forecast the periods held back from their state 6 periods before
--- the end; the lower mean absolute error wins (model_info's holdout_mae)
+-- the auto rule: the two candidates forecast the periods held back from their state 6 periods
+-- before the end; the lower mean absolute error wins (model_info's holdout_mae).  Candidates are
+-- Theta and DOTM without a season (these yearly series), ETS and Theta with one (the same series
+-- read as quarterly, with a 20% seasonal swing)
 CREATE TEMP TABLE auto_rule AS
-SELECT sku, ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y)) AS a,
-       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"ets"}')) AS e,
-       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"theta"}')) AS th
-FROM cov_sim WHERE t < 40 GROUP BY sku;
-SELECT ok((SELECT bool_and(a->>'method' = CASE WHEN (th->>'holdout_mae')::float8 < (e->>'holdout_mae')::float8 THEN 'theta' ELSE 'ets' END
-                           AND (a->>'holdout_mae')::float8 = least((th->>'holdout_mae')::float8, (e->>'holdout_mae')::float8))
+SELECT 'year' AS freq, sku,
+       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y)) AS a,
+       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"theta"}')) AS c1,
+       ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"dotm"}')) AS c2
+FROM cov_sim WHERE t < 40 GROUP BY sku
+UNION ALL
+SELECT 'quarter', sku, ecomml.model_info(ecomml.fit_forecast(p, ys, '{"freq":"quarter"}')),
+       ecomml.model_info(ecomml.fit_forecast(p, ys, '{"freq":"quarter","method":"ets"}')),
+       ecomml.model_info(ecomml.fit_forecast(p, ys, '{"freq":"quarter","method":"theta"}'))
+FROM (SELECT sku, make_date(1900 + t / 4, 3 * (t % 4) + 1, 1) AS p, y * (1 + 0.2 * sin(pi() / 2 * t)) AS ys
+      FROM cov_sim WHERE t < 40) q GROUP BY sku;
+SELECT ok((SELECT bool_and(a->>'method' = CASE WHEN (c2->>'holdout_mae')::float8 < (c1->>'holdout_mae')::float8
+                                               THEN c2->>'method' ELSE c1->>'method' END
+                           AND (a->>'holdout_mae')::float8 = least((c1->>'holdout_mae')::float8, (c2->>'holdout_mae')::float8))
            FROM auto_rule), 'auto keeps the candidate with the lower holdout_mae');
-SELECT ok((SELECT count(DISTINCT a->>'method') = 2 FROM auto_rule), 'auto chose ETS on some series and Theta on others');
+SELECT results_eq($$SELECT freq, array_agg(DISTINCT a->>'method' ORDER BY a->>'method') FROM auto_rule GROUP BY freq ORDER BY freq$$,
+                  $$VALUES ('quarter', ARRAY['ets', 'theta']), ('year', ARRAY['dotm', 'theta'])$$,
+                  'auto chose each candidate on some series: ETS or Theta with a season, Theta or DOTM without');
 SELECT is((SELECT (ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"ets"}'))->>'interval_scale')::float8
            FROM cov_sim WHERE sku = 1 AND t < 11), 1::float8, 'too short a series to hold periods back: no calibration');
 
