@@ -81,7 +81,7 @@ else
     fi
 fi
 if [ -n "${FC_BENCH_KEEP:-}" ]; then mkdir -p "$FC_BENCH_KEEP" && cp "$dir"/*.csv "$FC_BENCH_KEEP"/; fi
-echo "forecast: $per series per frequency (ecomml $all_methods on all; the other methods on the first $sub per frequency)"
+echo "forecast: ${FC_BENCH_DATA:+the tourism series of $FC_BENCH_DATA, at most }$per series per frequency (ecomml $all_methods on all; the other methods on the first $sub per frequency)"
 /usr/bin/python3 "$here/forecast.py" score "$dir"
 if [ "$anchors" != 0 ]; then
     echo "forecast: every method on the first $sub series per frequency (the anchors' subset)"
