@@ -21,8 +21,8 @@
 #include "contraction.h"
 #include "stop_costs.h"
 
-/* fewer graph nodes per stop than this: lists by Dijkstra even on a hierarchy */
-#define STOP_COSTS_DENSE_RATIO 100
+/* nodes settled by Dijkstra worth one stop's upward search and buckets on a hierarchy */
+#define STOP_COSTS_UPWARD_SETTLES 800
 
 /* upward spaces kept for pairs on demand, at most (bytes) */
 #define STOP_COSTS_SPACE_BUDGET ((Size) 256 * 1024 * 1024)
@@ -30,44 +30,60 @@
 /* a bound read off a list must not exceed the true cost by rounding */
 #define BOUND_SLACK (1 - 1e-9)
 
+/*
+ * Dijkstra from graph node src (forward, or backward over reverse arcs)
+ * until want stops other than skip are settled: them into found[] in order
+ * of cost, their costs into found_cost[]; returns how many.
+ */
+static int32
+settle_stops(const GraphModel *g, SearchSpace *ss, const int32 *stop_of, int32 src, int32 skip,
+			 bool forward, int32 want, int32 *found, double *found_cost)
+{
+	const int64 *off = forward ? g->fwd_off : g->rev_off;
+	const int32 *head = forward ? g->fwd_head : g->rev_head;
+	const double *cost = forward ? g->fwd_cost : g->rev_cost;
+	int32		nfound = 0,
+				u;
+	int64		steps = 0;
+
+	/* a search of a few nodes per stop: so once per search too */
+	CHECK_FOR_INTERRUPTS();
+	search_space_reset(ss);
+	ss_label(ss, src, 0, -1, -1, 0, 0);
+	while (nfound < want && (u = ss_pop(ss)) >= 0)
+	{
+		double		du = ss->dist[u];
+
+		if (stop_of[u] >= 0 && stop_of[u] != skip)
+		{
+			found[nfound] = stop_of[u];
+			found_cost[nfound++] = du;
+		}
+		if ((++steps & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int64 p = off[u]; p < off[u + 1]; p++)
+		{
+			double		nd = du + cost[p];
+
+			if (nd < ss->dist[head[p]])
+				ss_label(ss, head[p], nd, u, -1, cost[p], nd);
+		}
+	}
+	return nfound;
+}
+
 /* k cheapest other stops from each stop by Dijkstra, forward or backward */
 static void
 nearest_dijkstra(const GraphModel *g, const int32 *node, const int32 *stop_of, int32 n, int32 k,
 				 bool forward, int32 *nbr, double *nbr_cost)
 {
 	SearchSpace *ss = search_space_create(g->n);
-	const int64 *off = forward ? g->fwd_off : g->rev_off;
-	const int32 *head = forward ? g->fwd_head : g->rev_head;
-	const double *cost = forward ? g->fwd_cost : g->rev_cost;
-	int64		steps = 0;
 
 	for (int32 i = 0; i < n; i++)
 	{
-		int32		found = 0,
-					u;
+		int32		found = settle_stops(g, ss, stop_of, node[i], i, forward, k,
+										 nbr + (Size) i * k, nbr_cost + (Size) i * k);
 
-		search_space_reset(ss);
-		ss_label(ss, node[i], 0, -1, -1, 0, 0);
-		while (found < k && (u = ss_pop(ss)) >= 0)
-		{
-			double		du = ss->dist[u];
-
-			if (stop_of[u] >= 0 && stop_of[u] != i)
-			{
-				nbr[(Size) i * k + found] = stop_of[u];
-				nbr_cost[(Size) i * k + found] = du;
-				found++;
-			}
-			if ((++steps & 1023) == 0)
-				CHECK_FOR_INTERRUPTS();
-			for (int64 p = off[u]; p < off[u + 1]; p++)
-			{
-				double		nd = du + cost[p];
-
-				if (nd < ss->dist[head[p]])
-					ss_label(ss, head[p], nd, u, -1, cost[p], nd);
-			}
-		}
 		for (; found < k; found++)
 		{
 			nbr[(Size) i * k + found] = -1;
@@ -146,7 +162,7 @@ stop_costs_create(const GraphModel *g, const int32 *node, const int64 *ids, int3
 	 * nodes; a full upward search of a hierarchy, the cost of a bucket
 	 * list, is worth about a thousand settled nodes on a road-like grid.
 	 */
-	sc->by_hierarchy = g->ch && (int64) g->n > (int64) STOP_COSTS_DENSE_RATIO * n;
+	sc->by_hierarchy = g->ch && (int64) k * g->n > (int64) STOP_COSTS_UPWARD_SETTLES * n;
 	sc->out = MemoryContextAllocHuge(CurrentMemoryContext, nk * sizeof(int32));
 	sc->out_cost = MemoryContextAllocHuge(CurrentMemoryContext, nk * sizeof(double));
 	sc->out_bound = palloc_extended((Size) n * sizeof(double), MCXT_ALLOC_HUGE);
@@ -283,7 +299,7 @@ unreachable(const StopCosts *sc, int32 a, int32 b)
 					sc->ids[a], sc->ids[b])));
 }
 
-/* search, remember, complain if unreachable */
+/* search and remember (Infinity too: asking again would search again) */
 static double
 ask(StopCosts *sc, int32 a, int32 b)
 {
@@ -291,8 +307,6 @@ ask(StopCosts *sc, int32 a, int32 b)
 	int32		i;
 
 	sc->queries++;
-	if (isinf(c))
-		unreachable(sc, a, b);
 	i = idmap_insert(sc->asked, pair_key(sc, a, b));
 	if (i >= sc->asked_cap)
 	{
@@ -303,7 +317,20 @@ ask(StopCosts *sc, int32 a, int32 b)
 	return c;
 }
 
-/* cost a -> b from the lists (either way round if symmetric), or NaN */
+/* cost a -> b from a pinned stop's row, or NaN */
+static inline double
+pinned(const StopCosts *sc, int32 a, int32 b)
+{
+	if (sc->row[0] == NULL)
+		return NAN;
+	if (sc->row[0][a])
+		return sc->row[0][a][b];
+	if (sc->row[1][b])
+		return sc->row[1][b][a];
+	return NAN;
+}
+
+/* cost a -> b from the rows or lists (either way round if symmetric), or NaN */
 static inline double
 listed_any(const StopCosts *sc, int32 a, int32 b)
 {
@@ -311,6 +338,9 @@ listed_any(const StopCosts *sc, int32 a, int32 b)
 
 	if (a == b)
 		return 0;
+	c = pinned(sc, a, b);
+	if (!isnan(c))
+		return c;
 	c = listed(sc, a, b);
 	if (isnan(c) && sc->symmetric)
 		c = listed(sc, b, a);
@@ -327,11 +357,58 @@ known(const StopCosts *sc, int32 a, int32 b)
 }
 
 double
-stop_costs_get(StopCosts *sc, int32 a, int32 b)
+stop_costs_cost(StopCosts *sc, int32 a, int32 b)
 {
 	double		c = known(sc, a, b);
 
 	return isnan(c) ? ask(sc, a, b) : c;
+}
+
+double
+stop_costs_get(StopCosts *sc, int32 a, int32 b)
+{
+	double		c = stop_costs_cost(sc, a, b);
+
+	if (isinf(c))
+		unreachable(sc, a, b);
+	return c;
+}
+
+/*
+ * Full rows by two Dijkstras over the whole graph: for a stop that meets
+ * every other (a depot), cheaper than n pairs on demand, each of which
+ * would need the other stop's upward space.
+ */
+void
+stop_costs_pin(StopCosts *sc, int32 a)
+{
+	int32		n = sc->n;
+	int32	   *found = palloc_extended((Size) n * sizeof(int32), MCXT_ALLOC_HUGE);
+	double	   *found_cost = palloc_extended((Size) n * sizeof(double), MCXT_ALLOC_HUGE);
+
+	if (sc->row[0] == NULL)
+	{
+		sc->row[0] = palloc0_array(double *, n);
+		sc->row[1] = palloc0_array(double *, n);
+	}
+	for (int dir = 0; dir < (sc->symmetric ? 1 : 2); dir++)
+	{
+		double	   *row = palloc_extended((Size) n * sizeof(double), MCXT_ALLOC_HUGE);
+		int32		got = settle_stops(sc->g, graph_path_work(sc->g)->fw, sc->stop_of, sc->node[a], a,
+									   dir == 0, n - 1, found, found_cost);
+
+		for (int32 j = 0; j < n; j++)
+			row[j] = INFINITY;
+		row[a] = 0;
+		for (int32 q = 0; q < got; q++)
+			row[found[q]] = found_cost[q];
+		sc->row[dir][a] = row;
+		sc->row_bytes += (Size) n * sizeof(double);
+	}
+	if (sc->symmetric)
+		sc->row[1][a] = sc->row[0][a];
+	pfree(found);
+	pfree(found_cost);
 }
 
 /*
@@ -473,6 +550,8 @@ stop_costs_memory(const StopCosts *sc)
 		lists *= 2;
 	if (sc->space[0])
 		lists += sc->space_bytes + 2 * (Size) sc->n * (sizeof(ChLabel *) + sizeof(int32));
+	if (sc->row[0])
+		lists += sc->row_bytes + 2 * (Size) sc->n * sizeof(double *);
 	return lists + (Size) sc->g->n * sizeof(int32) + (Size) sc->asked_cap * sizeof(double) +
 		(Size) sc->asked->ids_cap * sizeof(int64) + ((Size) sc->asked->mask + 1) * sizeof(int32);
 }

@@ -43,6 +43,8 @@ typedef struct StopCosts
 	ChLabel   **space[2];		/* [0] forward (from the stop), [1] backward */
 	int32	   *space_len[2];
 	Size		space_bytes;
+	double	  **row[2];			/* pinned stops: [0] costs from, [1] to every stop; else NULL */
+	Size		row_bytes;
 	int64		queries;		/* pairs computed on demand */
 } StopCosts;
 
@@ -50,6 +52,10 @@ extern StopCosts *stop_costs_create(const GraphModel *g, const int32 *node, cons
 									int32 n, int32 k);
 /* least cost a -> b (stops), exact; an error if b cannot be reached */
 extern double stop_costs_get(StopCosts *sc, int32 a, int32 b);
+/* the same, Infinity if b cannot be reached */
+extern double stop_costs_cost(StopCosts *sc, int32 a, int32 b);
+/* costs from and to every stop known up front for stop a (a depot) */
+extern void stop_costs_pin(StopCosts *sc, int32 a);
 /* cost a -> b if known without a search, else a lower bound of it */
 extern double stop_costs_lower(const StopCosts *sc, int32 a, int32 b);
 /* least cost a -> b summed along its path as shortest_path sums it */
