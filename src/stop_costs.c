@@ -27,6 +27,10 @@
 /* upward spaces kept for pairs on demand, at most (bytes) */
 #define STOP_COSTS_SPACE_BUDGET ((Size) 256 * 1024 * 1024)
 
+/* memo slots per stop (a power of two in all, at most STOP_COSTS_MEMO_MAX) */
+#define STOP_COSTS_MEMO_PER_STOP 16
+#define STOP_COSTS_MEMO_MAX (1 << 20)
+
 /* a bound read off a list must not exceed the true cost by rounding */
 #define BOUND_SLACK (1 - 1e-9)
 
@@ -206,6 +210,12 @@ stop_costs_create(const GraphModel *g, const int32 *node, const int64 *ids, int3
 			sc->space[dir] = palloc0_array(ChLabel *, n);
 			sc->space_len[dir] = palloc0_array(int32, n);
 		}
+	sc->memo_mask = 1023;
+	while (sc->memo_mask + 1 < STOP_COSTS_MEMO_MAX &&
+		   (int64) sc->memo_mask + 1 < (int64) STOP_COSTS_MEMO_PER_STOP * n)
+		sc->memo_mask = sc->memo_mask * 2 + 1;
+	sc->memo = MemoryContextAllocHuge(CurrentMemoryContext, ((Size) sc->memo_mask + 1) * sizeof(StopCostSlot));
+	memset(sc->memo, -1, ((Size) sc->memo_mask + 1) * sizeof(StopCostSlot));
 	sc->asked = idmap_create(Max(1024, 4 * n));
 	sc->asked_cap = Max(1024, 4 * n);
 	sc->asked_cost = MemoryContextAllocHuge(CurrentMemoryContext, sc->asked_cap * sizeof(double));
@@ -317,6 +327,14 @@ ask(StopCosts *sc, int32 a, int32 b)
 	return c;
 }
 
+static inline StopCostSlot *
+memo_slot(const StopCosts *sc, int32 a, int32 b)
+{
+	uint64		h = (uint64) a * UINT64CONST(0x9E3779B97F4A7C15) ^ (uint64) b * UINT64CONST(0xC2B2AE3D27D4EB4F);
+
+	return &sc->memo[(h >> 32) & sc->memo_mask];
+}
+
 /* cost a -> b from a pinned stop's row, or NaN */
 static inline double
 pinned(const StopCosts *sc, int32 a, int32 b)
@@ -359,9 +377,18 @@ known(const StopCosts *sc, int32 a, int32 b)
 double
 stop_costs_cost(StopCosts *sc, int32 a, int32 b)
 {
-	double		c = known(sc, a, b);
+	StopCostSlot *s = memo_slot(sc, a, b);
+	double		c;
 
-	return isnan(c) ? ask(sc, a, b) : c;
+	if (s->a == a && s->b == b)
+		return s->cost;
+	c = known(sc, a, b);
+	if (isnan(c))
+		c = ask(sc, a, b);
+	s->a = a;
+	s->b = b;
+	s->cost = c;
+	return c;
 }
 
 double
@@ -414,12 +441,17 @@ stop_costs_pin(StopCosts *sc, int32 a)
 /*
  * A pair in no list costs at least both lists' bounds, remembered or not:
  * so the remembered pairs need not be looked up here (the hash lookup was
- * half the search's time).
+ * half the search's time); a pair in the memo gives its cost itself.
  */
 double
 stop_costs_lower(const StopCosts *sc, int32 a, int32 b)
 {
-	double		c = listed_any(sc, a, b);
+	const StopCostSlot *s = memo_slot(sc, a, b);
+	double		c;
+
+	if (s->a == a && s->b == b)
+		return s->cost;
+	c = listed_any(sc, a, b);
 
 	if (!isnan(c))
 		return c;
@@ -552,6 +584,7 @@ stop_costs_memory(const StopCosts *sc)
 		lists += sc->space_bytes + 2 * (Size) sc->n * (sizeof(ChLabel *) + sizeof(int32));
 	if (sc->row[0])
 		lists += sc->row_bytes + 2 * (Size) sc->n * sizeof(double *);
+	lists += ((Size) sc->memo_mask + 1) * sizeof(StopCostSlot);
 	return lists + (Size) sc->g->n * sizeof(int32) + (Size) sc->asked_cap * sizeof(double) +
 		(Size) sc->asked->ids_cap * sizeof(int64) + ((Size) sc->asked->mask + 1) * sizeof(int32);
 }

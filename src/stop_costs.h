@@ -20,6 +20,14 @@
 #include "idmap.h"
 #include "routes.h"
 
+/* a recently read cost: the lists are scanned and the pairs hashed only on a miss */
+typedef struct StopCostSlot
+{
+	int32		a,
+				b;				/* -1: empty */
+	double		cost;
+} StopCostSlot;
+
 typedef struct StopCosts
 {
 	const GraphModel *g;
@@ -36,6 +44,8 @@ typedef struct StopCosts
 	double	   *in_cost;
 	double	   *out_bound;		/* a stop not in out[i] costs at least this from i */
 	double	   *in_bound;
+	StopCostSlot *memo;			/* direct-mapped, by a hash of (a, b) */
+	uint32		memo_mask;
 	IdMap	   *asked;			/* pairs computed on demand (a * n + b) ... */
 	double	   *asked_cost;		/* ... and their costs, by the map's index */
 	int32		asked_cap;

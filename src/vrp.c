@@ -235,14 +235,71 @@ price_insert(Vrp *p, int32 c, int32 v, double *best, int32 *best_v, int32 *best_
 	}
 }
 
+/* scratch of the granular insertion (road costs on demand) */
+typedef struct NearWalk
+{
+	int32		stamp;
+	int32	   *route_seen;		/* nv: stamp when priced */
+	int32	   *order_seen;		/* n + 1: stamp when walked */
+	int32	   *queue;			/* n + 1 */
+} NearWalk;
+
 /*
- * Cheapest feasible insertion of order c; true if inserted.  With road
- * costs on demand (p->road) granular: the routes holding one of c's
- * neighbours (marked in near[], nv of scratch) and the empty vehicles, all
- * routes only if none of those routes takes it.
+ * With road costs on demand, the routes near c only: a walk outward over the
+ * neighbour lists, layer by layer (c's neighbours, theirs, ...), pricing the
+ * route of each order met, until a layer's routes take c.  Pricing every
+ * route instead searched the road for most positions: a lower bound knows
+ * nothing of where a stop outside the lists lies.
+ */
+static void
+price_near(Vrp *p, int32 c, NearWalk *w, double *best, int32 *best_v, int32 *best_pos)
+{
+	int32		head = 0,
+				tail = 0,
+				layer_end = 1;
+
+	w->stamp++;
+	w->queue[tail++] = c;
+	w->order_seen[c] = w->stamp;
+	while (head < tail)
+	{
+		int32		o = w->queue[head++];
+
+		for (int32 q = 0; q < p->kadj; q++)
+		{
+			int32		nb = p->adj[(Size) o * p->kadj + q],
+						v;
+
+			if (nb < 0)
+				break;
+			if (nb == 0 || w->order_seen[nb] == w->stamp)
+				continue;
+			w->order_seen[nb] = w->stamp;
+			w->queue[tail++] = nb;
+			v = p->where[nb];
+			if (v >= 0 && w->route_seen[v] != w->stamp)
+			{
+				w->route_seen[v] = w->stamp;
+				price_insert(p, c, v, best, best_v, best_pos);
+			}
+		}
+		if (head == layer_end)
+		{
+			if (*best_v >= 0 && p->len[*best_v] > 0)
+				break;
+			CHECK_FOR_INTERRUPTS();
+			layer_end = tail;
+		}
+	}
+}
+
+/*
+ * Cheapest feasible insertion of order c; true if inserted.  One empty
+ * vehicle of each kind, then every route, or with road costs on demand
+ * (w) the routes near c.
  */
 static bool
-insert_cheapest(Vrp *p, int32 c, bool *near)
+insert_cheapest(Vrp *p, int32 c, NearWalk *w)
 {
 	int32		best_v = -1,
 				best_pos = -1;
@@ -250,17 +307,6 @@ insert_cheapest(Vrp *p, int32 c, bool *near)
 				best_dist;
 
 	memset(p->type_tried, 0, p->nv * sizeof(bool));
-	if (p->road)
-	{
-		memset(near, 0, p->nv * sizeof(bool));
-		for (int32 q = 0; q < p->kadj && p->adj[(Size) c * p->kadj + q] >= 0; q++)
-		{
-			int32		o = p->adj[(Size) c * p->kadj + q];
-
-			if (o > 0 && p->where[o] >= 0)
-				near[p->where[o]] = true;
-		}
-	}
 	for (int32 v = 0; v < p->nv; v++)
 	{
 		/* empty vehicles alike in every attribute: try one */
@@ -270,14 +316,12 @@ insert_cheapest(Vrp *p, int32 c, bool *near)
 				continue;
 			p->type_tried[p->vtype[v]] = true;
 		}
-		else if (p->road && !near[v])
+		else if (p->road)
 			continue;
 		price_insert(p, c, v, &best_delta, &best_v, &best_pos);
 	}
-	if (p->road && (best_v < 0 || p->len[best_v] == 0))
-		for (int32 v = 0; v < p->nv; v++)
-			if (p->len[v] > 0 && !near[v])
-				price_insert(p, c, v, &best_delta, &best_v, &best_pos);
+	if (p->road)
+		price_near(p, c, w, &best_delta, &best_v, &best_pos);
 	if (best_v < 0)
 		return false;
 	{
@@ -361,11 +405,17 @@ construct_savings(Vrp *p, bool *servable)
 	int32	   *order = palloc((n + 1) * sizeof(int32));
 	int32		nroutes = 0;
 	int32	   *buf = palloc((n + 1) * sizeof(int32));
-	bool	   *near = palloc(p->nv * sizeof(bool));
+	NearWalk	walk = {0};
 	double		maxcap = 0;
 
 	for (int32 v = 0; v < p->nv; v++)
 		maxcap = Max(maxcap, p->cap[v]);
+	if (p->road)
+	{
+		walk.route_seen = palloc0(p->nv * sizeof(int32));
+		walk.order_seen = palloc0((n + 1) * sizeof(int32));
+		walk.queue = palloc((n + 1) * sizeof(int32));
+	}
 	for (int32 i = 1; i <= n; i++)
 	{
 		head[i] = i;
@@ -466,7 +516,7 @@ construct_savings(Vrp *p, bool *servable)
 			for (int32 t = 0; t < len; t++)
 			{
 				CHECK_FOR_INTERRUPTS();
-				insert_cheapest(p, buf[t], near);
+				insert_cheapest(p, buf[t], &walk);
 			}
 	}
 }

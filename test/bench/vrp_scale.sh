@@ -6,8 +6,8 @@
 # `test/run bench vrp_scale`.
 #   VRP_SCALE_FORMS        "points graph" (default both)
 #   VRP_SCALE_SIZES        orders of the points form (default "10000 20000 50000")
-#   VRP_SCALE_GRAPH_SIZES  orders on the road grid (default "1000 5000 10000 20000");
-#                          up to 5 000 solved twice, with the dense matrix (the
+#   VRP_SCALE_GRAPH_SIZES  orders on the road grid (default "1000 4999 10000 20000");
+#                          up to 4 999 (5 000 with the depot) solved twice, with the dense matrix (the
 #                          anchor) and without, and the gap printed
 #   VRP_SCALE_MS           time_limit_ms (default 5000)
 # Points: uniform in a 1000 x 1000 square, depot in the middle.  Graph: the
@@ -105,11 +105,11 @@ for form in $forms; do
         sizes="${VRP_SCALE_SIZES:-10000 20000 50000}"
         for n in $sizes; do row points "$n" "$ms" false ""; done
     else
-        sizes="${VRP_SCALE_GRAPH_SIZES:-1000 5000 10000 20000}"
+        sizes="${VRP_SCALE_GRAPH_SIZES:-1000 4999 10000 20000}"
         for n in $sizes; do
             sparse=$(row graph "$n" "$ms" false "")
             echo "$sparse"
-            if [ "$n" -le 5000 ]; then
+            if [ "$n" -lt 5000 ]; then
                 dense=$(row graph "$n" "$ms" true "")
                 echo "$dense"
                 # distance is the last column: without a matrix against the dense matrix
