@@ -11,7 +11,10 @@
  * n * k plus the pairs actually asked for, not with n * n.  Since a stop
  * absent from a list is at least as far as the list's last entry, callers
  * can price a move by lower bounds first and ask for the exact cost only
- * when the move could pay (stop_costs_lower).
+ * when the move could pay (stop_costs_lower).  A stop that meets every
+ * other (a VRP depot) can have its full rows pinned up front, and a small
+ * direct-mapped memo answers the costs read again and again (route legs)
+ * before the lists are scanned.
  */
 #ifndef ECOMML_STOP_COSTS_H
 #define ECOMML_STOP_COSTS_H
