@@ -21,14 +21,60 @@
 #include "contraction.h"
 #include "stop_costs.h"
 
-/* fewer graph nodes per stop than this: lists by Dijkstra even on a hierarchy */
-#define STOP_COSTS_DENSE_RATIO 100
+/* nodes settled by Dijkstra worth one stop's upward search and buckets on a hierarchy */
+#define STOP_COSTS_UPWARD_SETTLES 800
 
 /* upward spaces kept for pairs on demand, at most (bytes) */
 #define STOP_COSTS_SPACE_BUDGET ((Size) 256 * 1024 * 1024)
 
+/* memo slots per stop (a power of two in all, at most STOP_COSTS_MEMO_MAX) */
+#define STOP_COSTS_MEMO_PER_STOP 16
+#define STOP_COSTS_MEMO_MAX (1 << 20)
+
 /* a bound read off a list must not exceed the true cost by rounding */
 #define BOUND_SLACK (1 - 1e-9)
+
+/*
+ * Dijkstra from graph node src (forward, or backward over reverse arcs)
+ * until want stops other than skip are settled: them into found[] in order
+ * of cost, their costs into found_cost[]; returns how many.
+ */
+static int32
+settle_stops(const GraphModel *g, SearchSpace *ss, const int32 *stop_of, int32 src, int32 skip,
+			 bool forward, int32 want, int32 *found, double *found_cost)
+{
+	const int64 *off = forward ? g->fwd_off : g->rev_off;
+	const int32 *head = forward ? g->fwd_head : g->rev_head;
+	const double *cost = forward ? g->fwd_cost : g->rev_cost;
+	int32		nfound = 0,
+				u;
+	int64		steps = 0;
+
+	/* a search of a few nodes per stop: so once per search too */
+	CHECK_FOR_INTERRUPTS();
+	search_space_reset(ss);
+	ss_label(ss, src, 0, -1, -1, 0, 0);
+	while (nfound < want && (u = ss_pop(ss)) >= 0)
+	{
+		double		du = ss->dist[u];
+
+		if (stop_of[u] >= 0 && stop_of[u] != skip)
+		{
+			found[nfound] = stop_of[u];
+			found_cost[nfound++] = du;
+		}
+		if ((++steps & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int64 p = off[u]; p < off[u + 1]; p++)
+		{
+			double		nd = du + cost[p];
+
+			if (nd < ss->dist[head[p]])
+				ss_label(ss, head[p], nd, u, -1, cost[p], nd);
+		}
+	}
+	return nfound;
+}
 
 /* k cheapest other stops from each stop by Dijkstra, forward or backward */
 static void
@@ -36,38 +82,12 @@ nearest_dijkstra(const GraphModel *g, const int32 *node, const int32 *stop_of, i
 				 bool forward, int32 *nbr, double *nbr_cost)
 {
 	SearchSpace *ss = search_space_create(g->n);
-	const int64 *off = forward ? g->fwd_off : g->rev_off;
-	const int32 *head = forward ? g->fwd_head : g->rev_head;
-	const double *cost = forward ? g->fwd_cost : g->rev_cost;
-	int64		steps = 0;
 
 	for (int32 i = 0; i < n; i++)
 	{
-		int32		found = 0,
-					u;
+		int32		found = settle_stops(g, ss, stop_of, node[i], i, forward, k,
+										 nbr + (Size) i * k, nbr_cost + (Size) i * k);
 
-		search_space_reset(ss);
-		ss_label(ss, node[i], 0, -1, -1, 0, 0);
-		while (found < k && (u = ss_pop(ss)) >= 0)
-		{
-			double		du = ss->dist[u];
-
-			if (stop_of[u] >= 0 && stop_of[u] != i)
-			{
-				nbr[(Size) i * k + found] = stop_of[u];
-				nbr_cost[(Size) i * k + found] = du;
-				found++;
-			}
-			if ((++steps & 1023) == 0)
-				CHECK_FOR_INTERRUPTS();
-			for (int64 p = off[u]; p < off[u + 1]; p++)
-			{
-				double		nd = du + cost[p];
-
-				if (nd < ss->dist[head[p]])
-					ss_label(ss, head[p], nd, u, -1, cost[p], nd);
-			}
-		}
 		for (; found < k; found++)
 		{
 			nbr[(Size) i * k + found] = -1;
@@ -146,7 +166,7 @@ stop_costs_create(const GraphModel *g, const int32 *node, const int64 *ids, int3
 	 * nodes; a full upward search of a hierarchy, the cost of a bucket
 	 * list, is worth about a thousand settled nodes on a road-like grid.
 	 */
-	sc->by_hierarchy = g->ch && (int64) g->n > (int64) STOP_COSTS_DENSE_RATIO * n;
+	sc->by_hierarchy = g->ch && (int64) k * g->n > (int64) STOP_COSTS_UPWARD_SETTLES * n;
 	sc->out = MemoryContextAllocHuge(CurrentMemoryContext, nk * sizeof(int32));
 	sc->out_cost = MemoryContextAllocHuge(CurrentMemoryContext, nk * sizeof(double));
 	sc->out_bound = palloc_extended((Size) n * sizeof(double), MCXT_ALLOC_HUGE);
@@ -190,6 +210,12 @@ stop_costs_create(const GraphModel *g, const int32 *node, const int64 *ids, int3
 			sc->space[dir] = palloc0_array(ChLabel *, n);
 			sc->space_len[dir] = palloc0_array(int32, n);
 		}
+	sc->memo_mask = 1023;
+	while (sc->memo_mask + 1 < STOP_COSTS_MEMO_MAX &&
+		   (int64) sc->memo_mask + 1 < (int64) STOP_COSTS_MEMO_PER_STOP * n)
+		sc->memo_mask = sc->memo_mask * 2 + 1;
+	sc->memo = MemoryContextAllocHuge(CurrentMemoryContext, ((Size) sc->memo_mask + 1) * sizeof(StopCostSlot));
+	memset(sc->memo, -1, ((Size) sc->memo_mask + 1) * sizeof(StopCostSlot));
 	sc->asked = idmap_create(Max(1024, 4 * n));
 	sc->asked_cap = Max(1024, 4 * n);
 	sc->asked_cost = MemoryContextAllocHuge(CurrentMemoryContext, sc->asked_cap * sizeof(double));
@@ -283,7 +309,7 @@ unreachable(const StopCosts *sc, int32 a, int32 b)
 					sc->ids[a], sc->ids[b])));
 }
 
-/* search, remember, complain if unreachable */
+/* search and remember (Infinity too: asking again would search again) */
 static double
 ask(StopCosts *sc, int32 a, int32 b)
 {
@@ -291,8 +317,6 @@ ask(StopCosts *sc, int32 a, int32 b)
 	int32		i;
 
 	sc->queries++;
-	if (isinf(c))
-		unreachable(sc, a, b);
 	i = idmap_insert(sc->asked, pair_key(sc, a, b));
 	if (i >= sc->asked_cap)
 	{
@@ -303,7 +327,28 @@ ask(StopCosts *sc, int32 a, int32 b)
 	return c;
 }
 
-/* cost a -> b from the lists (either way round if symmetric), or NaN */
+static inline StopCostSlot *
+memo_slot(const StopCosts *sc, int32 a, int32 b)
+{
+	uint64		h = (uint64) a * UINT64CONST(0x9E3779B97F4A7C15) ^ (uint64) b * UINT64CONST(0xC2B2AE3D27D4EB4F);
+
+	return &sc->memo[(h >> 32) & sc->memo_mask];
+}
+
+/* cost a -> b from a pinned stop's row, or NaN */
+static inline double
+pinned(const StopCosts *sc, int32 a, int32 b)
+{
+	if (sc->row[0] == NULL)
+		return NAN;
+	if (sc->row[0][a])
+		return sc->row[0][a][b];
+	if (sc->row[1][b])
+		return sc->row[1][b][a];
+	return NAN;
+}
+
+/* cost a -> b from the rows or lists (either way round if symmetric), or NaN */
 static inline double
 listed_any(const StopCosts *sc, int32 a, int32 b)
 {
@@ -311,6 +356,9 @@ listed_any(const StopCosts *sc, int32 a, int32 b)
 
 	if (a == b)
 		return 0;
+	c = pinned(sc, a, b);
+	if (!isnan(c))
+		return c;
 	c = listed(sc, a, b);
 	if (isnan(c) && sc->symmetric)
 		c = listed(sc, b, a);
@@ -327,22 +375,83 @@ known(const StopCosts *sc, int32 a, int32 b)
 }
 
 double
+stop_costs_cost(StopCosts *sc, int32 a, int32 b)
+{
+	StopCostSlot *s = memo_slot(sc, a, b);
+	double		c;
+
+	if (s->a == a && s->b == b)
+		return s->cost;
+	c = known(sc, a, b);
+	if (isnan(c))
+		c = ask(sc, a, b);
+	s->a = a;
+	s->b = b;
+	s->cost = c;
+	return c;
+}
+
+double
 stop_costs_get(StopCosts *sc, int32 a, int32 b)
 {
-	double		c = known(sc, a, b);
+	double		c = stop_costs_cost(sc, a, b);
 
-	return isnan(c) ? ask(sc, a, b) : c;
+	if (isinf(c))
+		unreachable(sc, a, b);
+	return c;
+}
+
+/*
+ * Full rows by two Dijkstras over the whole graph: for a stop that meets
+ * every other (a depot), cheaper than n pairs on demand, each of which
+ * would need the other stop's upward space.
+ */
+void
+stop_costs_pin(StopCosts *sc, int32 a)
+{
+	int32		n = sc->n;
+	int32	   *found = palloc_extended((Size) n * sizeof(int32), MCXT_ALLOC_HUGE);
+	double	   *found_cost = palloc_extended((Size) n * sizeof(double), MCXT_ALLOC_HUGE);
+
+	if (sc->row[0] == NULL)
+	{
+		sc->row[0] = palloc0_array(double *, n);
+		sc->row[1] = palloc0_array(double *, n);
+	}
+	for (int dir = 0; dir < (sc->symmetric ? 1 : 2); dir++)
+	{
+		double	   *row = palloc_extended((Size) n * sizeof(double), MCXT_ALLOC_HUGE);
+		int32		got = settle_stops(sc->g, graph_path_work(sc->g)->fw, sc->stop_of, sc->node[a], a,
+									   dir == 0, n - 1, found, found_cost);
+
+		for (int32 j = 0; j < n; j++)
+			row[j] = INFINITY;
+		row[a] = 0;
+		for (int32 q = 0; q < got; q++)
+			row[found[q]] = found_cost[q];
+		sc->row[dir][a] = row;
+		sc->row_bytes += (Size) n * sizeof(double);
+	}
+	if (sc->symmetric)
+		sc->row[1][a] = sc->row[0][a];
+	pfree(found);
+	pfree(found_cost);
 }
 
 /*
  * A pair in no list costs at least both lists' bounds, remembered or not:
  * so the remembered pairs need not be looked up here (the hash lookup was
- * half the search's time).
+ * half the search's time); a pair in the memo gives its cost itself.
  */
 double
 stop_costs_lower(const StopCosts *sc, int32 a, int32 b)
 {
-	double		c = listed_any(sc, a, b);
+	const StopCostSlot *s = memo_slot(sc, a, b);
+	double		c;
+
+	if (s->a == a && s->b == b)
+		return s->cost;
+	c = listed_any(sc, a, b);
 
 	if (!isnan(c))
 		return c;
@@ -473,6 +582,9 @@ stop_costs_memory(const StopCosts *sc)
 		lists *= 2;
 	if (sc->space[0])
 		lists += sc->space_bytes + 2 * (Size) sc->n * (sizeof(ChLabel *) + sizeof(int32));
+	if (sc->row[0])
+		lists += sc->row_bytes + 2 * (Size) sc->n * sizeof(double *);
+	lists += ((Size) sc->memo_mask + 1) * sizeof(StopCostSlot);
 	return lists + (Size) sc->g->n * sizeof(int32) + (Size) sc->asked_cap * sizeof(double) +
 		(Size) sc->asked->ids_cap * sizeof(int64) + ((Size) sc->asked->mask + 1) * sizeof(int32);
 }

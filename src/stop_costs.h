@@ -11,7 +11,10 @@
  * n * k plus the pairs actually asked for, not with n * n.  Since a stop
  * absent from a list is at least as far as the list's last entry, callers
  * can price a move by lower bounds first and ask for the exact cost only
- * when the move could pay (stop_costs_lower).
+ * when the move could pay (stop_costs_lower).  A stop that meets every
+ * other (a VRP depot) can have its full rows pinned up front, and a small
+ * direct-mapped memo answers the costs read again and again (route legs)
+ * before the lists are scanned.
  */
 #ifndef ECOMML_STOP_COSTS_H
 #define ECOMML_STOP_COSTS_H
@@ -19,6 +22,14 @@
 #include "contraction.h"
 #include "idmap.h"
 #include "routes.h"
+
+/* a recently read cost: the lists are scanned and the pairs hashed only on a miss */
+typedef struct StopCostSlot
+{
+	int32		a,
+				b;				/* -1: empty */
+	double		cost;
+} StopCostSlot;
 
 typedef struct StopCosts
 {
@@ -36,6 +47,8 @@ typedef struct StopCosts
 	double	   *in_cost;
 	double	   *out_bound;		/* a stop not in out[i] costs at least this from i */
 	double	   *in_bound;
+	StopCostSlot *memo;			/* direct-mapped, by a hash of (a, b) */
+	uint32		memo_mask;
 	IdMap	   *asked;			/* pairs computed on demand (a * n + b) ... */
 	double	   *asked_cost;		/* ... and their costs, by the map's index */
 	int32		asked_cap;
@@ -43,6 +56,8 @@ typedef struct StopCosts
 	ChLabel   **space[2];		/* [0] forward (from the stop), [1] backward */
 	int32	   *space_len[2];
 	Size		space_bytes;
+	double	  **row[2];			/* pinned stops: [0] costs from, [1] to every stop; else NULL */
+	Size		row_bytes;
 	int64		queries;		/* pairs computed on demand */
 } StopCosts;
 
@@ -50,6 +65,10 @@ extern StopCosts *stop_costs_create(const GraphModel *g, const int32 *node, cons
 									int32 n, int32 k);
 /* least cost a -> b (stops), exact; an error if b cannot be reached */
 extern double stop_costs_get(StopCosts *sc, int32 a, int32 b);
+/* the same, Infinity if b cannot be reached */
+extern double stop_costs_cost(StopCosts *sc, int32 a, int32 b);
+/* costs from and to every stop known up front for stop a (a depot) */
+extern void stop_costs_pin(StopCosts *sc, int32 a);
 /* cost a -> b if known without a search, else a lower bound of it */
 extern double stop_costs_lower(const StopCosts *sc, int32 a, int32 b);
 /* least cost a -> b summed along its path as shortest_path sums it */

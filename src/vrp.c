@@ -56,6 +56,8 @@
 #define VRP_MAX_ORDERS 100000	/* about 4 MB per 10 000 orders, see doc/routing.md */
 #define VRP_ROUTE_ROOM 32		/* orders a route holds before its array grows */
 #define VRP_MAX_VEHICLES 1000
+#define VRP_MAX_MATRIX 5000		/* orders and depots of a dense road cost matrix */
+#define VRP_ROAD_K 24			/* nearest stops by road per stop without a matrix */
 
 /* distance of route r on vehicle v, or -1 if infeasible */
 double
@@ -194,60 +196,132 @@ route_slack(const Vrp *p, int32 v, double *dep, double *latest)
 	}
 }
 
-/* cheapest feasible insertion of order c; true if inserted */
+/* cheapest feasible position of order c on vehicle v, if cheaper than *best */
+static void
+price_insert(Vrp *p, int32 c, int32 v, double *best, int32 *best_v, int32 *best_pos)
+{
+	int32		L = p->len[v];
+	const int32 *r = p->route[v];
+
+	if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS || L + 1 > p->maxstops[v])
+		return;
+	route_slack(p, v, p->dep, p->latest);
+	for (int32 pos = 0; pos <= L; pos++)
+	{
+		int32		a = pos == 0 ? p->vs[v] : r[pos - 1],
+					b = pos == L ? p->ve[v] : r[pos];
+		double		dac,
+					dcb,
+					t,
+					delta;
+
+		if (!insertion_legs(p, v, L, a, c, b, *best, &dac, &dcb))
+			continue;
+		t = p->dep[pos] + dac;
+		if (t > p->close[c] + VEPS)
+			continue;
+		t = Max(t, p->open[c]) + p->service[c] + dcb;
+		if (t > p->latest[pos + 1] + VEPS)
+			continue;
+		/* an empty vehicle costs nothing until used */
+		delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
+			: p->cpd[v] * (dac + dcb - VD(p, a, b));
+		if (delta < *best - VEPS)
+		{
+			*best = delta;
+			*best_v = v;
+			*best_pos = pos;
+		}
+	}
+}
+
+/* scratch of the granular insertion (road costs on demand) */
+typedef struct NearWalk
+{
+	int32		stamp;
+	int32	   *route_seen;		/* nv: stamp when priced */
+	int32	   *order_seen;		/* n + 1: stamp when walked */
+	int32	   *queue;			/* n + 1 */
+} NearWalk;
+
+/*
+ * With road costs on demand, the routes near c only: a walk outward over the
+ * neighbour lists, layer by layer (c's neighbours, theirs, ...), pricing the
+ * route of each order met, until a layer's routes take c.  Pricing every
+ * route instead searched the road for most positions: a lower bound knows
+ * nothing of where a stop outside the lists lies.
+ */
+static void
+price_near(Vrp *p, int32 c, NearWalk *w, double *best, int32 *best_v, int32 *best_pos)
+{
+	int32		head = 0,
+				tail = 0,
+				layer_end = 1;
+
+	w->stamp++;
+	w->queue[tail++] = c;
+	w->order_seen[c] = w->stamp;
+	while (head < tail)
+	{
+		int32		o = w->queue[head++];
+
+		for (int32 q = 0; q < p->kadj; q++)
+		{
+			int32		nb = p->adj[(Size) o * p->kadj + q],
+						v;
+
+			if (nb < 0)
+				break;
+			if (nb == 0 || w->order_seen[nb] == w->stamp)
+				continue;
+			w->order_seen[nb] = w->stamp;
+			w->queue[tail++] = nb;
+			v = p->where[nb];
+			if (v >= 0 && w->route_seen[v] != w->stamp)
+			{
+				w->route_seen[v] = w->stamp;
+				price_insert(p, c, v, best, best_v, best_pos);
+			}
+		}
+		if (head == layer_end)
+		{
+			if (*best_v >= 0 && p->len[*best_v] > 0)
+				break;
+			CHECK_FOR_INTERRUPTS();
+			layer_end = tail;
+		}
+	}
+}
+
+/*
+ * Cheapest feasible insertion of order c; true if inserted.  One empty
+ * vehicle of each kind, then every route, or with road costs on demand
+ * (w) the routes near c.
+ */
 static bool
-insert_cheapest(Vrp *p, int32 c)
+insert_cheapest(Vrp *p, int32 c, NearWalk *w)
 {
 	int32		best_v = -1,
 				best_pos = -1;
 	double		best_delta = INFINITY,
 				best_dist;
-	bool	   *tried = p->type_tried;
 
-	memset(tried, 0, p->nv * sizeof(bool));
+	memset(p->type_tried, 0, p->nv * sizeof(bool));
 	for (int32 v = 0; v < p->nv; v++)
 	{
-		int32		L = p->len[v];
-		const int32 *r = p->route[v];
-
 		/* empty vehicles alike in every attribute: try one */
-		if (L == 0)
+		if (p->len[v] == 0)
 		{
-			if (tried[p->vtype[v]])
+			if (p->type_tried[p->vtype[v]])
 				continue;
-			tried[p->vtype[v]] = true;
+			p->type_tried[p->vtype[v]] = true;
 		}
-		if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS || L + 1 > p->maxstops[v])
+		else if (p->road)
 			continue;
-		route_slack(p, v, p->dep, p->latest);
-		for (int32 pos = 0; pos <= L; pos++)
-		{
-			int32		a = pos == 0 ? p->vs[v] : r[pos - 1],
-						b = pos == L ? p->ve[v] : r[pos];
-			double		dac = VD(p, a, c),
-						dcb = VD(p, c, b),
-						t,
-						delta;
-
-			if (isinf(dac) || isinf(dcb))
-				continue;		/* unreachable on the graph */
-			t = p->dep[pos] + dac;
-			if (t > p->close[c] + VEPS)
-				continue;
-			t = Max(t, p->open[c]) + p->service[c] + dcb;
-			if (t > p->latest[pos + 1] + VEPS)
-				continue;
-			/* an empty vehicle costs nothing until used */
-			delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
-				: p->cpd[v] * (dac + dcb - VD(p, a, b));
-			if (delta < best_delta - VEPS)
-			{
-				best_delta = delta;
-				best_v = v;
-				best_pos = pos;
-			}
-		}
+		price_insert(p, c, v, &best_delta, &best_v, &best_pos);
 	}
+	if (p->road)
+		price_near(p, c, w, &best_delta, &best_v, &best_pos);
 	if (best_v < 0)
 		return false;
 	{
@@ -331,10 +405,17 @@ construct_savings(Vrp *p, bool *servable)
 	int32	   *order = palloc((n + 1) * sizeof(int32));
 	int32		nroutes = 0;
 	int32	   *buf = palloc((n + 1) * sizeof(int32));
+	NearWalk	walk = {0};
 	double		maxcap = 0;
 
 	for (int32 v = 0; v < p->nv; v++)
 		maxcap = Max(maxcap, p->cap[v]);
+	if (p->road)
+	{
+		walk.route_seen = palloc0(p->nv * sizeof(int32));
+		walk.order_seen = palloc0((n + 1) * sizeof(int32));
+		walk.queue = palloc((n + 1) * sizeof(int32));
+	}
 	for (int32 i = 1; i <= n; i++)
 	{
 		head[i] = i;
@@ -433,7 +514,10 @@ construct_savings(Vrp *p, bool *servable)
 			set_route(p, best_v, buf, len, best_d);
 		else
 			for (int32 t = 0; t < len; t++)
-				insert_cheapest(p, buf[t]);
+			{
+				CHECK_FOR_INTERRUPTS();
+				insert_cheapest(p, buf[t], &walk);
+			}
 	}
 }
 
@@ -790,9 +874,11 @@ vrp_neighbours(Vrp *p)
 				K = p->kadj;
 	Heap	   *h = heap_create(K + 1);
 	HeapItem   *out = palloc((K + 1) * sizeof(HeapItem));
-	Knn2d	   *tree = p->mat ? NULL : knn2d_build(p->x + 1, p->y + 1, p->n);
+	Knn2d	   *tree = p->mat || p->road ? NULL : knn2d_build(p->x + 1, p->y + 1, p->n);
 
-	for (int32 i = 0; i < m; i++)
+	if (p->road)
+		vrp_road_neighbours(p->road, p->n, K, p->adj);
+	for (int32 i = 0; i < m && !p->road; i++)
 	{
 		Size		got;
 
@@ -806,11 +892,11 @@ vrp_neighbours(Vrp *p)
 		got = heap_drain_descending(h, out);
 		for (int32 c = 0; c < K; c++)
 			p->adj[(Size) i * K + c] = c < (int32) got ? (int32) out[c].value + (tree ? 1 : 0) : -1;
-		for (int32 c = 0; c < p->k; c++)
-			p->nbr[(Size) i * p->k + c] = p->adj[(Size) i * K + c];
 		if ((i & 255) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
+	for (int32 i = 0; i < m; i++)
+		memcpy(p->nbr + (Size) i * p->k, p->adj + (Size) i * K, p->k * sizeof(int32));
 }
 
 static void
@@ -868,9 +954,9 @@ vrp_solve(Vrp *p, double time_limit_ms, int64 max_iter, uint64 seed)
 static const char *const vrp_point_options[] = {"depot_x", "depot_y", "time_limit_ms",
 "max_iterations", "seed", NULL};
 static const char *const vrp_graph_options[] = {"depot", "time_limit_ms",
-"max_iterations", "seed", NULL};
+"max_iterations", "seed", "matrix", NULL};
 static const char *const vrp_any_options[] = {"depot_x", "depot_y", "depot", "time_limit_ms",
-"max_iterations", "seed", NULL};
+"max_iterations", "seed", "matrix", NULL};
 
 static void
 vrp_check_options(Jsonb *opts, bool graph, bool strict)
@@ -1021,6 +1107,43 @@ depot_node(Vrp *p, const GraphModel *g, int32 *idx, int64 node, const char *what
 }
 
 /*
+ * Road costs between the m nodes at graph nodes idx: a dense matrix up to
+ * VRP_MAX_MATRIX nodes, else (or with "matrix": false) costs on demand,
+ * which need a contraction hierarchy (on a plain graph every pair outside
+ * the lists would be a Dijkstra).  Infinity where unreachable: such orders
+ * are unassigned.
+ */
+static void
+vrp_graph_costs(Vrp *p, const GraphModel *g, const int32 *idx, Jsonb *opts)
+{
+	bool		use_matrix = options_bool(opts, "matrix", p->m <= VRP_MAX_MATRIX);
+
+	if (use_matrix && p->m > VRP_MAX_MATRIX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solve_vrp with \"matrix\": true takes at most %d orders and depots, not %d",
+						VRP_MAX_MATRIX, p->m),
+				 errdetail("%d orders and %d depots.", p->n, p->m - p->n),
+				 errhint("Leave \"matrix\" out: road costs on demand have no such limit.")));
+	if (!use_matrix && !g->ch)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solve_vrp without a cost matrix needs a contracted graph"),
+				 errdetail("%d orders and depots; a graph without a contraction hierarchy takes at most %d.",
+						   p->m, VRP_MAX_MATRIX),
+				 errhint("Contract the graph once: SELECT ecomml.model_save('roads', ecomml.contract_graph(ecomml.model('roads'))).")));
+	if (use_matrix)
+		p->mat = graph_cost_matrix(g, idx, p->m);
+	else
+	{
+		double		t0 = monotonic_seconds();
+
+		p->road = vrp_road_create(g, idx, p->m, p->n, Min(VRP_ROAD_K, p->m - 1));
+		elog(DEBUG1, "solve_vrp: nearest stops and depot rows in %.0f ms", 1000 * (monotonic_seconds() - t0));
+	}
+}
+
+/*
  * Solve and emit.  vehicle_bigint: the 0.3.0 result type (the 0.1.0/0.2.0
  * one is int; their catalogs still call solve_vrp_internal).
  */
@@ -1145,13 +1268,7 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 			p.vs[v] = depot_node(&p, g, idx, in->snode[v], "vehicle start_node");
 			p.ve[v] = depot_node(&p, g, idx, in->enode[v], "vehicle end_node");
 		}
-		if (p.m > 5000)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("solve_vrp on a graph takes at most 5000 orders and depots, not %d", p.m),
-					 errdetail("%d orders and %d depots.", n, p.m - n)));
-		/* Infinity where unreachable: such orders are unassigned */
-		p.mat = graph_cost_matrix(g, idx, p.m);
+		vrp_graph_costs(&p, g, idx, opts);
 	}
 
 	vrp_fleet_types(&p);
@@ -1159,6 +1276,9 @@ vrp_run(FunctionCallInfo fcinfo, const GraphModel *g, VrpInput *in, Jsonb *opts,
 	/* what the call holds, input included: the scale figures of doc/routing.md */
 	elog(DEBUG1, "solve_vrp: %d orders, %d vehicles, %zu kB held",
 		 n, nv, MemoryContextMemAllocated(CurrentMemoryContext, true) / 1024);
+	if (p.road)
+		elog(DEBUG1, "solve_vrp: road costs without a matrix: %.1f MB (lists, pairs, upward spaces, depot rows), "
+			 INT64_FORMAT " pairs on demand", vrp_road_memory(p.road) / 1e6, vrp_road_queries(p.road));
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int32 v = 0; v < p.nv; v++)

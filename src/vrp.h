@@ -13,6 +13,18 @@
 #define VRP_KADJ 48				/* neighbours the ruin walks and the recreate looks at */
 #define VEPS 1e-9
 
+/* road costs without a matrix (vrp_road.c) */
+typedef struct VrpRoad VrpRoad;
+
+extern VrpRoad *vrp_road_create(const GraphModel *g, const int32 *idx, int32 m, int32 n, int32 k);
+/* least cost a -> b (Vrp nodes), Infinity if unreachable: a search when not known */
+extern double vrp_road_cost(VrpRoad *r, int32 a, int32 b);
+/* a lower bound of it, without a search */
+extern double vrp_road_lower(const VrpRoad *r, int32 a, int32 b);
+extern void vrp_road_neighbours(const VrpRoad *r, int32 n, int32 K, int32 *adj);
+extern Size vrp_road_memory(const VrpRoad *r);
+extern int64 vrp_road_queries(const VrpRoad *r);
+
 typedef struct Vrp
 {
 	int32		n;				/* orders; nodes are 0 (depot) .. n, then own depots */
@@ -20,6 +32,7 @@ typedef struct Vrp
 	const double *x,
 			   *y;
 	const double *mat;			/* m^2 or NULL */
+	VrpRoad    *road;			/* on a graph without mat */
 	double	   *demand,
 			   *service,
 			   *open,
@@ -64,10 +77,34 @@ VD(const Vrp *p, int32 a, int32 b)
 
 	if (p->mat)
 		return p->mat[(Size) a * p->m + b];
+	if (p->road)
+		return vrp_road_cost(p->road, a, b);
 	dx = p->x[a] - p->x[b];
 	dy = p->y[a] - p->y[b];
 	/* not hypot(), several times slower: coordinates are at most 1e150, squares do not overflow */
 	return sqrt(dx * dx + dy * dy);
+}
+
+/*
+ * The legs a -> c -> b of inserting order c between a and b on route v of L
+ * orders; false if c cannot reach or be left, or (without a matrix, where an
+ * unknown cost is a search) if a lower bound of the insertion's cost already
+ * reaches best: such positions are skipped unsearched.
+ */
+static inline bool
+insertion_legs(const Vrp *p, int32 v, int32 L, int32 a, int32 c, int32 b, double best,
+			   double *dac, double *dcb)
+{
+	if (p->road)
+	{
+		double		lo = vrp_road_lower(p->road, a, c) + vrp_road_lower(p->road, c, b);
+
+		if ((L == 0 ? p->fixed[v] + p->cpd[v] * lo : p->cpd[v] * (lo - VD(p, a, b))) >= best - VEPS)
+			return false;
+	}
+	*dac = VD(p, a, c);
+	*dcb = VD(p, c, b);
+	return !isinf(*dac) && !isinf(*dcb);	/* unreachable on the graph */
 }
 
 /* what route v costs with len orders driving dist: nothing if unused */

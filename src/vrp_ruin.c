@@ -249,13 +249,13 @@ price_route(Rr *rr, int32 c, int32 v, double *best, int32 *bv, int32 *bi)
 	{
 		int32		a = i == 0 ? p->vs[v] : r[i - 1],
 					b = i == L ? p->ve[v] : r[i];
-		double		dac = VD(p, a, c),
-					dcb = VD(p, c, b),
+		double		dac,
+					dcb,
 					delta,
 					t;
 
-		if (isinf(dac) || isinf(dcb))
-			continue;			/* unreachable on the graph */
+		if (!insertion_legs(p, v, L, a, c, b, *best, &dac, &dcb))
+			continue;
 		/* an empty vehicle costs nothing until used */
 		delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
 			: p->cpd[v] * (dac + dcb - VD(p, a, b));

@@ -7,18 +7,7 @@ SET client_min_messages = warning;
 SET jit = off;
 CREATE EXTENSION IF NOT EXISTS pgrouting CASCADE;
 -- alone (ROUTES_BENCH=scale): the grid and its models
-SELECT to_regclass('bench_models') IS NULL AS need_grid \gset
-\if :need_grid
-\if :{?side}
-\else
-\set side 316
-\endif
-SELECT setseed(0.7);
-\ir routes_grid.sql
-CREATE UNLOGGED TABLE bench_models AS SELECT ecomml.build_graph(source, target, cost, reverse_cost) AS plain FROM bench_road;
-ALTER TABLE bench_models ADD COLUMN ch bytea;
-UPDATE bench_models SET ch = ecomml.contract_graph(plain);
-\endif
+\ir routes_models.sql
 SELECT setseed(0.9);
 DROP TABLE IF EXISTS bench_scale;
 CREATE TABLE bench_scale(task text, ecomml_ms float8, anchor_ms float8, anchor text, note text);
