@@ -813,7 +813,7 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 	/*
 	 * The screening's ETS_FINALISTS best go on with the full budget; the
 	 * others are far enough behind that more search rarely changes the
-	 * choice (doc/benchmarks-forecast.md, "Fourth round").
+	 * choice (doc/benchmarks-forecast.md, "Fourth round: speed").
 	 */
 	for (int r = 0; r < ETS_FINALISTS; r++)
 	{
