@@ -16,9 +16,10 @@
  * - model choice by AICc.
  *
  * Speed: every candidate is first fitted with the seasonal states fixed at
- * a classical decomposition (few parameters, cheap); the best candidates by
- * that AICc are then refitted with all initial states free, and the AICc of
- * the refits decides.
+ * a classical decomposition (few parameters, cheap), with a short search for
+ * all and the full one for the few best by that AICc; the best seasonal
+ * candidate is then refitted with all initial states free (unless far
+ * behind), and the AICc of the refits decides.
  */
 #include "postgres.h"
 
@@ -34,6 +35,11 @@
 #define ETS_EVALS_1 45			/* Nelder-Mead evaluations per parameter, */
 #define ETS_EVALS_2 25			/* first run and restart */
 #endif
+#define ETS_SCREEN 15			/* of ETS_EVALS_1 for every candidate, */
+#define ETS_FINALISTS 3			/* the rest for this many */
+#define ETS_LINEAR_1 20			/* stage 2 of additive seasonal models: it */
+#define ETS_LINEAR_2 10			/* converges fast, initial states solved exactly */
+#define ETS_REFIT_GAP 10.0		/* AICc behind the best: no stage 2 */
 #define ETS_REFITS 1			/* candidates refitted with free seasonal states:
 								 * more cost time and did not forecast better on
 								 * test/bench/forecast.sh (doc/forecasting.md) */
@@ -344,24 +350,37 @@ ets_problem(EtsProblem *pb, const double *y, int n, int e, int t, int s, int m)
 }
 
 /*
- * Stage 1.  Initial states (Hyndman et al. 2008, sec. 2.6.1): seasonal
- * indices from a classical decomposition of the first (up to) three seasons,
- * held fixed here; level and slope from a regression on the first
- * max(10, 2m) adjusted values, then optimized with the smoothing parameters.
+ * A stage-1 candidate between its optimizer runs: the problem, the point and
+ * the simplex edges, and the fit at that point.
  */
-static void
-ets_fit(const double *y, int n, int e, int t, int s, int m, EtsResult *res)
+typedef struct EtsCandidate
 {
 	EtsProblem	pb;
 	double		x[8],
 				step[8];
+	EtsResult	res;
+} EtsCandidate;
+
+/*
+ * Stage 1, set up.  Initial states (Hyndman et al. 2008, sec. 2.6.1):
+ * seasonal indices from a classical decomposition of the first (up to) three
+ * seasons, held fixed here; level and slope from a regression on the first
+ * max(10, 2m) adjusted values, then optimized with the smoothing parameters.
+ * False when the series is too short for the model.
+ */
+static bool
+ets_start(EtsCandidate *c, const double *y, int n, int e, int t, int s, int m)
+{
+	EtsProblem *pb = &c->pb;
+	EtsResult  *res = &c->res;
+	double	   *x = c->x,
+			   *step = c->step;
 	double	   *season0 = NULL;
 	double	   *ysa;
 	int			maxn,
 				d = 0;
 	double		l0,
-				b0,
-				obj;
+				b0;
 
 	memset(res, 0, sizeof(EtsResult));
 	res->e = e;
@@ -369,7 +388,7 @@ ets_fit(const double *y, int n, int e, int t, int s, int m, EtsResult *res)
 	res->s = s;
 	res->k = ets_nparams(t, s, s == ETS_N ? 1 : m);
 	if (n - res->k - 1 <= 0)
-		return;
+		return false;
 	if (s == ETS_N)
 		m = 1;
 	ysa = palloc(n * sizeof(double));
@@ -396,27 +415,28 @@ ets_fit(const double *y, int n, int e, int t, int s, int m, EtsResult *res)
 	if (e == ETS_M && l0 <= 0)
 		l0 = Max(ysa[0], 1e-3);
 
-	ets_problem(&pb, y, n, e, t, s, m);
-	pb.season0 = season0;
+	ets_problem(pb, y, n, e, t, s, m);
+	pb->season0 = season0;
+	res->season0 = season0;
 	/* R's starting values (initparam): alpha 0.2 / m, beta and gamma small */
 	x[d] = s != ETS_N ? 1e-4 + 0.2 * 0.9998 / m : 0.2;
 	step[d++] = 0.1;
 	if (t != ETS_N)
 	{
-		pb.i_beta = d;
+		pb->i_beta = d;
 		x[d] = s != ETS_N ? 1e-4 + 0.1 * (x[0] - 1e-4) : 0.02;
 		step[d] = s != ETS_N ? 0.5 * x[d] : 0.02;
 		d++;
 	}
 	if (s != ETS_N)
 	{
-		pb.i_gamma = d;
+		pb->i_gamma = d;
 		x[d] = 1e-4 + 0.05 * (1 - x[0] - 1e-4);
 		step[d++] = 0.05;
 	}
 	if (t == ETS_AD)
 	{
-		pb.i_phi = d;
+		pb->i_phi = d;
 		x[d] = s != ETS_N ? 0.8 + 0.99 * 0.18 : 0.95;
 		step[d++] = 0.02;
 	}
@@ -426,34 +446,46 @@ ets_fit(const double *y, int n, int e, int t, int s, int m, EtsResult *res)
 		for (int i = 0; i < maxn; i++)
 			scale += fabs(ysa[i] - l0);
 		scale = Max(scale / maxn, 1e-3 * (fabs(l0) + 1));
-		pb.i_l0 = d;
+		pb->i_l0 = d;
 		x[d] = l0;
 		step[d++] = 0.5 * scale;
 		if (t != ETS_N)
 		{
-			pb.i_b0 = d;
+			pb->i_b0 = d;
 			x[d] = b0;
 			step[d++] = 0.1 * scale;
 		}
 	}
-	pb.d = d;
+	pb->d = d;
 	pfree(ysa);
-	if (!isfinite(ets_objective(x, &pb)))
+	if (!isfinite(ets_objective(x, pb)))
 	{
 		/* the decomposition's start may be inadmissible: a smaller gamma */
-		if (pb.i_gamma >= 0)
-			x[pb.i_gamma] = 1e-3;
+		if (pb->i_gamma >= 0)
+			x[pb->i_gamma] = 1e-3;
 	}
-	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_1 * d, 1e-7);
-	/* one restart from the optimum escapes many premature stops */
+	return true;
+}
+
+/*
+ * Stage 1, search: Nelder-Mead from the candidate's point with evals per
+ * parameter, the simplex edges scaled by shrink; the fit at the new point
+ * (res->ok false while no finite point was found).
+ */
+static void
+ets_search(EtsCandidate *c, int evals, double reltol, double shrink)
+{
+	EtsProblem *pb = &c->pb;
+	int			d = pb->d;
+	double		obj;
+
 	for (int j = 0; j < d; j++)
-		step[j] *= 0.5;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_2 * d, 1e-10);
+		c->step[j] *= shrink;
+	obj = nelder_mead(ets_objective, pb, d, c->x, c->step, evals * d, reltol);
 	if (!isfinite(obj))
 		return;
-	ets_unpack(&pb, x, res);
-	res->season0 = season0;
-	ets_finish(y, n, m, &pb, res);
+	ets_unpack(pb, c->x, &c->res);
+	ets_finish(pb->y, pb->n, pb->m, pb, &c->res);
 }
 
 /*
@@ -612,10 +644,10 @@ ets_refit_linear(const double *y, int n, int m, const EtsResult *start, EtsResul
 	}
 	pb.i_l0 = -1;
 	pb.d = d;
-	obj = nelder_mead(ets_linear_objective, &el, d, x, step, 100 * d, 1e-8);
+	obj = nelder_mead(ets_linear_objective, &el, d, x, step, ETS_LINEAR_1 * d, 1e-8);
 	for (int j = 0; j < d; j++)
 		step[j] *= 0.3;
-	obj = nelder_mead(ets_linear_objective, &el, d, x, step, 60 * d, 1e-10);
+	obj = nelder_mead(ets_linear_objective, &el, d, x, step, ETS_LINEAR_2 * d, 1e-10);
 	if (!isfinite(obj))
 		return;
 	{
@@ -725,8 +757,11 @@ bool
 ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool positive,
 		   double *fitted, FcOrigin *origin)
 {
+	EtsCandidate work[18];
+	bool		finalist[18] = {false};
 	EtsResult	cand[18];
-	int			nc = 0;
+	int			nc = 0,
+				nw = 0;
 	EtsResult	best;
 	EtsProblem	pb;
 
@@ -768,10 +803,36 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 				if (only >= 0 && (s != ETS_N) != (only == 1))
 					continue;
 				CHECK_FOR_INTERRUPTS();
-				ets_fit(y, n, e, t, s, m, &cand[nc]);
-				if (cand[nc].ok)
-					nc++;
+				if (ets_start(&work[nw], y, n, e, t, s, m))
+				{
+					ets_search(&work[nw], ETS_SCREEN, 1e-7, 1);
+					nw++;
+				}
 			}
+
+	/*
+	 * The screening's ETS_FINALISTS best go on with the full budget; the
+	 * others are far enough behind that more search rarely changes the
+	 * choice (doc/benchmarks-forecast.md, "Fourth round: speed").
+	 */
+	for (int r = 0; r < ETS_FINALISTS; r++)
+	{
+		int			bi = -1;
+
+		for (int i = 0; i < nw; i++)
+			if (work[i].res.ok && !finalist[i] &&
+				(bi < 0 || work[i].res.aicc < work[bi].res.aicc))
+				bi = i;
+		if (bi < 0)
+			break;
+		finalist[bi] = true;
+		CHECK_FOR_INTERRUPTS();
+		ets_search(&work[bi], ETS_EVALS_1 - ETS_SCREEN, 1e-7, 1);
+		ets_search(&work[bi], ETS_EVALS_2, 1e-10, 0.5);
+	}
+	for (int i = 0; i < nw; i++)
+		if (work[i].res.ok)
+			cand[nc++] = work[i].res;
 	if (nc == 0)
 		return false;
 
@@ -782,12 +843,19 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 	for (int r = 0; r < ETS_REFITS; r++)
 	{
 		int			bi = -1;
+		bool		behind = false;
 
 		for (int i = 0; i < nc; i++)
 			if (cand[i].s != ETS_N && cand[i].season != NULL && cand[i].k > 0 &&
 				(bi < 0 || cand[i].aicc < cand[bi].aicc))
 				bi = i;
 		if (bi < 0)
+			break;
+		/* a seasonal fit this far behind is not caught up by its refit */
+		for (int i = 0; i < nc; i++)
+			if (cand[i].aicc < cand[bi].aicc - ETS_REFIT_GAP)
+				behind = true;
+		if (behind)
 			break;
 		CHECK_FOR_INTERRUPTS();
 		if (cand[bi].e == ETS_A && cand[bi].s == ETS_A)

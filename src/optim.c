@@ -189,6 +189,27 @@ optim_inverse_spd(const double *h, int n, double *cov)
 	return true;
 }
 
+/* sum[] = the coordinate sums of the d + 1 points */
+static void
+nm_sum(double **pts, int d, double *sum)
+{
+	for (int j = 0; j < d; j++)
+	{
+		sum[j] = 0;
+		for (int i = 0; i <= d; i++)
+			sum[j] += pts[i][j];
+	}
+}
+
+/* the worst point becomes x, the running sums follow */
+static void
+nm_replace(double *worst, const double *x, int d, double *sum)
+{
+	for (int j = 0; j < d; j++)
+		sum[j] += x[j] - worst[j];
+	memcpy(worst, x, d * sizeof(double));
+}
+
 /*
  * Nelder-Mead simplex minimization (Nelder & Mead 1965, standard
  * coefficients).  Bounds are enforced by the objective returning +inf.
@@ -204,7 +225,9 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 	double	   *c = palloc(d * sizeof(double));
 	double	   *xr = palloc(d * sizeof(double));
 	double	   *xe = palloc(d * sizeof(double));
+	double	   *sum = palloc(d * sizeof(double));
 	int			evals = 0;
+	bool		stale = true;	/* sum[] to be recomputed */
 
 	for (int i = 0; i <= d; i++)
 		pts[i] = palloc(d * sizeof(double));
@@ -258,16 +281,15 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 			pfree(c);
 			pfree(xr);
 			pfree(xe);
+			pfree(sum);
 			return best;
 		}
+		/* the centroid of all but the worst from running sums: O(d), not O(d^2) */
+		if (stale)
+			nm_sum(pts, d, sum);
+		stale = false;
 		for (int j = 0; j < d; j++)
-		{
-			c[j] = 0;
-			for (int i = 0; i <= d; i++)
-				if (i != hi)
-					c[j] += pts[i][j];
-			c[j] /= d;
-		}
+			c[j] = (sum[j] - pts[hi][j]) / d;
 		for (int j = 0; j < d; j++)
 			xr[j] = c[j] + (c[j] - pts[hi][j]);
 		fr = f(xr, arg);
@@ -280,20 +302,12 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 				xe[j] = c[j] + 2 * (c[j] - pts[hi][j]);
 			fe = f(xe, arg);
 			evals++;
-			if (fe < fr)
-			{
-				memcpy(pts[hi], xe, d * sizeof(double));
-				fv[hi] = fe;
-			}
-			else
-			{
-				memcpy(pts[hi], xr, d * sizeof(double));
-				fv[hi] = fr;
-			}
+			nm_replace(pts[hi], fe < fr ? xe : xr, d, sum);
+			fv[hi] = fe < fr ? fe : fr;
 		}
 		else if (fr < fv[nh])
 		{
-			memcpy(pts[hi], xr, d * sizeof(double));
+			nm_replace(pts[hi], xr, d, sum);
 			fv[hi] = fr;
 		}
 		else
@@ -307,7 +321,7 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 			evals++;
 			if (fc < (outside ? fr : fv[hi]))
 			{
-				memcpy(pts[hi], xe, d * sizeof(double));
+				nm_replace(pts[hi], xe, d, sum);
 				fv[hi] = fc;
 			}
 			else
@@ -322,6 +336,7 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 					fv[i] = f(pts[i], arg);
 					evals++;
 				}
+				stale = true;	/* every point moved */
 			}
 		}
 	}

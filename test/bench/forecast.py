@@ -273,6 +273,13 @@ def score(d):
     print(f"{'method':<22}{'freq':<9}{'series':>7}{'sMAPE':>9}{'MASE':>9}{'cov80':>8}{'cov95':>8}{'s/1000':>10}{'cpu/1000':>10}")
     for r in out:
         print(f"{r[0]:<22}{r[1]:<9}{r[2]:>7}{r[3]:>9.3f}{r[4]:>9.4f}{r[5]:>8.1f}{r[6]:>8.1f}{r[7]:>10.2f}{r[8]:>10.2f}")
+    # the speed goals of issue 13 as CPU ratios: ecomml auto against each anchor's fit + forecast
+    cpu = {meth: 1000 * c / n for meth, (_, n, c) in secs.items() if np.isfinite(c)}
+    if "ecomml_auto" in cpu:
+        for anchor in ("statsmodels_hw", "r_ets", "r_thetaf", "r_auto_arima"):
+            if anchor in cpu:
+                print(f"cpu ratio: {anchor} / ecomml_auto = {cpu[anchor]:.2f} / {cpu['ecomml_auto']:.3f}"
+                      f" = {cpu[anchor] / cpu['ecomml_auto']:.1f}x")
 
 
 if __name__ == "__main__":
