@@ -7,11 +7,12 @@
 -- unrounded Euclidean distances; best-known values rank vehicles first, then
 -- distance, so every van costs fixed_cost 10 000 (more than any distance saved).
 -- Variables: ms (time per customer, default 10), total_ms (time per instance,
--- instead of ms when above 0), only (regex on instance names), seed.
+-- instead of ms when above 0), only (regex on instance names), seeds (solver
+-- seeds, comma-separated: every instance is solved once per seed).
 \set QUIET 1
 \pset footer off
 SELECT set_config('vrpbench.ms', :'ms', false), set_config('vrpbench.total_ms', :'total_ms', false), set_config('vrpbench.only', :'only', false),
-       set_config('vrpbench.seed', :'seed', false) \gset
+       set_config('vrpbench.seeds', :'seeds', false) \gset
 CREATE TEMP TABLE cvrp(instance text, id bigint, x float8, y float8, demand float8, depot bool);
 \copy cvrp FROM 'test/data/cvrp_bench.csv' CSV
 CREATE TEMP TABLE cvrp_bks(instance text PRIMARY KEY, n int, capacity float8, min_vehicles int, best_known float8);
@@ -20,9 +21,9 @@ CREATE TEMP TABLE sol(instance text, id bigint, x float8, y float8, demand float
 \copy sol FROM 'test/data/solomon.csv' CSV
 CREATE TEMP TABLE sol_bks(instance text PRIMARY KEY, capacity float8, fleet int, best_vehicles int, best_distance float8);
 \copy sol_bks FROM 'test/data/solomon_bks.csv' CSV
-CREATE TEMP TABLE out(instance text, vehicle bigint, seq int, order_id bigint, arrival float8, departure float8,
+CREATE TEMP TABLE out(instance text, seed int, vehicle bigint, seq int, order_id bigint, arrival float8, departure float8,
                       load float8, distance float8);
-CREATE TEMP TABLE res(kind text, instance text, n int, best_known text, ecomml text, gap float8, vgap float8,
+CREATE TEMP TABLE res(kind text, instance text, seed int, n int, best_known text, ecomml text, gap float8, vgap float8,
                       ms int, feasible bool);
 
 DO $$
@@ -35,11 +36,13 @@ DECLARE
     ms_per float8 := current_setting('vrpbench.ms')::float8;
     total_ms float8 := current_setting('vrpbench.total_ms')::float8;
     pick text := current_setting('vrpbench.only');
-    seed int := current_setting('vrpbench.seed')::int;
+    seed int;
 BEGIN
+  FOREACH seed IN ARRAY string_to_array(current_setting('vrpbench.seeds'), ',')::int[] LOOP
+    DELETE FROM out;
     FOR i IN SELECT * FROM cvrp_bks WHERE instance ~ pick ORDER BY left(instance, 1), n LOOP
         t0 := clock_timestamp();
-        INSERT INTO out SELECT i.instance, s.* FROM ecomml.solve_vrp(
+        INSERT INTO out SELECT i.instance, seed, s.* FROM ecomml.solve_vrp(
             (SELECT jsonb_agg(jsonb_build_object('id', id, 'x', x, 'y', y, 'demand', demand) ORDER BY id)
              FROM cvrp WHERE instance = i.instance AND NOT depot),
             -- A and B: the optima use at most k vans; X: the fleet is free (Uchoa et al.)
@@ -65,13 +68,13 @@ BEGIN
                                       ON c.instance = i.instance AND c.id = o.order_id
                                       WHERE o.instance = i.instance AND o.vehicle IS NOT NULL GROUP BY vehicle) r
                 WHERE r.d > i.capacity) INTO bad;
-        INSERT INTO res VALUES ('CVRP', i.instance, i.n, i.best_known::text, cost::text,
+        INSERT INTO res VALUES ('CVRP', i.instance, seed, i.n, i.best_known::text, cost::text,
                                 100 * (cost - i.best_known) / i.best_known, NULL, ms, coalesce(bad, 0) = 0);
     END LOOP;
 
     FOR i IN SELECT * FROM sol_bks WHERE instance ~ pick ORDER BY instance LOOP
         t0 := clock_timestamp();
-        INSERT INTO out SELECT i.instance, s.* FROM ecomml.solve_vrp(
+        INSERT INTO out SELECT i.instance, seed, s.* FROM ecomml.solve_vrp(
             (SELECT jsonb_agg(jsonb_build_object('id', id, 'x', x, 'y', y, 'demand', demand, 'open', ready,
                                                  'close', due, 'service', service) ORDER BY id)
              FROM sol WHERE instance = i.instance AND id > 0),
@@ -100,17 +103,30 @@ BEGIN
                       WHERE c.instance = i.instance AND c.id > 0 GROUP BY c.id HAVING count(o.vehicle) <> 1)
                    + (SELECT count(*) FROM out o WHERE o.instance = i.instance AND o.load > i.capacity + 1e-9);
         INSERT INTO res
-        SELECT 'VRPTW', i.instance, 100, i.best_vehicles || ' / ' || i.best_distance,
+        SELECT 'VRPTW', i.instance, seed, 100, i.best_vehicles || ' / ' || i.best_distance,
                v || ' / ' || round(cost::numeric, 2), 100 * (cost - i.best_distance) / i.best_distance,
                100.0 * (v - i.best_vehicles) / i.best_vehicles, ms, coalesce(bad, 0) = 0
         FROM (SELECT count(DISTINCT vehicle) AS v FROM out WHERE instance = i.instance AND vehicle IS NOT NULL) z;
     END LOOP;
+  END LOOP;
 END $$;
 
-SELECT kind, instance, n, best_known, ecomml, round(gap::numeric, 2) AS "gap %",
+SELECT kind, instance, seed, n, best_known, ecomml, round(gap::numeric, 2) AS "gap %",
        round(vgap::numeric, 1) AS "vehicles gap %", ms, feasible
-FROM res ORDER BY kind, n, instance;
+FROM res ORDER BY kind, n, instance, seed;
+-- per instance over the seeds, then per set: the mean over instances of the mean over seeds
+CREATE TEMP TABLE per AS
+SELECT kind, instance, n, avg(gap) AS gap, avg(vgap) AS vgap, avg(ms) AS ms, bool_and(feasible) AS feasible,
+       count(*) AS runs
+FROM res GROUP BY kind, instance, n;
+SELECT kind, instance, n, runs AS seeds, round(gap::numeric, 2) AS "mean gap %",
+       round(vgap::numeric, 1) AS "mean vehicles gap %", round(ms) AS "mean ms", feasible
+FROM per ORDER BY kind, n, instance;
 SELECT kind, CASE WHEN kind = 'VRPTW' THEN left(instance, length(instance) - 2) ELSE left(instance, 1) END AS set,
-       count(*) AS instances, round(avg(gap)::numeric, 2) AS "mean gap %", round(max(gap)::numeric, 2) AS "worst gap %",
-       round(avg(vgap)::numeric, 1) AS "mean vehicles gap %", sum(ms) AS ms, bool_and(feasible) AS all_feasible
-FROM res GROUP BY ROLLUP (kind, 2) ORDER BY kind NULLS LAST, 2 NULLS LAST;
+       count(*) AS instances, round(avg(gap)::numeric, 2) AS "mean gap %", round(max(gap)::numeric, 2) AS "worst instance %",
+       round(avg(vgap)::numeric, 1) AS "mean vehicles gap %", bool_and(feasible) AS all_feasible
+FROM per GROUP BY ROLLUP (kind, 2) ORDER BY kind NULLS LAST, 2 NULLS LAST;
+-- the spread over seeds: each seed's mean over the instances of a set
+SELECT kind, CASE WHEN kind = 'VRPTW' THEN left(instance, length(instance) - 2) ELSE left(instance, 1) END AS set,
+       seed, round(avg(gap)::numeric, 2) AS "mean gap %", round(avg(vgap)::numeric, 1) AS "mean vehicles gap %"
+FROM res GROUP BY kind, 2, seed ORDER BY kind, 2, seed;
