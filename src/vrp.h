@@ -80,7 +80,7 @@ route_cost(const Vrp *p, int32 v, int32 len, double dist)
 extern double eval_route(const Vrp *p, int32 v, const int32 *r, int32 len);
 extern void route_reserve(Vrp *p, int32 v, int32 len);
 extern void set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist);
-extern void route_slack(const Vrp *p, int32 v, double *dep, double *latest);
+extern void route_slack(const Vrp *p, int32 v, const int32 *r, int32 L, double *dep, double *latest);
 extern void vrp_local_search(Vrp *p);
 extern bool vrp_swap_star(Vrp *p);
 
