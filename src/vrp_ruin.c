@@ -325,7 +325,7 @@ static bool
 eject_for(Rr *rr, int32 c)
 {
 	Vrp		   *p = rr->p;
-	const int32 *adj = p->adj + (Size) c * p->kadj;
+	const int32 *nbr = p->nbr + (Size) c * p->k;
 	int64		best_absent = rr->absent[c];
 	double		best = INFINITY;
 	int32		bv = -1,
@@ -333,9 +333,9 @@ eject_for(Rr *rr, int32 c)
 				bi = -1;
 
 	rr->stamp++;
-	for (int32 k = 0; k < p->kadj && adj[k] >= 0; k++)
+	for (int32 k = 0; k < p->k && nbr[k] >= 0; k++)
 	{
-		int32		v = adj[k] > 0 ? p->where[adj[k]] : -1,
+		int32		v = nbr[k] > 0 ? p->where[nbr[k]] : -1,
 					L;
 
 		if (v < 0 || rr->seen[v] == rr->stamp)
