@@ -193,7 +193,52 @@ route_slack(const Vrp *p, int32 v, const int32 *r, int32 L, double *dep, double 
 	}
 }
 
-/* cheapest feasible insertion of order c; true if inserted */
+/* cheapest feasible position of c on vehicle v, if cheaper than *best_delta */
+static void
+price_insertion(Vrp *p, int32 c, int32 v, double *best_delta, int32 *best_v, int32 *best_pos)
+{
+	int32		L = p->len[v];
+	const int32 *r = p->route[v];
+
+	if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS || L + 1 > p->maxstops[v])
+		return;
+	route_slack(p, v, p->route[v], L, p->dep, p->latest);
+	for (int32 pos = 0; pos <= L; pos++)
+	{
+		int32		a = pos == 0 ? p->vs[v] : r[pos - 1],
+					b = pos == L ? p->ve[v] : r[pos];
+		double		dac = VD(p, a, c),
+					dcb = VD(p, c, b),
+					t,
+					delta;
+
+		if (isinf(dac) || isinf(dcb))
+			continue;			/* unreachable on the graph */
+		t = p->dep[pos] + dac;
+		if (t > p->close[c] + VEPS)
+			continue;
+		t = Max(t, p->open[c]) + p->service[c] + dcb;
+		if (t > p->latest[pos + 1] + VEPS)
+			continue;
+		/* an empty vehicle costs nothing until used */
+		delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
+			: p->cpd[v] * (dac + dcb - VD(p, a, b));
+		if (delta < *best_delta - VEPS)
+		{
+			*best_delta = delta;
+			*best_v = v;
+			*best_pos = pos;
+		}
+	}
+}
+
+/*
+ * Cheapest feasible insertion of order c; true if inserted.  First the
+ * routes of c's nearest neighbours and an empty vehicle of each kind, then,
+ * only if none of those can take it, every route: pricing every route for
+ * every order left over by the savings is O(orders x routes), seconds at
+ * 100 000 orders.
+ */
 static bool
 insert_cheapest(Vrp *p, int32 c)
 {
@@ -202,51 +247,41 @@ insert_cheapest(Vrp *p, int32 c)
 	double		best_delta = INFINITY,
 				best_dist;
 	bool	   *tried = p->type_tried;
+	bool	   *priced = palloc0(p->nv * sizeof(bool));
 
 	memset(tried, 0, p->nv * sizeof(bool));
-	for (int32 v = 0; v < p->nv; v++)
+	for (int32 k = 0; k < p->kadj; k++)
 	{
-		int32		L = p->len[v];
-		const int32 *r = p->route[v];
+		int32		o = p->adj[(Size) c * p->kadj + k],
+					v;
 
-		/* empty vehicles alike in every attribute: try one */
-		if (L == 0)
-		{
-			if (tried[p->vtype[v]])
-				continue;
-			tried[p->vtype[v]] = true;
-		}
-		if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS || L + 1 > p->maxstops[v])
+		if (o < 0)
+			break;
+		if (o == 0 || (v = p->where[o]) < 0 || priced[v])
 			continue;
-		route_slack(p, v, p->route[v], L, p->dep, p->latest);
-		for (int32 pos = 0; pos <= L; pos++)
-		{
-			int32		a = pos == 0 ? p->vs[v] : r[pos - 1],
-						b = pos == L ? p->ve[v] : r[pos];
-			double		dac = VD(p, a, c),
-						dcb = VD(p, c, b),
-						t,
-						delta;
-
-			if (isinf(dac) || isinf(dcb))
-				continue;		/* unreachable on the graph */
-			t = p->dep[pos] + dac;
-			if (t > p->close[c] + VEPS)
-				continue;
-			t = Max(t, p->open[c]) + p->service[c] + dcb;
-			if (t > p->latest[pos + 1] + VEPS)
-				continue;
-			/* an empty vehicle costs nothing until used */
-			delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
-				: p->cpd[v] * (dac + dcb - VD(p, a, b));
-			if (delta < best_delta - VEPS)
-			{
-				best_delta = delta;
-				best_v = v;
-				best_pos = pos;
-			}
-		}
+		priced[v] = true;
+		price_insertion(p, c, v, &best_delta, &best_v, &best_pos);
 	}
+	for (int32 pass = 0; pass < 2; pass++)
+	{
+		for (int32 v = 0; v < p->nv; v++)
+		{
+			/* pass 0: empty vehicles alike in every attribute, one each; pass 1: the rest */
+			if (priced[v] || (pass == 0) != (p->len[v] == 0))
+				continue;
+			if (p->len[v] == 0)
+			{
+				if (tried[p->vtype[v]])
+					continue;
+				tried[p->vtype[v]] = true;
+			}
+			priced[v] = true;
+			price_insertion(p, c, v, &best_delta, &best_v, &best_pos);
+		}
+		if (best_v >= 0 && p->len[best_v] > 0)
+			break;				/* a route near c takes it: no need to open a vehicle or look further */
+	}
+	pfree(priced);
 	if (best_v < 0)
 		return false;
 	{
