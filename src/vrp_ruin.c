@@ -357,12 +357,14 @@ eject_for(Rr *rr, int32 c)
 			{
 				int32		a = i == 0 ? p->vs[v] : r[i - 1],
 							b = i == L - 1 ? p->ve[v] : r[i];
-				double		delta = p->cpd[v] * (VD(p, a, c) + VD(p, c, b) - VD(p, a, b)),
-							t = p->dep[i] + VD(p, a, c);
+				double		dac = VD(p, a, c),
+							dcb = VD(p, c, b),
+							delta = p->cpd[v] * (dac + dcb - VD(p, a, b)),
+							t = p->dep[i] + dac;
 
-				if (t > p->close[c] + VEPS ||
-					Max(t, p->open[c]) + p->service[c] + VD(p, c, b) > p->latest[i + 1] + VEPS)
-					continue;
+				if (isinf(dac) || isinf(dcb) || t > p->close[c] + VEPS ||
+					Max(t, p->open[c]) + p->service[c] + dcb > p->latest[i + 1] + VEPS)
+					continue;	/* unreachable on the graph, or late */
 				if (rr->absent[w] < best_absent || delta < best - VEPS)
 				{
 					best_absent = rr->absent[w];
