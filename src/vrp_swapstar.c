@@ -157,7 +157,7 @@ insert_without(const SwapStar *ss, int32 u, int32 b, int32 k)
 	{
 		const Insertion *t = &ss->top[u][q];
 
-		/* a position beside w is no longer there once w leaves */
+		/* a position beside the order at k is gone once it leaves */
 		if (t->pos >= 0 && t->pos != k && t->pos != k + 1 && t->cost < best.cost)
 		{
 			best = *t;
