@@ -17,10 +17,11 @@
  *      to vehicles, biggest load first, each to the free vehicle that drives
  *      it cheapest; orders left over are inserted at their cheapest feasible
  *      position, or stay unassigned.
- *   3. Local search with candidate lists: relocate, swap, 2-opt* (tail
- *      exchange between routes), cross-exchange (segments of up to three
- *      orders) and intra-route 2-opt, first improvement; with a mixed fleet
- *      also routes trading vehicles.
+ *   3. Local search (vrp_local.c) with candidate lists: relocate, swap,
+ *      2-opt* (tail exchange between routes), cross-exchange (segments of up
+ *      to three orders) and intra-route 2-opt, first improvement; SWAP*
+ *      between routes with overlapping sectors (vrp_swapstar.c); with a
+ *      mixed fleet also routes trading vehicles.
  *   4. Ruin and recreate (vrp_ruin.c) until time_limit_ms or max_iterations:
  *      string removals around a random order, reinsertion with blinks,
  *      simulated-annealing acceptance; with fixed costs, first a phase that
@@ -163,19 +164,17 @@ set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist)
  */
 
 /*
- * Slack of route v, so that inserting an order anywhere is priced and checked
- * in O(1): dep[i] is the departure from stop i (0 = the depot at shift start,
- * 1..L the orders), latest[i] the latest arrival at stop i (L + 1 = the depot
- * at shift end) that keeps the rest of the route on time.  Arriving earlier
- * never hurts (a van may wait), so an insertion between stops i and i + 1 is
- * feasible iff the new order is reached by its close and stop i + 1 is then
- * reached by latest[i + 1].
+ * Slack of route r (L orders) on vehicle v, so that inserting an order
+ * anywhere is priced and checked in O(1): dep[i] is the departure from stop i
+ * (0 = the depot at shift start, 1..L the orders), latest[i] the latest
+ * arrival at stop i (L + 1 = the depot at shift end) that keeps the rest of
+ * the route on time.  Arriving earlier never hurts (a van may wait), so an
+ * insertion between stops i and i + 1 is feasible iff the new order is
+ * reached by its close and stop i + 1 is then reached by latest[i + 1].
  */
 void
-route_slack(const Vrp *p, int32 v, double *dep, double *latest)
+route_slack(const Vrp *p, int32 v, const int32 *r, int32 L, double *dep, double *latest)
 {
-	const int32 *r = p->route[v];
-	int32		L = p->len[v];
 	double		t = p->vstart[v];
 
 	dep[0] = t;
@@ -205,7 +204,7 @@ price_insert(Vrp *p, int32 c, int32 v, double *best, int32 *best_v, int32 *best_
 
 	if (p->rload[v] + p->demand[c] > p->cap[v] + VEPS || L + 1 > p->maxstops[v])
 		return;
-	route_slack(p, v, p->dep, p->latest);
+	route_slack(p, v, p->route[v], L, p->dep, p->latest);
 	for (int32 pos = 0; pos <= L; pos++)
 	{
 		int32		a = pos == 0 ? p->vs[v] : r[pos - 1],
@@ -294,9 +293,12 @@ price_near(Vrp *p, int32 c, NearWalk *w, double *best, int32 *best_v, int32 *bes
 }
 
 /*
- * Cheapest feasible insertion of order c; true if inserted.  One empty
- * vehicle of each kind, then every route, or with road costs on demand
- * (w) the routes near c.
+ * Cheapest feasible insertion of order c; true if inserted.  An empty
+ * vehicle of each kind and the routes near c: on a matrix the routes of c's
+ * nearest neighbours, then, only if none of those takes it, every route
+ * (pricing every route for every order left over by the savings is
+ * O(orders x routes), seconds at 100 000 orders); with road costs on demand
+ * (w) the walk of price_near.
  */
 static bool
 insert_cheapest(Vrp *p, int32 c, NearWalk *w)
@@ -307,21 +309,54 @@ insert_cheapest(Vrp *p, int32 c, NearWalk *w)
 				best_dist;
 
 	memset(p->type_tried, 0, p->nv * sizeof(bool));
-	for (int32 v = 0; v < p->nv; v++)
+	if (p->road)
 	{
-		/* empty vehicles alike in every attribute: try one */
-		if (p->len[v] == 0)
+		for (int32 v = 0; v < p->nv; v++)
 		{
-			if (p->type_tried[p->vtype[v]])
+			if (p->len[v] > 0 || p->type_tried[p->vtype[v]])
 				continue;
 			p->type_tried[p->vtype[v]] = true;
+			price_insert(p, c, v, &best_delta, &best_v, &best_pos);
 		}
-		else if (p->road)
-			continue;
-		price_insert(p, c, v, &best_delta, &best_v, &best_pos);
-	}
-	if (p->road)
 		price_near(p, c, w, &best_delta, &best_v, &best_pos);
+	}
+	else
+	{
+		bool	   *priced = palloc0(p->nv * sizeof(bool));
+
+		for (int32 k = 0; k < p->kadj; k++)
+		{
+			int32		o = p->adj[(Size) c * p->kadj + k],
+						v;
+
+			if (o < 0)
+				break;
+			if (o == 0 || (v = p->where[o]) < 0 || priced[v])
+				continue;
+			priced[v] = true;
+			price_insert(p, c, v, &best_delta, &best_v, &best_pos);
+		}
+		for (int32 pass = 0; pass < 2; pass++)
+		{
+			for (int32 v = 0; v < p->nv; v++)
+			{
+				/* pass 0: empty vehicles alike in every attribute, one each; pass 1: the rest */
+				if (priced[v] || (pass == 0) != (p->len[v] == 0))
+					continue;
+				if (p->len[v] == 0)
+				{
+					if (p->type_tried[p->vtype[v]])
+						continue;
+					p->type_tried[p->vtype[v]] = true;
+				}
+				priced[v] = true;
+				price_insert(p, c, v, &best_delta, &best_v, &best_pos);
+			}
+			if (best_v >= 0 && p->len[best_v] > 0)
+				break;			/* a route near c takes it: no need to look further */
+		}
+		pfree(priced);
+	}
 	if (best_v < 0)
 		return false;
 	{
@@ -350,11 +385,20 @@ typedef struct Saving
 				j;
 } Saving;
 
+/*
+ * Savings, largest first.  Sorting 1.2 million of them (100 000 orders) takes
+ * a fifth of a second: the comparison checks for interrupts now and then,
+ * which is safe, as qsort holds nothing an error would leak.
+ */
 static int
-cmp_saving(const void *a, const void *b)
+cmp_saving(const void *a, const void *b, void *arg)
 {
 	const Saving *x = a,
 			   *y = b;
+	uint32	   *calls = arg;
+
+	if ((++*calls & 0xFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
 
 	if (x->s != y->s)
 		return x->s > y->s ? -1 : 1;
@@ -407,6 +451,7 @@ construct_savings(Vrp *p, bool *servable)
 	int32	   *buf = palloc((n + 1) * sizeof(int32));
 	NearWalk	walk = {0};
 	double		maxcap = 0;
+	uint32		calls = 0;
 
 	for (int32 v = 0; v < p->nv; v++)
 		maxcap = Max(maxcap, p->cap[v]);
@@ -434,7 +479,7 @@ construct_savings(Vrp *p, bool *servable)
 			sv[ns].j = j;
 			ns++;
 		}
-	qsort(sv, ns, sizeof(Saving), cmp_saving);
+	qsort_arg(sv, ns, sizeof(Saving), cmp_saving, &calls);
 	for (Size q = 0; q < ns; q++)
 	{
 		int32		i = sv[q].i,
@@ -445,9 +490,12 @@ construct_savings(Vrp *p, bool *servable)
 
 		if (!(sv[q].s > 0))
 			break;
+		/*
+		 * no deadline here: merging is cheap, while routes cut short by one
+		 * cost their orders an insertion each into every route (a minute at
+		 * 100 000 orders)
+		 */
 		CHECK_FOR_INTERRUPTS();
-		if ((q & 63) == 0 && monotonic_seconds() > p->deadline)
-			break;				/* out of time: keep the merges made so far */
 		/* i must end one route and j start another */
 		if (a == b || tail[a] != i || b != j || load[a] + load[b] > maxcap + VEPS)
 			continue;
@@ -518,348 +566,6 @@ construct_savings(Vrp *p, bool *servable)
 				CHECK_FOR_INTERRUPTS();
 				insert_cheapest(p, buf[t], &walk);
 			}
-	}
-}
-
-/* ---------------------------------------------------------------------------
- * Local search
- */
-static bool
-try_relocate(Vrp *p, int32 c)
-{
-	int32		r = p->where[c];
-	int32		L = p->len[r];
-	int32		pos = -1;
-	double		base_r,
-				dr;
-
-	for (int32 i = 0; i < L; i++)
-		if (p->route[r][i] == c)
-			pos = i;
-	/* route r without c */
-	memcpy(p->tmp2, p->route[r], pos * sizeof(int32));
-	memcpy(p->tmp2 + pos, p->route[r] + pos + 1, (L - pos - 1) * sizeof(int32));
-	dr = L == 1 ? 0 : eval_route(p, r, p->tmp2, L - 1);
-	if (dr < 0)
-		return false;			/* removal breaks nothing in theory; be safe */
-	base_r = p->rcost[r];
-	for (int32 k = 0; k < p->k; k++)
-	{
-		int32		nb = p->nbr[(Size) c * p->k + k];
-		int32		v,
-					at,
-					Lv;
-
-		if (nb < 0)
-			break;
-		if (nb == 0 || p->where[nb] < 0)
-			continue;
-		v = p->where[nb];
-		for (int32 side = 0; side < 2; side++)
-		{
-			const int32 *src = (v == r) ? p->tmp2 : p->route[v];
-			double		d,
-						gain;
-
-			Lv = (v == r) ? L - 1 : p->len[v];
-			at = -1;
-			for (int32 i = 0; i < Lv; i++)
-				if (src[i] == nb)
-					at = i;
-			at += side;			/* before nb, or after it */
-			memcpy(p->tmp1, src, at * sizeof(int32));
-			p->tmp1[at] = c;
-			memcpy(p->tmp1 + at + 1, src + at, (Lv - at) * sizeof(int32));
-			d = eval_route(p, v, p->tmp1, Lv + 1);
-			if (d < 0)
-				continue;
-			if (v == r)
-				gain = base_r - route_cost(p, r, L, d);
-			else
-				gain = base_r + p->rcost[v] - route_cost(p, r, L - 1, dr) - route_cost(p, v, Lv + 1, d);
-			if (gain > VEPS)
-			{
-				if (v != r)
-					set_route(p, r, p->tmp2, L - 1, dr);
-				set_route(p, v, p->tmp1, Lv + 1, d);
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-static bool
-try_swap(Vrp *p, int32 c)
-{
-	int32		r = p->where[c];
-
-	for (int32 k = 0; k < p->k; k++)
-	{
-		int32		o = p->nbr[(Size) c * p->k + k];
-		int32		v;
-		double		d1,
-					d2;
-
-		if (o < 0)
-			break;
-		if (o == 0 || p->where[o] < 0 || p->where[o] == r)
-			continue;
-		v = p->where[o];
-		memcpy(p->tmp1, p->route[r], p->len[r] * sizeof(int32));
-		memcpy(p->tmp2, p->route[v], p->len[v] * sizeof(int32));
-		for (int32 i = 0; i < p->len[r]; i++)
-			if (p->tmp1[i] == c)
-				p->tmp1[i] = o;
-		for (int32 i = 0; i < p->len[v]; i++)
-			if (p->tmp2[i] == o)
-				p->tmp2[i] = c;
-		d1 = eval_route(p, r, p->tmp1, p->len[r]);
-		if (d1 < 0)
-			continue;
-		d2 = eval_route(p, v, p->tmp2, p->len[v]);
-		if (d2 < 0)
-			continue;
-		if (p->rcost[r] + p->rcost[v] - route_cost(p, r, p->len[r], d1) - route_cost(p, v, p->len[v], d2) > VEPS)
-		{
-			set_route(p, r, p->tmp1, p->len[r], d1);
-			set_route(p, v, p->tmp2, p->len[v], d2);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* 2-opt* (c's route continues with o's tail) and intra-route 2-opt */
-static bool
-try_two_opt_star(Vrp *p, int32 c)
-{
-	int32		r = p->where[c];
-	int32		a = -1;
-
-	for (int32 i = 0; i < p->len[r]; i++)
-		if (p->route[r][i] == c)
-			a = i;
-	for (int32 k = 0; k < p->k; k++)
-	{
-		int32		o = p->nbr[(Size) c * p->k + k];
-		int32		v,
-					b = -1,
-					l1,
-					l2;
-		double		d1,
-					d2;
-
-		if (o < 0)
-			break;
-		if (o == 0 || p->where[o] < 0)
-			continue;
-		v = p->where[o];
-		for (int32 i = 0; i < p->len[v]; i++)
-			if (p->route[v][i] == o)
-				b = i;
-		if (v == r)
-		{
-			/* reverse a+1..b so that c is followed by o */
-			int32		lo = a + 1,
-						hi = b;
-
-			if (hi <= lo)
-				continue;
-			memcpy(p->tmp1, p->route[r], p->len[r] * sizeof(int32));
-			for (int32 s = lo, e = hi; s < e; s++, e--)
-			{
-				int32		t = p->tmp1[s];
-
-				p->tmp1[s] = p->tmp1[e];
-				p->tmp1[e] = t;
-			}
-			d1 = eval_route(p, r, p->tmp1, p->len[r]);
-			if (d1 >= 0 && p->rcost[r] - route_cost(p, r, p->len[r], d1) > VEPS)
-			{
-				set_route(p, r, p->tmp1, p->len[r], d1);
-				return true;
-			}
-			continue;
-		}
-		/* r: head up to c, then o and v's tail; v: v's head before o, then r's tail after c */
-		l1 = a + 1 + (p->len[v] - b);
-		l2 = b + (p->len[r] - a - 1);
-		memcpy(p->tmp1, p->route[r], (a + 1) * sizeof(int32));
-		memcpy(p->tmp1 + a + 1, p->route[v] + b, (p->len[v] - b) * sizeof(int32));
-		memcpy(p->tmp2, p->route[v], b * sizeof(int32));
-		memcpy(p->tmp2 + b, p->route[r] + a + 1, (p->len[r] - a - 1) * sizeof(int32));
-		d1 = eval_route(p, r, p->tmp1, l1);
-		if (d1 < 0)
-			continue;
-		d2 = l2 == 0 ? 0 : eval_route(p, v, p->tmp2, l2);
-		if (d2 < 0)
-			continue;
-		if (p->rcost[r] + p->rcost[v] - route_cost(p, r, l1, d1) - route_cost(p, v, l2, d2) > VEPS)
-		{
-			set_route(p, r, p->tmp1, l1, d1);
-			set_route(p, v, p->tmp2, l2, d2);
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * Cross-exchange: the segment after c (1-3 orders, or none) and a segment of
- * o's route starting at o (1-3 orders, or none) trade places, so that c is
- * followed by o.
- */
-static bool
-try_cross(Vrp *p, int32 c)
-{
-	int32		r = p->where[c];
-	int32		a = -1;
-
-	for (int32 i = 0; i < p->len[r]; i++)
-		if (p->route[r][i] == c)
-			a = i;
-	for (int32 k = 0; k < p->k; k++)
-	{
-		int32		o = p->nbr[(Size) c * p->k + k];
-		int32		v,
-					b = -1;
-
-		if (o < 0)
-			break;
-		if (o == 0 || p->where[o] < 0 || p->where[o] == r)
-			continue;
-		v = p->where[o];
-		for (int32 i = 0; i < p->len[v]; i++)
-			if (p->route[v][i] == o)
-				b = i;
-		for (int32 l1 = 0; l1 <= 3; l1++)
-			for (int32 l2 = 1; l2 <= 3; l2++)
-			{
-				int32		Lr = p->len[r],
-							Lv = p->len[v],
-							n1,
-							n2;
-				double		d1,
-							d2;
-
-				if (a + 1 + l1 > Lr || b + l2 > Lv || (l1 <= 1 && l2 <= 1))
-					continue;	/* single orders: swap and relocate cover them */
-				/* r: head up to c, o's segment, rest of r */
-				memcpy(p->tmp1, p->route[r], (a + 1) * sizeof(int32));
-				memcpy(p->tmp1 + a + 1, p->route[v] + b, l2 * sizeof(int32));
-				memcpy(p->tmp1 + a + 1 + l2, p->route[r] + a + 1 + l1, (Lr - a - 1 - l1) * sizeof(int32));
-				n1 = Lr - l1 + l2;
-				/* v: head before o, c's segment, rest of v */
-				memcpy(p->tmp2, p->route[v], b * sizeof(int32));
-				memcpy(p->tmp2 + b, p->route[r] + a + 1, l1 * sizeof(int32));
-				memcpy(p->tmp2 + b + l1, p->route[v] + b + l2, (Lv - b - l2) * sizeof(int32));
-				n2 = Lv - l2 + l1;
-				d1 = eval_route(p, r, p->tmp1, n1);
-				if (d1 < 0)
-					continue;
-				d2 = n2 == 0 ? 0 : eval_route(p, v, p->tmp2, n2);
-				if (d2 < 0)
-					continue;
-				if (p->rcost[r] + p->rcost[v] - route_cost(p, r, n1, d1) - route_cost(p, v, n2, d2) > VEPS)
-				{
-					set_route(p, r, p->tmp1, n1, d1);
-					set_route(p, v, p->tmp2, n2, d2);
-					return true;
-				}
-			}
-	}
-	return false;
-}
-
-/*
- * Mixed fleet: the routes of two vehicles trade vehicles (one may be
- * unused), so that a route moves to a cheaper vehicle, or one with its depot
- * nearer, when that vehicle can drive it.  Unused vehicles alike in every
- * attribute are tried once.
- */
-static bool
-try_exchange_vehicles(Vrp *p)
-{
-	bool		improved = false;
-
-	for (int32 r = 0; r < p->nv; r++)
-	{
-		if (p->len[r] == 0)
-			continue;
-		CHECK_FOR_INTERRUPTS();
-		if (monotonic_seconds() > p->deadline)
-		{
-			p->timed_out = true;
-			return improved;
-		}
-		memset(p->type_tried, 0, p->nv * sizeof(bool));
-		for (int32 v = 0; v < p->nv; v++)
-		{
-			int32		Lr = p->len[r],
-						Lv = p->len[v];
-			double		d1,
-						d2;
-
-			if (v == r)
-				continue;
-			if (Lv == 0)
-			{
-				if (p->type_tried[p->vtype[v]])
-					continue;
-				p->type_tried[p->vtype[v]] = true;
-			}
-			d1 = eval_route(p, v, p->route[r], Lr);
-			if (d1 < 0)
-				continue;
-			d2 = Lv == 0 ? 0 : eval_route(p, r, p->route[v], Lv);
-			if (d2 < 0)
-				continue;
-			if (p->rcost[r] + p->rcost[v] - route_cost(p, v, Lr, d1) - route_cost(p, r, Lv, d2) > VEPS)
-			{
-				memcpy(p->tmp1, p->route[r], Lr * sizeof(int32));
-				memcpy(p->tmp2, p->route[v], Lv * sizeof(int32));
-				set_route(p, v, p->tmp1, Lr, d1);
-				set_route(p, r, p->tmp2, Lv, d2);
-				improved = true;
-				if (Lv == 0)
-					break;		/* r is now unused */
-			}
-		}
-	}
-	return improved;
-}
-
-void
-vrp_local_search(Vrp *p)
-{
-	bool		improved = true;
-	int64		steps = 0;
-
-	while (improved)
-	{
-		improved = false;
-		for (int32 c = 1; c <= p->n; c++)
-		{
-			if (p->where[c] < 0)
-				continue;
-			if ((++steps & 63) == 0)
-			{
-				CHECK_FOR_INTERRUPTS();
-				if (monotonic_seconds() > p->deadline)
-				{
-					p->timed_out = true;
-					return;
-				}
-			}
-			if (try_relocate(p, c) || try_swap(p, c) || try_two_opt_star(p, c) || try_cross(p, c))
-				improved = true;
-		}
-		/* after the order moves settle: a pass costs nv evaluations per route */
-		if (!improved && p->mixed_fleet && try_exchange_vehicles(p))
-			improved = true;
-		if (p->timed_out)
-			return;
 	}
 }
 

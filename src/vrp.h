@@ -1,6 +1,6 @@
 /*
- * vrp.h - the state of ecomml.solve_vrp shared by its construction and local
- * search (vrp.c) and its ruin-and-recreate search (vrp_ruin.c)
+ * vrp.h - the state of ecomml.solve_vrp shared by its construction (vrp.c),
+ * local search (vrp_local.c, vrp_swapstar.c) and ruin and recreate (vrp_ruin.c)
  */
 #ifndef ECOMML_VRP_H
 #define ECOMML_VRP_H
@@ -117,8 +117,9 @@ route_cost(const Vrp *p, int32 v, int32 len, double dist)
 extern double eval_route(const Vrp *p, int32 v, const int32 *r, int32 len);
 extern void route_reserve(Vrp *p, int32 v, int32 len);
 extern void set_route(Vrp *p, int32 v, const int32 *r, int32 len, double dist);
-extern void route_slack(const Vrp *p, int32 v, double *dep, double *latest);
+extern void route_slack(const Vrp *p, int32 v, const int32 *r, int32 L, double *dep, double *latest);
 extern void vrp_local_search(Vrp *p);
+extern bool vrp_swap_star(Vrp *p);
 
 /* ruin and recreate from the current routes until the deadline or max_iter
  * iterations (-1: no limit); leaves the best solution found in p */

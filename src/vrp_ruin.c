@@ -224,7 +224,7 @@ ensure_slack(Rr *rr, int32 v)
 
 	if (rr->slack_ok[v])
 		return;
-	route_slack(p, v, p->dep, p->latest);
+	route_slack(p, v, r, p->len[v], p->dep, p->latest);
 	for (int32 i = 1; i <= p->len[v]; i++)
 	{
 		rr->dep_o[r[i - 1]] = p->dep[i];
@@ -313,7 +313,77 @@ recreate_one(Rr *rr, int32 c)
 	return true;
 }
 
-/* SISR's ruin: strings from up to ks routes around a random served order */
+/*
+ * Taking vans off the road, c fits nowhere: put it in place of an order w of
+ * a route near c that has been left out for fewer iterations than c (an
+ * ejection, as in Nagata and Braysy's ejection pool), at c's cheapest
+ * feasible position in that route without w.  w joins the removed orders and
+ * gets its turn later in this recreate.  Prefers the w left out least, then
+ * the cheapest.  Absences only fall along a chain of ejections, so it ends.
+ */
+static bool
+eject_for(Rr *rr, int32 c)
+{
+	Vrp		   *p = rr->p;
+	const int32 *nbr = p->nbr + (Size) c * p->k;
+	int64		best_absent = rr->absent[c];
+	double		best = INFINITY;
+	int32		bv = -1,
+				bj = -1,
+				bi = -1;
+
+	rr->stamp++;
+	for (int32 k = 0; k < p->k && nbr[k] >= 0; k++)
+	{
+		int32		v = nbr[k] > 0 ? p->where[nbr[k]] : -1,
+					L;
+
+		if (v < 0 || rr->seen[v] == rr->stamp)
+			continue;
+		rr->seen[v] = rr->stamp;
+		L = p->len[v];
+		for (int32 j = 0; j < L; j++)
+		{
+			int32		w = p->route[v][j];
+			int32	   *r = p->tmp1;
+
+			if (rr->absent[w] > best_absent ||
+				p->rload[v] - p->demand[w] + p->demand[c] > p->cap[v] + VEPS)
+				continue;
+			memcpy(r, p->route[v], j * sizeof(int32));
+			memcpy(r + j, p->route[v] + j + 1, (L - 1 - j) * sizeof(int32));
+			route_slack(p, v, r, L - 1, p->dep, p->latest);
+			for (int32 i = 0; i < L; i++)
+			{
+				int32		a = i == 0 ? p->vs[v] : r[i - 1],
+							b = i == L - 1 ? p->ve[v] : r[i];
+				double		dac = VD(p, a, c),
+							dcb = VD(p, c, b),
+							delta = p->cpd[v] * (dac + dcb - VD(p, a, b)),
+							t = p->dep[i] + dac;
+
+				if (isinf(dac) || isinf(dcb) || t > p->close[c] + VEPS ||
+					Max(t, p->open[c]) + p->service[c] + dcb > p->latest[i + 1] + VEPS)
+					continue;	/* unreachable on the graph, or late */
+				if (rr->absent[w] < best_absent || delta < best - VEPS)
+				{
+					best_absent = rr->absent[w];
+					best = delta;
+					bv = v;
+					bj = j;
+					bi = i;
+				}
+			}
+		}
+	}
+	if (bv < 0 || best_absent >= rr->absent[c])
+		return false;
+	remove_at(rr, bv, bj);
+	insert_at(rr, bv, bi, c);
+	return true;
+}
+
+/* SISR's ruin: strings from up to ks routes around a random order */
 static void
 ruin(Rr *rr, int32 served, int32 used)
 {
@@ -324,9 +394,13 @@ ruin(Rr *rr, int32 served, int32 used)
 				seed,
 				done = 0;
 
-	do
-		seed = 1 + (int32) rng_below(&rr->rng, p->n);
-	while (p->where[seed] < 0);
+	/* orders left out (removed[] holds them so far): make room around one of them */
+	if (rr->nrem > 0)
+		seed = rr->removed[rng_below(&rr->rng, rr->nrem)];
+	else
+		do
+			seed = 1 + (int32) rng_below(&rr->rng, p->n);
+		while (p->where[seed] < 0);
 	for (int32 k = -1; k < p->kadj && done < ks; k++)
 	{
 		int32		o = k < 0 ? seed : p->adj[(Size) seed * p->kadj + k],
@@ -382,6 +456,9 @@ order_removed(Rr *rr)
 			: how < 8 ? -p->demand[c]
 			: how < 10 ? -VD(p, 0, c)
 			: VD(p, 0, c);
+		/* taking vans off the road: the orders left out longest go in first */
+		if (rr->no_new_routes && rr->absent[c] > 0)
+			rr->keys[i].key = -1e200 * (double) rr->absent[c];	/* below any distance */
 	}
 	qsort(rr->keys, rr->nrem, sizeof(SortKey), cmp_key);
 	for (int32 i = 0; i < rr->nrem; i++)
@@ -516,7 +593,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 		double		now = monotonic_seconds(),
 					frac,
 					temp,
-					cost = rr.cost;
+					cost;
 		int32		unassigned = 0;
 		bool		feasible = true,
 					accept;
@@ -555,6 +632,8 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			progress = frac;
 		}
 
+		/* after the fleet phase's changes, which move rr.cost */
+		cost = rr.cost;
 		/* orders left out so far get another chance with the removed ones */
 		rr.nrem = 0;
 		if (rr.unassigned > 0)
@@ -564,7 +643,8 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 		ruin(&rr, served, used);
 		order_removed(&rr);
 		for (int32 i = 0; i < rr.nrem; i++)
-			if (!recreate_one(&rr, rr.removed[i]))
+			if (!recreate_one(&rr, rr.removed[i]) &&
+				!(fleet_phase && eject_for(&rr, rr.removed[i])))
 				unassigned++;
 
 		/* price the changed routes exactly (and check them once more) */
