@@ -326,22 +326,24 @@ block_distances(const Fit *f, const double *zb, const double *zn, int b,
  * pot[0..SEED_GROUP): per row the squared distance to its nearest center or
  * to the candidate if nearer.  ct holds the group's candidates transposed
  * (column j of the eight in ct[2j], ct[2j + 1]); nv vectors of them are real
- * (a constant in each caller, so the loop has no branch on it).  A row none
- * of whose candidates passes the triangle test costs one comparison; for the
- * others the distances go to dist (column t of n rows per candidate), so
- * that the update after the draw reads them instead of the row.
+ * (a constant in each caller, so the loop has no branch on it).  The sums
+ * start from total, the potential now, and add what each row would lose: a
+ * row none of whose candidates passes the triangle test costs one
+ * comparison and no addition (an addition per row would chain the rows by
+ * its latency).  The distances computed go to dist (column t of n rows per
+ * candidate), so that the update after the draw reads them, not the row.
  */
 static pg_attribute_always_inline void
 seed_potentials(const Fit *f, const double *gap, const double *gapmin, int gstride, int ngroups,
-				int g, const v4d *ct, int nv, int tn, double *dist, double *pot)
+				int g, const v4d *ct, int nv, int tn, double total, double *dist, double *pot)
 {
 	const double *closest = f->upper;
 	const int32 *nearest = f->label;
 	int64		n = f->n;
 	int			d = f->d;
 	double	   *dg = dist + (Size) g * SEED_GROUP * n;
-	v4d			p0 = {0},
-				p1 = {0};
+	v4d			p0 = {total, total, total, total},
+				p1 = p0;
 
 	for (int64 i = 0; i < n; i++)
 	{
@@ -350,6 +352,7 @@ seed_potentials(const Fit *f, const double *gap, const double *gapmin, int gstri
 		double		e = closest[i];
 		v4d			ev = {e, e, e, e};
 		v4d			bound = ev * 4;
+		v4d			zero = {0};
 		/* even and odd columns: two dependency chains per vector */
 		v4d			s0 = {0},
 					s0b = {0},
@@ -358,12 +361,7 @@ seed_potentials(const Fit *f, const double *gap, const double *gapmin, int gstri
 		int			j = 0;
 
 		if (gapmin[nearest[i] * ngroups + g] >= 4 * e)
-		{
-			p0 += ev;
-			if (nv == 2)
-				p1 += ev;
 			continue;
-		}
 		for (; j + 2 <= d; j += 2)
 		{
 			v4d			e0 = ct[2 * j] - zi[j],
@@ -393,13 +391,13 @@ seed_potentials(const Fit *f, const double *gap, const double *gapmin, int gstri
 			}
 		}
 		s0 += s0b;
-		p0 += V4D_SELECT((*(const v4d *) gi < bound) & (s0 < ev), s0, ev);
+		p0 += V4D_SELECT((*(const v4d *) gi < bound) & (s0 < ev), s0 - ev, zero);
 		for (int t = 0; t < Min(tn, 4); t++)
 			dg[t * n + i] = s0[t];
 		if (nv == 2)
 		{
 			s1 += s1b;
-			p1 += V4D_SELECT((*(const v4d *) (gi + 4) < bound) & (s1 < ev), s1, ev);
+			p1 += V4D_SELECT((*(const v4d *) (gi + 4) < bound) & (s1 < ev), s1 - ev, zero);
 			for (int t = 4; t < tn; t++)
 				dg[t * n + i] = s1[t - 4];
 		}
@@ -430,6 +428,7 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 	/* dist[t * n + i]: |z_i - cand_t|^2 where the triangle test let it be computed */
 	double	   *dist = alloc_huge_pages(sizeof(double) * trials * n);
 	int64		first = (int64) rng_below(rng, (uint64) n);
+	double		acc = 0;
 
 	for (int i = 0; i < k * gstride; i++)
 		gap[i] = HUGE_VAL;
@@ -438,18 +437,14 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 	{
 		closest[i] = sqdist(f->z + (Size) i * d, c, d);
 		nearest[i] = 0;
+		acc += closest[i];
+		cum[i] = acc;
 	}
 	for (int ci = 1; ci < k; ci++)
 	{
-		double		acc = 0;
 		int			best = 0;
-	
+
 		CHECK_FOR_INTERRUPTS();
-		for (int64 i = 0; i < n; i++)
-		{
-			acc += closest[i];
-			cum[i] = acc;
-		}
 		for (int t = 0; t < trials; t++)
 		{
 			double		target = rng_uniform(rng) * acc;
@@ -488,27 +483,31 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 				for (int j = 0; j < d; j++)
 					ct[2 * j + t / 4][t % 4] = cand[(Size) (g * SEED_GROUP + t) * d + j];
 			if (tn <= 4)
-				seed_potentials(f, gap, gapmin, gstride, ngroups, g, ct, 1, tn, dist, pot + g * SEED_GROUP);
+				seed_potentials(f, gap, gapmin, gstride, ngroups, g, ct, 1, tn, acc, dist, pot + g * SEED_GROUP);
 			else
-				seed_potentials(f, gap, gapmin, gstride, ngroups, g, ct, 2, tn, dist, pot + g * SEED_GROUP);
+				seed_potentials(f, gap, gapmin, gstride, ngroups, g, ct, 2, tn, acc, dist, pot + g * SEED_GROUP);
 		}
 		for (int t = 1; t < trials; t++)
 			if (pot[t] < pot[best])
 				best = t;
 		memcpy(c + (Size) ci * d, cand + (Size) best * d, sizeof(double) * d);
-		/* rows the test lets nearer to the winner have its distance in dist */
+		/*
+		 * Rows the test lets nearer to the winner have its distance in dist;
+		 * the running sums for the next draws in the same pass.
+		 */
+		acc = 0;
 		for (int64 i = 0; i < n; i++)
 		{
-			if (gap[nearest[i] * gstride + best] < 4 * closest[i])
-			{
-				double		e = dist[(Size) best * n + i];
+			double		e = closest[i];
 
-				if (e < closest[i])
-				{
-					closest[i] = e;
-					nearest[i] = ci;
-				}
+			if (gap[nearest[i] * gstride + best] < 4 * e && dist[(Size) best * n + i] < e)
+			{
+				e = dist[(Size) best * n + i];
+				closest[i] = e;
+				nearest[i] = ci;
 			}
+			acc += e;
+			cum[i] = acc;
 		}
 	}
 	pfree(cand);
