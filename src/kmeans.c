@@ -211,6 +211,8 @@ typedef struct Fit
 	bool		shifted;		/* the bounds still lack the last update's shifts */
 	double	   *g;				/* KMEANS_BLOCK * k */
 	double	   *gather;			/* KMEANS_BLOCK * d */
+	/* seed_trials(k) * n: the seeding's distances to its candidates (one array for every run) */
+	double	   *seed_dist;
 } Fit;
 
 /* The canonical order: rows sorted by a hash of their bits, ties by value. */
@@ -321,6 +323,13 @@ block_distances(const Fit *f, const double *zb, const double *zn, int b,
 /* candidates per pass over the rows: two vectors of four */
 #define SEED_GROUP 8
 
+/* candidates drawn per center, as scikit-learn */
+static inline int
+seed_trials(int k)
+{
+	return 2 + (int) floor(log((double) k));
+}
+
 /*
  * The potential each of the candidates in group g would leave, into
  * pot[0..SEED_GROUP): per row the squared distance to its nearest center or
@@ -412,7 +421,7 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 	int64		n = f->n;
 	int			d = f->d,
 				k = f->k;
-	int			trials = 2 + (int) floor(log((double) k));
+	int			trials = seed_trials(k);
 	int			ngroups = (trials + SEED_GROUP - 1) / SEED_GROUP;
 	int			gstride = ngroups * SEED_GROUP;
 	/* the bounds are free until Lloyd starts: no fresh memory to fault in */
@@ -426,7 +435,7 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 	double	   *gap = palloc(sizeof(double) * k * gstride);
 	double	   *gapmin = palloc(sizeof(double) * k * ngroups);
 	/* dist[t * n + i]: |z_i - cand_t|^2 where the triangle test let it be computed */
-	double	   *dist = alloc_huge_pages(sizeof(double) * trials * n);
+	double	   *dist = f->seed_dist;
 	int64		first = (int64) rng_below(rng, (uint64) n);
 	double		acc = 0;
 
@@ -964,6 +973,7 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	f.shift = palloc(sizeof(double) * k);
 	f.g = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * k);
 	f.gather = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * d);
+	f.seed_dist = alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
 
 	c = palloc(sizeof(double) * k * d);
 	best_c = palloc(sizeof(double) * k * d);
