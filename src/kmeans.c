@@ -41,6 +41,7 @@
 #include "options.h"
 #include "rng.h"
 #include "rowstore.h"
+#include "vec.h"
 
 #define KMEANS_BLOCK 256
 #define KMEANS_MAX_K 10000
@@ -210,6 +211,8 @@ typedef struct Fit
 	bool		shifted;		/* the bounds still lack the last update's shifts */
 	double	   *g;				/* KMEANS_BLOCK * k */
 	double	   *gather;			/* KMEANS_BLOCK * d */
+	/* seed_trials(k) * n: the seeding's distances to its candidates (one array for every run) */
+	double	   *seed_dist;
 } Fit;
 
 /* The canonical order: rows sorted by a hash of their bits, ties by value. */
@@ -260,12 +263,25 @@ hash_row(const double *x, int d)
 	return h;
 }
 
+/*
+ * Squared distance, four columns at a time in a GCC vector type (two SSE2
+ * registers at PostgreSQL's -O2, one AVX register in the x86-64-v3 clones).
+ */
 static inline double
 sqdist(const double *a, const double *b, int d)
 {
-	double		t = 0;
+	v4d			acc = {0};
+	double		t;
+	int			j = 0;
 
-	for (int j = 0; j < d; j++)
+	for (; j + 4 <= d; j += 4)
+	{
+		v4d			e = *(const v4d *) (a + j) - *(const v4d *) (b + j);
+
+		acc += e * e;
+	}
+	t = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+	for (; j < d; j++)
 	{
 		double		e = a[j] - b[j];
 
@@ -293,37 +309,6 @@ block_distances(const Fit *f, const double *zb, const double *zn, int b,
 	}
 }
 
-/* sqdist with four partial sums: not bound by the latency of one chain */
-static inline double
-sqdist4(const double *a, const double *b, int d)
-{
-	double		t0 = 0,
-				t1 = 0,
-				t2 = 0,
-				t3 = 0;
-	int			j = 0;
-
-	for (; j + 4 <= d; j += 4)
-	{
-		double		e0 = a[j] - b[j],
-					e1 = a[j + 1] - b[j + 1],
-					e2 = a[j + 2] - b[j + 2],
-					e3 = a[j + 3] - b[j + 3];
-
-		t0 += e0 * e0;
-		t1 += e1 * e1;
-		t2 += e2 * e2;
-		t3 += e3 * e3;
-	}
-	for (; j < d; j++)
-	{
-		double		e = a[j] - b[j];
-
-		t0 += e * e;
-	}
-	return (t0 + t1) + (t2 + t3);
-}
-
 /*
  * Greedy k-means++ seeding into c (k * d): each new center is the best of
  * 2 + floor(ln k) candidates drawn with probability proportional to the
@@ -334,40 +319,141 @@ sqdist4(const double *a, const double *b, int d)
  * each row's nearest center, f->upper its squared distance, f->lower the
  * running sums for the draws.
  */
-static void
+
+/* candidates per pass over the rows: two vectors of four */
+#define SEED_GROUP 8
+
+/* candidates drawn per center, as scikit-learn */
+static inline int
+seed_trials(int k)
+{
+	return 2 + (int) floor(log((double) k));
+}
+
+/*
+ * The potential each of the candidates in group g would leave, into
+ * pot[0..SEED_GROUP): per row the squared distance to its nearest center or
+ * to the candidate if nearer.  ct holds the group's candidates transposed
+ * (column j of the eight in ct[2j], ct[2j + 1]); nv vectors of them are real
+ * (a constant in each caller, so the loop has no branch on it).  The sums
+ * start from total, the potential now, and add what each row would lose: a
+ * row none of whose candidates passes the triangle test costs one
+ * comparison and no addition (an addition per row would chain the rows by
+ * its latency).  The distances computed go to dist (column t of n rows per
+ * candidate), so that the update after the draw reads them, not the row.
+ */
+static pg_attribute_always_inline void
+seed_potentials(const Fit *f, const double *gap, const double *gapmin, int gstride, int ngroups,
+				int g, const v4d *ct, int nv, int tn, double total, double *dist, double *pot)
+{
+	const double *closest = f->upper;
+	const int32 *nearest = f->label;
+	int64		n = f->n;
+	int			d = f->d;
+	double	   *dg = dist + (Size) g * SEED_GROUP * n;
+	v4d			p0 = {total, total, total, total},
+				p1 = p0;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		const double *zi = f->z + (Size) i * d;
+		const double *gi = gap + (Size) nearest[i] * gstride + g * SEED_GROUP;
+		double		e = closest[i];
+		v4d			ev = {e, e, e, e};
+		v4d			bound = ev * 4;
+		v4d			zero = {0};
+		/* even and odd columns: two dependency chains per vector */
+		v4d			s0 = {0},
+					s0b = {0},
+					s1 = {0},
+					s1b = {0};
+		int			j = 0;
+
+		if (gapmin[nearest[i] * ngroups + g] >= 4 * e)
+			continue;
+		for (; j + 2 <= d; j += 2)
+		{
+			v4d			e0 = ct[2 * j] - zi[j],
+						e0b = ct[2 * j + 2] - zi[j + 1];
+
+			s0 += e0 * e0;
+			s0b += e0b * e0b;
+			if (nv == 2)
+			{
+				v4d			e1 = ct[2 * j + 1] - zi[j],
+							e1b = ct[2 * j + 3] - zi[j + 1];
+
+				s1 += e1 * e1;
+				s1b += e1b * e1b;
+			}
+		}
+		if (j < d)
+		{
+			v4d			e0 = ct[2 * j] - zi[j];
+
+			s0 += e0 * e0;
+			if (nv == 2)
+			{
+				v4d			e1 = ct[2 * j + 1] - zi[j];
+
+				s1 += e1 * e1;
+			}
+		}
+		s0 += s0b;
+		p0 += V4D_SELECT((*(const v4d *) gi < bound) & (s0 < ev), s0 - ev, zero);
+		for (int t = 0; t < Min(tn, 4); t++)
+			dg[t * n + i] = s0[t];
+		if (nv == 2)
+		{
+			s1 += s1b;
+			p1 += V4D_SELECT((*(const v4d *) (gi + 4) < bound) & (s1 < ev), s1 - ev, zero);
+			for (int t = 4; t < tn; t++)
+				dg[t * n + i] = s1[t - 4];
+		}
+	}
+	memcpy(pot, &p0, sizeof(p0));
+	memcpy(pot + 4, &p1, sizeof(p1));
+}
+
+VEC_CLONES static void
 kmeanspp(Fit *f, Rng *rng, double *c)
 {
 	int64		n = f->n;
 	int			d = f->d,
 				k = f->k;
-	int			trials = 2 + (int) floor(log((double) k));
+	int			trials = seed_trials(k);
+	int			ngroups = (trials + SEED_GROUP - 1) / SEED_GROUP;
+	int			gstride = ngroups * SEED_GROUP;
 	/* the bounds are free until Lloyd starts: no fresh memory to fault in */
 	double	   *closest = f->upper;
 	double	   *cum = f->lower;
 	int32	   *nearest = f->label;
 	double	   *cand = palloc(sizeof(double) * trials * d);
-	double	   *pot = palloc(sizeof(double) * trials);
-	double	   *gap = palloc(sizeof(double) * k * trials);	/* |c_a - cand_t|^2 */
+	double	   *pot = palloc(sizeof(double) * gstride);
+	v4d		   *ct = palloc(sizeof(v4d) * 2 * d);
+	/* gap[a * gstride + t] = |c_a - cand_t|^2, padded with infinities */
+	double	   *gap = palloc(sizeof(double) * k * gstride);
+	double	   *gapmin = palloc(sizeof(double) * k * ngroups);
+	/* dist[t * n + i]: |z_i - cand_t|^2 where the triangle test let it be computed */
+	double	   *dist = f->seed_dist;
 	int64		first = (int64) rng_below(rng, (uint64) n);
+	double		acc = 0;
 
+	for (int i = 0; i < k * gstride; i++)
+		gap[i] = HUGE_VAL;
 	memcpy(c, f->z + (Size) first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
 	{
-		closest[i] = sqdist4(f->z + (Size) i * d, c, d);
+		closest[i] = sqdist(f->z + (Size) i * d, c, d);
 		nearest[i] = 0;
+		acc += closest[i];
+		cum[i] = acc;
 	}
 	for (int ci = 1; ci < k; ci++)
 	{
-		double		acc = 0;
 		int			best = 0;
-		const double *bc;
 
 		CHECK_FOR_INTERRUPTS();
-		for (int64 i = 0; i < n; i++)
-		{
-			acc += closest[i];
-			cum[i] = acc;
-		}
 		for (int t = 0; t < trials; t++)
 		{
 			double		target = rng_uniform(rng) * acc;
@@ -386,77 +472,58 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 			}
 			memcpy(cand + (Size) t * d, f->z + (Size) lo * d, sizeof(double) * d);
 			for (int a = 0; a < ci; a++)
-				gap[a * trials + t] = sqdist4(c + (Size) a * d, cand + (Size) t * d, d);
+				gap[a * gstride + t] = sqdist(c + (Size) a * d, cand + (Size) t * d, d);
 		}
-		/*
-		 * The potential each candidate would leave, up to eight candidates
-		 * per pass over the rows (one pass up to k = 1096): their sums stay
-		 * in registers (summed into pot[] in memory, each row waited for the
-		 * previous row's store).
-		 */
-		for (int t0 = 0; t0 < trials; t0 += 8)
+		for (int a = 0; a < ci; a++)
+			for (int g = 0; g < ngroups; g++)
+			{
+				double		m = HUGE_VAL;
+
+				for (int t = 0; t < SEED_GROUP; t++)
+					m = Min(m, gap[a * gstride + g * SEED_GROUP + t]);
+				gapmin[a * ngroups + g] = m;
+			}
+		for (int g = 0; g < ngroups; g++)
 		{
-			int			tn = Min(8, trials - t0);
-			const double *ct = cand + (Size) t0 * d;
-			double		p0 = 0,
-						p1 = 0,
-						p2 = 0,
-						p3 = 0,
-						p4 = 0,
-						p5 = 0,
-						p6 = 0,
-						p7 = 0;
+			int			tn = Min(SEED_GROUP, trials - g * SEED_GROUP);
 
-			for (int64 i = 0; i < n; i++)
-			{
-				const double *zi = f->z + (Size) i * d;
-				const double *gi = gap + nearest[i] * trials + t0;
-				double		e = closest[i];
-				double		bound = 4 * e;
-
-/* candidate t's potential from row i: its distance where it may be nearer than i's center */
-#define ADD_POTENTIAL(sum, t) \
-	if (tn > (t)) \
-		sum += gi[t] < bound ? Min(e, sqdist4(zi, ct + (t) * d, d)) : e
-
-				ADD_POTENTIAL(p0, 0);
-				ADD_POTENTIAL(p1, 1);
-				ADD_POTENTIAL(p2, 2);
-				ADD_POTENTIAL(p3, 3);
-				ADD_POTENTIAL(p4, 4);
-				ADD_POTENTIAL(p5, 5);
-				ADD_POTENTIAL(p6, 6);
-				ADD_POTENTIAL(p7, 7);
-#undef ADD_POTENTIAL
-			}
-			{
-				double		sums[8] = {p0, p1, p2, p3, p4, p5, p6, p7};
-
-				memcpy(pot + t0, sums, sizeof(double) * tn);
-			}
+			memset(ct, 0, sizeof(v4d) * 2 * d);
+			for (int t = 0; t < tn; t++)
+				for (int j = 0; j < d; j++)
+					ct[2 * j + t / 4][t % 4] = cand[(Size) (g * SEED_GROUP + t) * d + j];
+			if (tn <= 4)
+				seed_potentials(f, gap, gapmin, gstride, ngroups, g, ct, 1, tn, acc, dist, pot + g * SEED_GROUP);
+			else
+				seed_potentials(f, gap, gapmin, gstride, ngroups, g, ct, 2, tn, acc, dist, pot + g * SEED_GROUP);
 		}
 		for (int t = 1; t < trials; t++)
 			if (pot[t] < pot[best])
 				best = t;
-		bc = cand + (Size) best * d;
-		memcpy(c + (Size) ci * d, bc, sizeof(double) * d);
+		memcpy(c + (Size) ci * d, cand + (Size) best * d, sizeof(double) * d);
+		/*
+		 * Rows the test lets nearer to the winner have its distance in dist;
+		 * the running sums for the next draws in the same pass.
+		 */
+		acc = 0;
 		for (int64 i = 0; i < n; i++)
 		{
-			if (gap[nearest[i] * trials + best] < 4 * closest[i])
-			{
-				double		e = sqdist4(f->z + (Size) i * d, bc, d);
+			double		e = closest[i];
 
-				if (e < closest[i])
-				{
-					closest[i] = e;
-					nearest[i] = ci;
-				}
+			if (gap[nearest[i] * gstride + best] < 4 * e && dist[(Size) best * n + i] < e)
+			{
+				e = dist[(Size) best * n + i];
+				closest[i] = e;
+				nearest[i] = ci;
 			}
+			acc += e;
+			cum[i] = acc;
 		}
 	}
 	pfree(cand);
 	pfree(pot);
+	pfree(ct);
 	pfree(gap);
+	pfree(gapmin);
 }
 
 /* Move row i to cluster to (from may be -1), keeping sums and counts. */
@@ -485,7 +552,7 @@ move_row(Fit *f, int64 i, int from, int to)
  * index) from one dgemm; reassigns them and resets their bounds.  Returns
  * the number of labels that changed.
  */
-static int64
+VEC_CLONES static int64
 assign_rows(Fit *f, const double *c, const int64 *rows, int nb, bool contiguous)
 {
 	int			d = f->d,
@@ -548,7 +615,7 @@ assign_rows(Fit *f, const double *c, const int64 *rows, int nb, bool contiguous)
  * returns the number of labels that changed.  Rows whose bounds prove their
  * center unchanged are skipped; the others are gathered into blocks.
  */
-static int64
+VEC_CLONES static int64
 assign_all(Fit *f, const double *c)
 {
 	int			d = f->d,
@@ -906,6 +973,7 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	f.shift = palloc(sizeof(double) * k);
 	f.g = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * k);
 	f.gather = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * d);
+	f.seed_dist = alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
 
 	c = palloc(sizeof(double) * k * d);
 	best_c = palloc(sizeof(double) * k * d);
