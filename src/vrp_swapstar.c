@@ -267,7 +267,7 @@ vrp_swap_star(Vrp *p)
 {
 	SwapStar	ss = {0};
 	bool		improved = false,
-				polar = p->mat == NULL;
+				polar = p->mat == NULL && p->road == NULL;	/* coordinates only in the Euclidean form */
 
 	ss.p = p;
 	ss.top = palloc((p->n + 1) * sizeof(Insertion[3]));
