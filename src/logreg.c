@@ -345,6 +345,19 @@ sigmoid(double t)
 }
 
 /*
+ * log1p(q) for 0 <= q <= 1 by Goldberg's identity log(u) q / (u - 1),
+ * u = 1 + q rounded, accurate to a few ulps: glibc's log1p costs three
+ * times its log and was a tenth of train_logreg's time.
+ */
+static inline double
+log1p_unit(double q)
+{
+	double		u = 1.0 + q;
+
+	return u == 1.0 ? q : log(u) * (q / (u - 1.0));
+}
+
+/*
  * Standardized rows start..start+b-1 of the pass (physical rows times the
  * stride) into out (b x p), ones in column d.
  */
@@ -378,13 +391,13 @@ fill_block(Fit *f, int64 start, int b)
 }
 
 /*
- * Losses of the b rows from start whose linear predictors are in f->eta:
+ * Losses of the b rows from start whose linear predictors are in eta:
  * weighted residuals into f->r, square roots of the Hessian weights into
- * f->v (with want_v), scores and labels into sl + start; adds the weighted
- * loss to *obj and the unweighted one to *ll.
+ * f->v (with want_v); adds the weighted loss to *obj and the unweighted one
+ * to *ll.
  */
 static void
-block_losses(Fit *f, int64 start, int b, bool want_v, ScoredLabel *sl, double *obj, double *ll)
+block_losses(Fit *f, int64 start, int b, const double *eta, bool want_v, double *obj, double *ll)
 {
 	const uint8 *ys = f->s->y;
 
@@ -392,23 +405,18 @@ block_losses(Fit *f, int64 start, int b, bool want_v, ScoredLabel *sl, double *o
 	{
 		bool		y = ys[(start + i) * f->stride];
 		double		sw = y ? f->w_pos : f->w_neg;
-		double		e = f->eta[i];
+		double		e = eta[i];
 		/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
 		double		q = exp(-fabs(e));
 		double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
 		/* loss = log(1 + exp(e)) - y e */
-		double		loss = Max(e, 0.0) + log1p(q) - (y ? e : 0.0);
+		double		loss = Max(e, 0.0) + log1p_unit(q) - (y ? e : 0.0);
 
 		*ll += loss;
 		*obj += sw * loss;
 		f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
 		if (want_v)
 			f->v[i] = sqrt(sw * prob * (1.0 - prob));
-		if (sl)
-		{
-			sl[start + i].score = e;
-			sl[start + i].label = y;
-		}
 	}
 }
 
@@ -425,7 +433,7 @@ block_losses(Fit *f, int64 start, int b, bool want_v, ScoredLabel *sl, double *o
  * Newton's steps, convergence is judged on the exact gradient).
  */
 static void
-raw_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *obj, double *ll)
+raw_pass(Fit *f, const double *w, double *g, double *h, double *scores, double *obj, double *ll)
 {
 	const RowStore *rows = &f->s->rows;
 	int			d = f->d,
@@ -449,12 +457,13 @@ raw_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double 
 	{
 		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
 		const double *run = rowstore_run(rows, start, &b);
+		double	   *eta = scores ? scores + start : f->eta;
 
 		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < b; i++)
-			f->eta[i] = bias;
-		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, d, 1.0, run, d, wr, 1, 1.0, f->eta, 1);
-		block_losses(f, start, b, h != NULL, sl, obj, ll);
+			eta[i] = bias;
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, d, 1.0, run, d, wr, 1, 1.0, eta, 1);
+		block_losses(f, start, b, eta, h != NULL, obj, ll);
 		cblas_dgemv(CblasRowMajor, CblasTrans, b, d, 1.0, run, d, f->r, 1, 1.0, gr, 1);
 		for (int i = 0; i < b; i++)
 			rsum += f->r[i];
@@ -499,12 +508,12 @@ raw_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double 
 
 /*
  * Penalized objective at w; its gradient into g and Hessian (upper triangle,
- * row-major) into h.  With sl, also every row's linear predictor and label
- * (for the training AUC) and the unweighted log-loss sum into *logloss, so
- * the pass that finds convergence doubles as the evaluation pass.
+ * row-major) into h.  With scores, also every row's linear predictor (for
+ * the training AUC) and the unweighted log-loss sum into *logloss, so the
+ * pass that finds convergence doubles as the evaluation pass.
  */
 static double
-logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *logloss)
+logreg_pass(Fit *f, const double *w, double *g, double *h, double *scores, double *logloss)
 {
 	int			p = f->p;
 	double		obj = 0,
@@ -514,16 +523,17 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, doub
 	if (h)
 		memset(h, 0, sizeof(double) * p * p);
 	if (f->raw_ok && f->stride == 1)
-		raw_pass(f, w, g, h, sl, &obj, &ll);
+		raw_pass(f, w, g, h, scores, &obj, &ll);
 	else
 		for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
 		{
 			int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
+			double	   *eta = scores ? scores + start : f->eta;
 
 			CHECK_FOR_INTERRUPTS();
 			fill_block(f, start, b);
-			cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
-			block_losses(f, start, b, h != NULL, sl, &obj, &ll);
+			cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, eta, 1);
+			block_losses(f, start, b, eta, h != NULL, &obj, &ll);
 			cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
 			if (h == NULL)
 				continue;
@@ -569,8 +579,8 @@ typedef struct NewtonWork
 			   *hc,
 			   *step;
 	const double *hfix;			/* NULL, or a Hessian to use instead of each pass's */
-	ScoredLabel *sl;			/* NULL, or where passes store scores */
-	bool		sl_current;		/* sl holds the scores at w */
+	double	   *scores;			/* NULL, or where passes store the linear predictors */
+	bool		scores_current;	/* scores holds those at w */
 	double		logloss;
 	int			iter;
 	double		gnorm;
@@ -579,6 +589,13 @@ typedef struct NewtonWork
 /*
  * Newton iterations from nw->w until ||gradient|| <= tol_abs or max_iter;
  * true if converged.  The result is in nw->w.
+ *
+ * A pass that builds the Hessian costs about half as much again as one that
+ * does not, so a trial pass builds it only where the next step needs it: not
+ * when the step is expected to converge, judged by the rate of the last step
+ * (linear with the fixed Hessian, |g'| = r |g|; quadratic with Newton's,
+ * |g'| = r |g|^2).  After a fixed-Hessian step it is always built, so that
+ * falling back to Newton costs no extra pass.
  */
 static bool
 newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
@@ -596,19 +613,23 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 	double		obj,
 				gnorm = 0,
 				logloss = 0,
-				lln = 0;
+				lln = 0,
+				predicted = INFINITY;	/* the next gradient norm, if known */
 	int			iter = 0;
 	bool		converged = false;
 	bool		fixed = nw->hfix != NULL;
+	bool		h_at_w = !fixed;	/* h holds the Hessian at w */
 
-	obj = logreg_pass(f, w, g, fixed ? NULL : h, nw->sl, &logloss);
-	nw->sl_current = true;
+	obj = logreg_pass(f, w, g, h_at_w ? h : NULL, nw->scores, &logloss);
+	nw->scores_current = true;
 	for (;;)
 	{
 		double		slope,
 					t = 1.0,
-					objn = 0;
+					objn = 0,
+					gnew;
 		bool		accepted = false;
+		bool		want_h;
 
 		gnorm = norm2(g, p);
 		if (gnorm <= tol_abs)
@@ -618,6 +639,12 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		}
 		if (iter >= max_iter)
 			break;
+		if (!fixed && !h_at_w)
+		{
+			/* the prediction failed: the Hessian at w after all */
+			obj = logreg_pass(f, w, g, h, nw->scores, &logloss);
+			h_at_w = true;
+		}
 		hsrc = fixed ? nw->hfix : h;
 		memcpy(hc, hsrc, sizeof(double) * p * p);
 		for (int j = 0; j < p; j++)
@@ -642,12 +669,13 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 						 errhint("Use a positive \"lambda\".")));
 		}
 		slope = cblas_ddot(p, g, 1, step, 1);
+		want_h = fixed || !(predicted <= 0.25 * tol_abs);
 		for (int ls = 0; ls < 40; ls++)
 		{
 			for (int j = 0; j < p; j++)
 				wn[j] = w[j] + t * step[j];
-			objn = logreg_pass(f, wn, gn, fixed ? NULL : hn, nw->sl, &lln);
-			nw->sl_current = false;
+			objn = logreg_pass(f, wn, gn, want_h ? hn : NULL, nw->scores, &lln);
+			nw->scores_current = false;
 			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
 			{
 				accepted = true;
@@ -658,21 +686,32 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		iter++;
 		if (!accepted)
 			break;				/* no decrease is representable: as good as it gets */
+		gnew = norm2(gn, p);
+		if (t < 1.0)
+			predicted = INFINITY;
+		else if (fixed)
+			predicted = gnew * (gnew / gnorm);
+		else
+			predicted = gnew * (gnew / gnorm) * (gnew / gnorm);
 		{
 			double	   *tmp;
 
 			tmp = w; w = wn; wn = tmp;
 			tmp = g; g = gn; gn = tmp;
-			tmp = h; h = hn; hn = tmp;
+			if (want_h)
+			{
+				tmp = h; h = hn; hn = tmp;
+			}
 		}
+		h_at_w = want_h;
 		obj = objn;
 		logloss = lln;
-		nw->sl_current = true;
+		nw->scores_current = true;
 		/* the fixed Hessian converges too slowly: true Newton from here */
-		if (fixed && norm2(g, p) > tol_abs && (t < 1.0 || norm2(g, p) > 0.05 * gnorm))
+		if (fixed && gnew > tol_abs && (t < 1.0 || gnew > 0.05 * gnorm))
 		{
 			fixed = false;
-			obj = logreg_pass(f, w, g, h, nw->sl, &logloss);
+			predicted = INFINITY;
 		}
 	}
 	nw->w = w;
@@ -717,8 +756,8 @@ lbfgs(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 	int			iter = 0;
 	bool		converged = false;
 
-	obj = logreg_pass(f, w, g, NULL, nw->sl, &logloss);
-	nw->sl_current = true;
+	obj = logreg_pass(f, w, g, NULL, nw->scores, &logloss);
+	nw->scores_current = true;
 	for (;;)
 	{
 		double		slope,
@@ -773,8 +812,8 @@ lbfgs(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		{
 			for (int j = 0; j < p; j++)
 				wn[j] = w[j] + t * dir[j];
-			objn = logreg_pass(f, wn, gn, NULL, nw->sl, &lln);
-			nw->sl_current = false;
+			objn = logreg_pass(f, wn, gn, NULL, nw->scores, &lln);
+			nw->scores_current = false;
 			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
 			{
 				accepted = true;
@@ -810,7 +849,7 @@ lbfgs(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		}
 		obj = objn;
 		logloss = lln;
-		nw->sl_current = true;
+		nw->scores_current = true;
 	}
 	nw->w = w;
 	nw->wn = wn;
@@ -846,7 +885,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	int			iter = 0;
 	bool		converged = false;
 	int			n_constant = 0;
-	ScoredLabel *sl;
+	double	   *scores;
 	double		logloss = 0,
 				lambda;
 	NewtonWork	nw;
@@ -1022,7 +1061,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	nw.hn = hn;
 	nw.hc = hc;
 	nw.step = step;
-	nw.sl = NULL;
+	nw.scores = NULL;
 	nw.hfix = NULL;
 
 	/*
@@ -1069,14 +1108,14 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	f.rows = n;
 	f.lambda = lambda;
 	f.sub = NULL;
-	nw.sl = alloc_huge_pages(sizeof(ScoredLabel) * n);
+	nw.scores = alloc_huge_pages(sizeof(double) * n);
 	max_iter = s->max_iter > 0 ? s->max_iter : (use_lbfgs ? 1000 : 100);
 	if (use_lbfgs)
 		converged = lbfgs(&f, &nw, s->tol * wsum, max_iter);
 	else
 		converged = newton(&f, &nw, s->tol * wsum, max_iter);
 	w = nw.w;
-	sl = nw.sl;
+	scores = nw.scores;
 	logloss = nw.logloss;
 	iter = nw.iter;
 	gnorm = nw.gnorm;
@@ -1087,9 +1126,8 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 				 errhint("Raise \"max_iter\" or \"lambda\".")));
 
 	/* training log-loss (unweighted mean) and AUC, from the pass at w */
-	if (!nw.sl_current)
-		logreg_pass(&f, w, nw.gn, NULL, sl, &logloss);
-	fraud_sort_scores(sl, n);
+	if (!nw.scores_current)
+		logreg_pass(&f, w, nw.gn, NULL, scores, &logloss);
 
 	writer_init(&out, 256 + 24 * d);
 	write_i32(&out, d);
@@ -1103,7 +1141,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	write_i32(&out, iter);
 	write_u8(&out, converged);
 	write_f64(&out, logloss / n);
-	write_f64(&out, fraud_roc_auc_sorted(sl, n));
+	write_f64(&out, fraud_roc_auc(scores, s->y, n));
 	write_f64(&out, gnorm);
 	write_i32(&out, n_constant);
 	write_u8(&out, use_lbfgs);
