@@ -294,14 +294,30 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_AGG_STATE(st);
 
-	x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, s->impute_mean, s->buf, &d,
-							 "train_logreg");
-	if (s->rows.d == 0)
-		rowstore_set_width(&s->rows, d);
 	logreg_reserve_labels(s, 1, st->hdr.eoh_context);
-	s->y[s->rows.n] = PG_GETARG_BOOL(2) ? 1 : 0;
-	s->npos += s->y[s->rows.n];
-	memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
+	if (s->rows.d == 0)
+	{
+		x = array_features_datum(PG_GETARG_DATUM(1), 0, s->impute_mean, s->buf, &d,
+								 "train_logreg");
+		rowstore_set_width(&s->rows, d);
+		memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
+	}
+	else
+	{
+		/*
+		 * A short array's values land in the row store directly (one copy,
+		 * not two); an error leaves a half-written row in a state that dies
+		 * with the statement.
+		 */
+		double	   *row = rowstore_append(&s->rows, st->hdr.eoh_context);
+
+		x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, s->impute_mean, row, &d,
+								 "train_logreg");
+		if (x != row)
+			memcpy(row, x, sizeof(double) * d);
+	}
+	s->y[s->rows.n - 1] = PG_GETARG_BOOL(2) ? 1 : 0;
+	s->npos += s->y[s->rows.n - 1];
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -344,17 +360,18 @@ sigmoid(double t)
 	}
 }
 
-/*
- * log1p(q) for 0 <= q <= 1 by Goldberg's identity log(u) q / (u - 1),
- * u = 1 + q rounded, accurate to a few ulps: glibc's log1p costs three
- * times its log and was a tenth of train_logreg's time.
- */
-static inline double
-log1p_unit(double q)
+/* x standardized into row (p values, a one last with an intercept); x may be row */
+static inline void
+standardize_row(const Fit *f, const double *x, double *row)
 {
-	double		u = 1.0 + q;
+	for (int j = 0; j < f->d; j++)
+	{
+		double		val = x[j];
 
-	return u == 1.0 ? q : log(u) * (q / (u - 1.0));
+		row[j] = isnan(val) ? 0.0 : (val - f->mean[j]) * f->inv_std[j];
+	}
+	if (f->p > f->d)
+		row[f->d] = 1.0;
 }
 
 /*
@@ -365,19 +382,7 @@ static void
 standardize_rows(const Fit *f, int64 start, int b, double *out)
 {
 	for (int i = 0; i < b; i++)
-	{
-		double	   *row = out + (Size) i * f->p;
-		const double *x = rowstore_row(&f->s->rows, (start + i) * f->stride);
-
-		for (int j = 0; j < f->d; j++)
-		{
-			double		val = x[j];
-
-			row[j] = isnan(val) ? 0.0 : (val - f->mean[j]) * f->inv_std[j];
-		}
-		if (f->p > f->d)
-			row[f->d] = 1.0;
-	}
+		standardize_row(f, rowstore_row(&f->s->rows, (start + i) * f->stride), out + (Size) i * f->p);
 }
 
 /* The pass's standardized rows start..start+b-1 into f->a (b x p). */
@@ -400,24 +405,47 @@ static void
 block_losses(Fit *f, int64 start, int b, const double *eta, bool want_v, double *obj, double *ll)
 {
 	const uint8 *ys = f->s->y;
+	double		prod_neg = 1,
+				prod_pos = 1,
+				rest_neg = 0,
+				rest_pos = 0,
+				loss_neg,
+				loss_pos;
 
+	Assert(b <= LOGREG_BLOCK);
 	for (int i = 0; i < b; i++)
 	{
 		bool		y = ys[(start + i) * f->stride];
 		double		sw = y ? f->w_pos : f->w_neg;
 		double		e = eta[i];
-		/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
+		/* one exp: sigmoid and log(1 + exp(+-e)) both from q = exp(-|e|) */
 		double		q = exp(-fabs(e));
-		double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
-		/* loss = log(1 + exp(e)) - y e */
-		double		loss = Max(e, 0.0) + log1p_unit(q) - (y ? e : 0.0);
+		double		u = 1.0 + q;
+		double		inv = 1.0 / u;
+		double		prob = e >= 0 ? inv : q * inv;
 
-		*ll += loss;
-		*obj += sw * loss;
+		/*
+		 * loss = log(1 + exp(e)) - y e = max(e, 0) + log1p(q) - y e, with
+		 * log1p(q) as log(u) corrected for the rounding of u to first order;
+		 * the logs are summed as the log of the product of the u per class
+		 * (below), one log per block instead of one per row.
+		 */
+		double		rest = Max(e, 0.0) - (y ? e : 0.0) + (q - (u - 1.0)) * inv;
+
+		prod_pos *= y ? u : 1.0;
+		prod_neg *= y ? 1.0 : u;
+		rest_pos += y ? rest : 0.0;
+		rest_neg += y ? 0.0 : rest;
 		f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
+		/* prob (1 - prob) = q / u^2 */
 		if (want_v)
-			f->v[i] = sqrt(sw * prob * (1.0 - prob));
+			f->v[i] = sqrt(sw * q) * inv;
 	}
+	/* 1 < u <= 2: a product of at most LOGREG_BLOCK (512) stays finite */
+	loss_neg = log(prod_neg) + rest_neg;
+	loss_pos = log(prod_pos) + rest_pos;
+	*obj += f->w_neg * loss_neg + f->w_pos * loss_pos;
+	*ll += loss_neg + loss_pos;
 }
 
 /*
@@ -889,6 +917,9 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	double		logloss = 0,
 				lambda;
 	NewtonWork	nw;
+	int64		warm_stride,
+				warm_rows;
+	double	   *sub = NULL;		/* the warm start's rows, standardized */
 	bool		use_lbfgs;
 	int			max_iter;
 	ByteWriter	out;
@@ -927,6 +958,17 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 		f.w_neg = s->w_neg;
 	}
 	wsum = f.w_pos * s->npos + f.w_neg * (n - s->npos);
+
+	/*
+	 * From 4 * LOGREG_WARM_ROWS rows on, a warm start on every stride-th row
+	 * (below).  Those rows are a cache miss each: they are gathered while the
+	 * statistics pass reads every row, and standardized once for all the warm
+	 * start's passes (at most 25,000 x p).
+	 */
+	warm_stride = n >= 4 * LOGREG_WARM_ROWS ? n / LOGREG_WARM_ROWS : 0;
+	warm_rows = warm_stride > 0 ? (n + warm_stride - 1) / warm_stride : 0;
+	if (warm_stride > 0 && (Size) warm_rows * p <= (Size) LOGREG_WARM_ROWS * 64)
+		sub = alloc_huge_pages(sizeof(double) * warm_rows * p);
 
 	/* standardization: mean and population std, NULLs (NaN) left out */
 	f.mean = palloc0(sizeof(double) * d);
@@ -988,6 +1030,9 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 				f.std[j] += bm2[j] + delta * delta * ((double) cnt[j] * bcnt[j] / total);
 				cnt[j] = total;
 			}
+			if (sub)
+				for (int64 k = (start + warm_stride - 1) / warm_stride; k * warm_stride < start + b; k++)
+					memcpy(sub + (Size) k * p, rowstore_row(&s->rows, k * warm_stride), sizeof(double) * d);
 		}
 		pfree(bsum);
 		pfree(bm2);
@@ -1069,25 +1114,15 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	 * scaled with it) to a loose tolerance: Newton then needs only two or
 	 * three passes over all rows.
 	 */
-	if (n >= 4 * LOGREG_WARM_ROWS)
+	if (warm_stride > 0)
 	{
-		f.stride = n / LOGREG_WARM_ROWS;
-		f.rows = (n + f.stride - 1) / f.stride;
+		f.stride = warm_stride;
+		f.rows = warm_rows;
 		f.lambda = lambda / f.stride;
-
-		/*
-		 * The strided rows are a cache miss each: gather and standardize
-		 * them once for all the warm start's passes (at most 25,000 x p).
-		 */
-		if ((Size) f.rows * p <= (Size) LOGREG_WARM_ROWS * 64)
-		{
-			double	   *sub = alloc_huge_pages(sizeof(double) * f.rows * p);
-
-			for (int64 start = 0; start < f.rows; start += LOGREG_BLOCK)
-				standardize_rows(&f, start, (int) Min((int64) LOGREG_BLOCK, f.rows - start),
-								 sub + (Size) start * p);
-			f.sub = sub;
-		}
+		if (sub)
+			for (int64 k = 0; k < warm_rows; k++)
+				standardize_row(&f, sub + (Size) k * p, sub + (Size) k * p);
+		f.sub = sub;
 		if (use_lbfgs)
 			lbfgs(&f, &nw, 1e-4 * wsum / f.stride, 200);
 		else
