@@ -385,14 +385,17 @@ standardize_rows(const Fit *f, int64 start, int b, double *out)
 		standardize_row(f, rowstore_row(&f->s->rows, (start + i) * f->stride), out + (Size) i * f->p);
 }
 
-/* The pass's standardized rows start..start+b-1 into f->a (b x p). */
-static void
-fill_block(Fit *f, int64 start, int b)
+/*
+ * The pass's standardized rows start..start+b-1 (b x p): in place in the
+ * warm start's gathered rows, else standardized into f->a.
+ */
+static const double *
+block_rows(Fit *f, int64 start, int b)
 {
 	if (f->sub)
-		memcpy(f->a, f->sub + (Size) start * f->p, sizeof(double) * b * f->p);
-	else
-		standardize_rows(f, start, b, f->a);
+		return f->sub + (Size) start * f->p;
+	standardize_rows(f, start, b, f->a);
+	return f->a;
 }
 
 /*
@@ -557,21 +560,24 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, double *scores, doubl
 		{
 			int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
 			double	   *eta = scores ? scores + start : f->eta;
+			const double *a;
 
 			CHECK_FOR_INTERRUPTS();
-			fill_block(f, start, b);
-			cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, eta, 1);
+			a = block_rows(f, start, b);
+			cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, a, p, w, 1, 0.0, eta, 1);
 			block_losses(f, start, b, eta, h != NULL, &obj, &ll);
-			cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
+			cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, a, p, f->r, 1, 1.0, g, 1);
 			if (h == NULL)
 				continue;
+			/* rows times the square roots of their weights, into f->a (a may be f->a) */
 			for (int i = 0; i < b; i++)
 			{
+				const double *x = a + (Size) i * p;
 				double	   *row = f->a + (Size) i * p;
 				double		sv = f->v[i];
 
 				for (int j = 0; j < p; j++)
-					row[j] *= sv;
+					row[j] = x[j] * sv;
 			}
 			cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
 		}
@@ -618,8 +624,8 @@ typedef struct NewtonWork
  * Newton iterations from nw->w until ||gradient|| <= tol_abs or max_iter;
  * true if converged.  The result is in nw->w.
  *
- * A pass that builds the Hessian costs about half as much again as one that
- * does not, so a trial pass builds it only where the next step needs it: not
+ * A pass that builds the Hessian costs about twice as much as one that does
+ * not (dsyrk), so a trial pass builds it only where the next step needs it: not
  * when the step is expected to converge, judged by the rate of the last step
  * (linear with the fixed Hessian, |g'| = r |g|; quadratic with Newton's,
  * |g'| = r |g|^2).  After a fixed-Hessian step it is always built, so that
