@@ -80,6 +80,26 @@ try_relocate(Vrp *p, int32 c)
 	return false;
 }
 
+/*
+ * Routes r and v become tmp1 (n1 orders) and tmp2 (n2 orders) if both are
+ * feasible and cost less together; true if done.
+ */
+static bool
+replace_pair(Vrp *p, int32 r, int32 n1, int32 v, int32 n2)
+{
+	double		d1 = eval_route(p, r, p->tmp1, n1),
+				d2;
+
+	if (d1 < 0)
+		return false;
+	d2 = n2 == 0 ? 0 : eval_route(p, v, p->tmp2, n2);
+	if (d2 < 0 || p->rcost[r] + p->rcost[v] - route_cost(p, r, n1, d1) - route_cost(p, v, n2, d2) <= VEPS)
+		return false;
+	set_route(p, r, p->tmp1, n1, d1);
+	set_route(p, v, p->tmp2, n2, d2);
+	return true;
+}
+
 static bool
 try_swap(Vrp *p, int32 c)
 {
@@ -89,8 +109,6 @@ try_swap(Vrp *p, int32 c)
 	{
 		int32		o = p->nbr[(Size) c * p->k + k];
 		int32		v;
-		double		d1,
-					d2;
 
 		if (o < 0)
 			break;
@@ -105,18 +123,8 @@ try_swap(Vrp *p, int32 c)
 		for (int32 i = 0; i < p->len[v]; i++)
 			if (p->tmp2[i] == o)
 				p->tmp2[i] = c;
-		d1 = eval_route(p, r, p->tmp1, p->len[r]);
-		if (d1 < 0)
-			continue;
-		d2 = eval_route(p, v, p->tmp2, p->len[v]);
-		if (d2 < 0)
-			continue;
-		if (p->rcost[r] + p->rcost[v] - route_cost(p, r, p->len[r], d1) - route_cost(p, v, p->len[v], d2) > VEPS)
-		{
-			set_route(p, r, p->tmp1, p->len[r], d1);
-			set_route(p, v, p->tmp2, p->len[v], d2);
+		if (replace_pair(p, r, p->len[r], v, p->len[v]))
 			return true;
-		}
 	}
 	return false;
 }
@@ -138,8 +146,7 @@ try_two_opt_star(Vrp *p, int32 c)
 					b = -1,
 					l1,
 					l2;
-		double		d1,
-					d2;
+		double		d1;
 
 		if (o < 0)
 			break;
@@ -180,18 +187,8 @@ try_two_opt_star(Vrp *p, int32 c)
 		memcpy(p->tmp1 + a + 1, p->route[v] + b, (p->len[v] - b) * sizeof(int32));
 		memcpy(p->tmp2, p->route[v], b * sizeof(int32));
 		memcpy(p->tmp2 + b, p->route[r] + a + 1, (p->len[r] - a - 1) * sizeof(int32));
-		d1 = eval_route(p, r, p->tmp1, l1);
-		if (d1 < 0)
-			continue;
-		d2 = l2 == 0 ? 0 : eval_route(p, v, p->tmp2, l2);
-		if (d2 < 0)
-			continue;
-		if (p->rcost[r] + p->rcost[v] - route_cost(p, r, l1, d1) - route_cost(p, v, l2, d2) > VEPS)
-		{
-			set_route(p, r, p->tmp1, l1, d1);
-			set_route(p, v, p->tmp2, l2, d2);
+		if (replace_pair(p, r, l1, v, l2))
 			return true;
-		}
 	}
 	return false;
 }
@@ -231,8 +228,6 @@ try_cross(Vrp *p, int32 c)
 							Lv = p->len[v],
 							n1,
 							n2;
-				double		d1,
-							d2;
 
 				if (a + 1 + l1 > Lr || b + l2 > Lv || (l1 <= 1 && l2 <= 1))
 					continue;	/* single orders: swap and relocate cover them */
@@ -246,18 +241,8 @@ try_cross(Vrp *p, int32 c)
 				memcpy(p->tmp2 + b, p->route[r] + a + 1, l1 * sizeof(int32));
 				memcpy(p->tmp2 + b + l1, p->route[v] + b + l2, (Lv - b - l2) * sizeof(int32));
 				n2 = Lv - l2 + l1;
-				d1 = eval_route(p, r, p->tmp1, n1);
-				if (d1 < 0)
-					continue;
-				d2 = n2 == 0 ? 0 : eval_route(p, v, p->tmp2, n2);
-				if (d2 < 0)
-					continue;
-				if (p->rcost[r] + p->rcost[v] - route_cost(p, r, n1, d1) - route_cost(p, v, n2, d2) > VEPS)
-				{
-					set_route(p, r, p->tmp1, n1, d1);
-					set_route(p, v, p->tmp2, n2, d2);
+				if (replace_pair(p, r, n1, v, n2))
 					return true;
-				}
 			}
 	}
 	return false;
