@@ -1375,6 +1375,7 @@ fc_simulate(const ForecastModel *fm, int h)
 	double	   *out;
 	double	   *ring;
 	double	   *mean = NULL;
+	double	   *z;
 	double		sd = sqrt(fm->sigma2);
 	Rng			rng;
 	int			m = fm->m;
@@ -1383,6 +1384,7 @@ fc_simulate(const ForecastModel *fm, int h)
 		return NULL;
 	out = MemoryContextAllocHuge(CurrentMemoryContext, (Size) fm->nsim * h * sizeof(double));
 	ring = palloc(m * sizeof(double));
+	z = palloc(h * sizeof(double));
 	if (fm->calib != 1)
 	{
 		mean = palloc(h * sizeof(double));
@@ -1396,6 +1398,7 @@ fc_simulate(const ForecastModel *fm, int h)
 		int			pos = 0;
 
 		CHECK_FOR_INTERRUPTS();
+		rng_normals(&rng, z, h);
 		/* ring[pos + j] = season[m-1-j] */
 		for (int j = 0; j < m; j++)
 			ring[j] = fm->season[m - 1 - j];
@@ -1405,7 +1408,7 @@ fc_simulate(const ForecastModel *fm, int h)
 			double		q = l + phib;
 			double		so = fm->stype == ETS_N ? 0 : ring[pos];
 			double		yhat = fm->stype == ETS_M ? q * so : q + so;
-			double		e = sd * rng_normal(&rng);
+			double		e = sd * z[j];
 			double		y = fm->etype == ETS_M ? yhat * (1 + e) : yhat + e;
 			double		pp;
 
@@ -1428,6 +1431,7 @@ fc_simulate(const ForecastModel *fm, int h)
 		}
 	}
 	pfree(ring);
+	pfree(z);
 	return out;
 }
 
