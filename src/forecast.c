@@ -1517,9 +1517,9 @@ cmp_int(const void *a, const void *b)
 }
 
 /*
- * The order statistics quantile p of n values interpolates between (linear,
- * as R's type 7): floor(p (n - 1)) and the next one.  Adds both for each p to
- * rank[] (nr in, out: sorted and distinct).
+ * Quantile p of n values interpolates linearly (R's type 7) between the order
+ * statistics floor(p (n - 1)) and the next one: rank[0..*nr-1] gets both for
+ * every p, sorted and distinct.
  */
 static void
 quantile_ranks(const double *p, int np, int n, int *rank, int *nr)
