@@ -40,6 +40,9 @@
 #define ETS_LINEAR_1 20			/* stage 2 of additive seasonal models: it */
 #define ETS_LINEAR_2 10			/* converges fast, initial states solved exactly */
 #define ETS_REFIT_GAP 10.0		/* AICc behind the best: no stage 2 */
+#define ETS_REFIT_RESTART 12	/* nonlinear stage 2's restart: per parameter
+								 * (was ETS_EVALS_2, 25: 4% of auto's work,
+								 * accuracy not lower; doc/benchmarks-forecast.md) */
 #define ETS_REFITS 1			/* candidates refitted with free seasonal states:
 								 * more cost time and did not forecast better on
 								 * test/bench/forecast.sh (doc/forecasting.md) */
@@ -747,7 +750,7 @@ ets_refit(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
 	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_1 * d, 1e-8);
 	for (int j = 0; j < d; j++)
 		step[j] *= 0.25;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_2 * d, 1e-10);
+	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_REFIT_RESTART * d, 1e-10);
 	if (!isfinite(obj))
 		return;					/* keep the stage-1 fit */
 	ets_unpack(&pb, x, res);
