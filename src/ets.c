@@ -40,6 +40,9 @@
 #define ETS_LINEAR_1 20			/* stage 2 of additive seasonal models: it */
 #define ETS_LINEAR_2 10			/* converges fast, initial states solved exactly */
 #define ETS_REFIT_GAP 10.0		/* AICc behind the best: no stage 2 */
+#define ETS_REFIT_RESTART 12	/* nonlinear stage 2's restart: per parameter
+								 * (was ETS_EVALS_2, 25: 4% of auto's work,
+								 * accuracy not lower; doc/benchmarks-forecast.md) */
 #define ETS_REFITS 1			/* candidates refitted with free seasonal states:
 								 * more cost time and did not forecast better on
 								 * test/bench/forecast.sh (doc/forecasting.md) */
@@ -107,63 +110,69 @@ ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int
 	int64		expo = 0;
 	int			pos = pos_io ? *pos_io : 0;
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n;)
 	{
-		double		phib = t == ETS_N ? 0 : (t == ETS_A ? b : phi * b);
-		double		q = l + phib;
-		double		so = s == ETS_N ? 0 : ring[pos];
-		double		yhat,
-					err,
-					p;
+		/* a stretch up to the ring's end: no wrap test per step */
+		int			stop = s == ETS_N ? n : Min(n, i + m - pos);
 
-		if (s == ETS_M)
+		for (; i < stop; i++)
 		{
-			if (so <= 0 || q <= 0)
-				return false;
-			yhat = q * so;
-			p = y[i] / so;
-		}
-		else
-		{
-			yhat = q + so;
-			p = y[i] - so;
-		}
-		if (fitted)
-			fitted[i] = yhat;
-		if (e == ETS_M)
-		{
-			if (yhat <= 0)
-				return false;
-			err = (y[i] - yhat) / yhat;
+			double		phib = t == ETS_N ? 0 : (t == ETS_A ? b : phi * b);
+			double		q = l + phib;
+			double		so = s == ETS_N ? 0 : ring[pos];
+			double		yhat,
+						err,
+						p;
 
-			/*
-			 * sum of log(yhat) without a log per step: the product,
-			 * renormalized only when it leaves [2^-300, 2^300] (a frexp
-			 * per step was 5% of auto's time)
-			 */
-			mant *= yhat;
-			if (mant > 0x1p300 || mant < 0x1p-300)
+			if (s == ETS_M)
 			{
-				int			ex;
+				if (so <= 0 || q <= 0)
+					return false;
+				yhat = q * so;
+				p = y[i] / so;
+			}
+			else
+			{
+				yhat = q + so;
+				p = y[i] - so;
+			}
+			if (fitted)
+				fitted[i] = yhat;
+			if (e == ETS_M)
+			{
+				if (yhat <= 0)
+					return false;
+				err = (y[i] - yhat) / yhat;
 
-				mant = frexp(mant, &ex);
-				expo += ex;
+				/*
+				 * sum of log(yhat) without a log per step: the product,
+				 * renormalized only when it leaves [2^-300, 2^300] (a frexp
+				 * per step was 5% of auto's time)
+				 */
+				mant *= yhat;
+				if (mant > 0x1p300 || mant < 0x1p-300)
+				{
+					int			ex;
+
+					mant = frexp(mant, &ex);
+					expo += ex;
+				}
+			}
+			else
+				err = y[i] - yhat;
+			sse += err * err;
+			l = q + alpha * (p - q);
+			if (t != ETS_N)
+				b = phib + beta * (p - q);
+			if (s != ETS_N)
+			{
+				double		tt = s == ETS_A ? y[i] - q : y[i] / q;
+
+				ring[pos++] = so + gamma * (tt - so);
 			}
 		}
-		else
-			err = y[i] - yhat;
-		sse += err * err;
-		l = q + alpha * (p - q);
-		if (t != ETS_N)
-			b = phib + beta * (p - q);
-		if (s != ETS_N)
-		{
-			double		tt = s == ETS_A ? y[i] - q : y[i] / q;
-
-			ring[pos] = so + gamma * (tt - so);
-			if (++pos == m)
-				pos = 0;
-		}
+		if (s != ETS_N && pos == m)
+			pos = 0;
 	}
 	*l_io = l;
 	*b_io = b;
@@ -186,8 +195,11 @@ ets_loop(const double *y, int n, int e, int t, int s, int m,
 {
 #define ETS_CASE(E, T, S) \
 	case E * 100 + T * 10 + S: \
-		return ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
-							 pos_io, fitted, sse_out, sumlog_out)
+		return fitted ? \
+			ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
+						  pos_io, fitted, sse_out, sumlog_out) : \
+			ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
+						  pos_io, NULL, sse_out, sumlog_out)
 	switch (e * 100 + t * 10 + s)
 	{
 			ETS_CASE(1, 0, 0);
@@ -738,7 +750,7 @@ ets_refit(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
 	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_1 * d, 1e-8);
 	for (int j = 0; j < d; j++)
 		step[j] *= 0.25;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_2 * d, 1e-10);
+	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_REFIT_RESTART * d, 1e-10);
 	if (!isfinite(obj))
 		return;					/* keep the stage-1 fit */
 	ets_unpack(&pb, x, res);

@@ -1375,14 +1375,26 @@ fc_simulate(const ForecastModel *fm, int h)
 	double	   *out;
 	double	   *ring;
 	double	   *mean = NULL;
+	double	   *z;
 	double		sd = sqrt(fm->sigma2);
 	Rng			rng;
 	int			m = fm->m;
+
+	/* in locals: the stores to out[] could alias fm's fields, forcing reloads */
+	const int	et = fm->etype,
+				tt = fm->ttype,
+				st = fm->stype;
+	const double alpha = fm->alpha,
+				beta = fm->beta,
+				gamma = fm->gamma,
+				phi = fm->phi,
+				calib = fm->calib;
 
 	if (fm->method != FC_ETS || (fm->etype != ETS_M && fm->stype != ETS_M))
 		return NULL;
 	out = MemoryContextAllocHuge(CurrentMemoryContext, (Size) fm->nsim * h * sizeof(double));
 	ring = palloc(m * sizeof(double));
+	z = palloc(h * sizeof(double));
 	if (fm->calib != 1)
 	{
 		mean = palloc(h * sizeof(double));
@@ -1396,38 +1408,41 @@ fc_simulate(const ForecastModel *fm, int h)
 		int			pos = 0;
 
 		CHECK_FOR_INTERRUPTS();
+		rng_normals(&rng, z, h);
 		/* ring[pos + j] = season[m-1-j] */
 		for (int j = 0; j < m; j++)
 			ring[j] = fm->season[m - 1 - j];
 		for (int j = 0; j < h; j++)
 		{
-			double		phib = fm->ttype == ETS_N ? 0 : (fm->ttype == ETS_A ? b : fm->phi * b);
+			double		phib = tt == ETS_N ? 0 : (tt == ETS_A ? b : phi * b);
 			double		q = l + phib;
-			double		so = fm->stype == ETS_N ? 0 : ring[pos];
-			double		yhat = fm->stype == ETS_M ? q * so : q + so;
-			double		e = sd * rng_normal(&rng);
-			double		y = fm->etype == ETS_M ? yhat * (1 + e) : yhat + e;
+			double		so = st == ETS_N ? 0 : ring[pos];
+			double		yhat = st == ETS_M ? q * so : q + so;
+			double		e = sd * z[j];
+			double		y = et == ETS_M ? yhat * (1 + e) : yhat + e;
 			double		pp;
 
 			/* calibration widens every path about the point forecast */
-			out[(Size) p * h + j] = mean ? mean[j] + fm->calib * (y - mean[j]) : y;
-			if (fm->stype == ETS_M)
+			out[(Size) p * h + j] = mean ? mean[j] + calib * (y - mean[j]) : y;
+			if (st == ETS_M)
 				pp = so != 0 ? y / so : q;
 			else
 				pp = y - so;
-			l = q + fm->alpha * (pp - q);
-			if (fm->ttype != ETS_N)
-				b = phib + fm->beta * (pp - q);
-			if (fm->stype != ETS_N)
+			l = q + alpha * (pp - q);
+			if (tt != ETS_N)
+				b = phib + beta * (pp - q);
+			if (st != ETS_N)
 			{
-				double		tt = fm->stype == ETS_A ? y - q : (q != 0 ? y / q : so);
+				double		target = st == ETS_A ? y - q : (q != 0 ? y / q : so);
 
-				ring[pos] = so + fm->gamma * (tt - so);
-				pos = (pos + 1) % m;
+				ring[pos] = so + gamma * (target - so);
+				if (++pos == m)
+					pos = 0;
 			}
 		}
 	}
 	pfree(ring);
+	pfree(z);
 	return out;
 }
 
@@ -1477,22 +1492,65 @@ select_kth(double *v, int n, int k)
 	}
 }
 
-/* quantile p of v[0..n-1] (reordered), linear interpolation between order statistics */
+/*
+ * Put the order statistics rank[0..nr-1] (ascending, distinct, all within
+ * [lo, hi)) of v in their places: one selection for the middle rank splits
+ * the others' ranges, so the simulated intervals' quantiles of a step cost
+ * about two passes over the paths, not one (plus a minimum scan) each.
+ */
+static void
+select_ranks(double *v, int lo, int hi, const int *rank, int nr)
+{
+	int			mid = nr / 2;
+
+	if (nr == 0)
+		return;
+	select_kth(v + lo, hi - lo, rank[mid] - lo);
+	select_ranks(v, lo, rank[mid], rank, mid);
+	select_ranks(v, rank[mid] + 1, hi, rank + mid + 1, nr - mid - 1);
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	return (*(const int *) a > *(const int *) b) - (*(const int *) a < *(const int *) b);
+}
+
+/*
+ * Quantile p of n values interpolates linearly (R's type 7) between the order
+ * statistics floor(p (n - 1)) and the next one: rank[0..*nr-1] gets both for
+ * every p, sorted and distinct.
+ */
+static void
+quantile_ranks(const double *p, int np, int n, int *rank, int *nr)
+{
+	int			k = 0;
+
+	for (int i = 0; i < np; i++)
+	{
+		int			r = (int) floor(p[i] * (n - 1));
+
+		rank[k++] = r;
+		if (r + 1 < n)
+			rank[k++] = r + 1;
+	}
+	qsort(rank, k, sizeof(int), cmp_int);
+	*nr = 0;
+	for (int i = 0; i < k; i++)
+		if (*nr == 0 || rank[*nr - 1] != rank[i])
+			rank[(*nr)++] = rank[i];
+}
+
+/* quantile p of v[0..n-1] once select_ranks has placed its quantile_ranks */
 static double
-select_quantile(double *v, int n, double p)
+placed_quantile(const double *v, int n, double p)
 {
 	double		pos = p * (n - 1);
 	int			i = (int) floor(pos);
-	double		next;
 
-	select_kth(v, n, i);
 	if (i >= n - 1)
 		return v[n - 1];
-	/* the next order statistic is the smallest of those after v[i] */
-	next = v[i + 1];
-	for (int j = i + 2; j < n; j++)
-		next = Min(next, v[j]);
-	return v[i] + (pos - i) * (next - v[i]);
+	return v[i] + (pos - i) * (v[i + 1] - v[i]);
 }
 
 /* quantile p of one period's demand under the Croston-family approximation */
@@ -1528,6 +1586,8 @@ forecast_srf(PG_FUNCTION_ARGS)
 			   *scale,
 			   *sim,
 			   *col = NULL;
+	int		   *rank = NULL,
+				nrank = 0;
 	Datum	   *lo,
 			   *hi;
 	double		cum = 0;
@@ -1571,7 +1631,18 @@ forecast_srf(PG_FUNCTION_ARGS)
 	if (sim == NULL && !fc_psi(fm, h, psi, scale))
 		psi = NULL;				/* intermittent */
 	if (sim)
+	{
+		double	   *probs = palloc(2 * nl * sizeof(double));
+
+		for (int i = 0; i < nl; i++)
+		{
+			probs[2 * i] = (1 - levels[i] / 100) / 2;
+			probs[2 * i + 1] = 1 - probs[2 * i];
+		}
+		rank = palloc(4 * nl * sizeof(int));
+		quantile_ranks(probs, 2 * nl, fm->nsim, rank, &nrank);
 		col = palloc(fm->nsim * sizeof(double));
+	}
 	lo = palloc((nl + 1) * sizeof(Datum));
 	hi = palloc((nl + 1) * sizeof(Datum));
 	for (int j = 0; j < h; j++)
@@ -1584,6 +1655,7 @@ forecast_srf(PG_FUNCTION_ARGS)
 		{
 			for (int p = 0; p < fm->nsim; p++)
 				col[p] = sim[(Size) p * h + j];
+			select_ranks(col, 0, fm->nsim, rank, nrank);
 		}
 		else if (psi)
 			cum += (j == 0 ? 1 : psi[j] * psi[j]);
@@ -1595,8 +1667,8 @@ forecast_srf(PG_FUNCTION_ARGS)
 
 			if (sim)
 			{
-				l = select_quantile(col, fm->nsim, a);
-				u = select_quantile(col, fm->nsim, 1 - a);
+				l = placed_quantile(col, fm->nsim, a);
+				u = placed_quantile(col, fm->nsim, 1 - a);
 			}
 			else if (psi)
 			{

@@ -63,13 +63,14 @@ rng_below(Rng *rng, uint64 n)
 	return x % n;
 }
 
-double
-rng_normal(Rng *rng)
+/* Marsaglia's polar method: two independent standard normals per accepted draw */
+static inline void
+polar_pair(Rng *rng, double *z1, double *z2)
 {
-	/* Marsaglia's polar method; the second variate is dropped to stay stateless */
 	double		u,
 				v,
-				s;
+				s,
+				f;
 
 	do
 	{
@@ -77,5 +78,32 @@ rng_normal(Rng *rng)
 		v = 2.0 * rng_uniform(rng) - 1.0;
 		s = u * u + v * v;
 	} while (s >= 1.0 || s == 0.0);
-	return u * sqrt(-2.0 * log(s) / s);
+	f = sqrt(-2.0 * log(s) / s);
+	*z1 = u * f;
+	*z2 = v * f;
+}
+
+double
+rng_normal(Rng *rng)
+{
+	/* the second variate is dropped to stay stateless */
+	double		z1,
+				z2;
+
+	polar_pair(rng, &z1, &z2);
+	return z1;
+}
+
+void
+rng_normals(Rng *rng, double *out, int n)
+{
+	/* both variates used: half the logarithms and uniforms of n rng_normal calls */
+	for (int i = 0; i < n; i += 2)
+	{
+		double		z2;
+
+		polar_pair(rng, &out[i], &z2);
+		if (i + 1 < n)
+			out[i + 1] = z2;
+	}
 }
