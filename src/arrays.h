@@ -51,8 +51,10 @@ extern const double *array_features(ArrayType *arr, int expected_d, bool allow_n
  * array short enough for a one-byte header (the form PostgreSQL stores arrays
  * of up to 12 doubles in) is read straight from the tuple, without the palloc
  * and copy of detoasting.  Its values come back in buf, which must have room
- * for FEATURES_SHORT_MAX; a longer array without NULLs is read in place, one
- * with NULLs (allow_null) is copied into palloc'd memory.
+ * for FEATURES_SHORT_MAX (for expected_d values when expected_d > 0: an
+ * array of another length is refused before any is written); a longer array
+ * without NULLs is read in place, one with NULLs (allow_null) is copied into
+ * palloc'd memory.
  */
 #define FEATURES_SHORT_MAX 16
 extern const double *array_features_datum(Datum datum, int expected_d, bool allow_null,

@@ -150,6 +150,133 @@ fraud_roc_auc_sorted(const ScoredLabel *v, int64 n)
 	return area2 / (2.0 * (double) tp * (double) fp);
 }
 
+/* ascending doubles, for the smaller class in fraud_roc_auc */
+#define ST_SORT sort_doubles_asc
+#define ST_ELEMENT_TYPE double
+#define ST_COMPARE(a, b) (*(a) < *(b) ? -1 : (*(a) > *(b) ? 1 : 0))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* the interpolation bucket of x in [lo, hi]: monotone in x */
+static inline int64
+auc_bucket(double x, double lo, double scale, int64 buckets)
+{
+	int64		b = (int64) ((x - lo) * scale);
+
+	return Min(b, buckets - 1);
+}
+
+/*
+ * The same figure as fraud_roc_auc_sorted from unsorted scores, as the
+ * Mann-Whitney statistic (a tie counts one half): only the smaller class is
+ * sorted, and each row of the larger class counts the rows of the smaller
+ * class below and equal to it.  An interpolation index of one bucket per
+ * sorted row leaves a short binary search inside one bucket (buckets are
+ * monotone in the score, so every row of an earlier bucket is smaller).
+ * Sorting all n pairs was a tenth of train_logreg's time.
+ */
+double
+fraud_roc_auc(const double *score, const uint8 *label, int64 n)
+{
+	int64		npos = 0,
+				m = 0,
+				buckets = 0;
+	uint8		minority;
+	double	   *a;
+	int64	   *first = NULL;
+	double		lo,
+				hi,
+				scale = 0;
+	int64		area2 = 0;		/* twice the pairs ranked right; exact below 2^63 */
+
+	for (int64 i = 0; i < n; i++)
+	{
+		if (isnan(score[i]))
+			return NAN;
+		npos += label[i] != 0;
+	}
+	if (npos == 0 || npos == n)
+		return NAN;
+	minority = npos <= n - npos;
+	a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Min(npos, n - npos));
+	for (int64 i = 0; i < n; i++)
+		if ((label[i] != 0) == minority)
+			a[m++] = score[i];
+	sort_doubles_asc(a, m);
+	lo = a[0];
+	hi = a[m - 1];
+	if (hi > lo && isfinite(m / (hi - lo)))
+	{
+		buckets = m;
+		scale = buckets / (hi - lo);
+		/* first[b]: the first sorted row of bucket b or later */
+		first = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (buckets + 1));
+		for (int64 b = 0, i = 0; b <= buckets; b++)
+		{
+			while (i < m && auc_bucket(a[i], lo, scale, buckets) < b)
+				i++;
+			first[b] = i;
+		}
+	}
+	for (int64 i = 0; i < n; i++)
+	{
+		double		x = score[i];
+		int64		below,
+					upto;		/* sorted rows < x and <= x */
+
+		if ((label[i] != 0) == minority)
+			continue;
+		if (x < lo)
+			below = upto = 0;
+		else if (x > hi)
+			below = upto = m;
+		else
+		{
+			int64		l = 0,
+						r = m;
+
+			if (buckets > 0)
+			{
+				int64		b = auc_bucket(x, lo, scale, buckets);
+
+				l = first[b];
+				r = first[b + 1];
+			}
+			below = l;
+			upto = r;
+			/* first >= x, then first > x, both inside [l, r) */
+			while (below < r)
+			{
+				int64		mid = below + (r - below) / 2;
+
+				if (a[mid] < x)
+					below = mid + 1;
+				else
+					r = mid;
+			}
+			for (l = below; l < upto;)
+			{
+				int64		mid = l + (upto - l) / 2;
+
+				if (a[mid] <= x)
+					l = mid + 1;
+				else
+					upto = mid;
+			}
+		}
+		/* pairs with the positive above the negative count 2, ties 1 */
+		if (minority)
+			area2 += 2 * (m - upto) + (upto - below);
+		else
+			area2 += 2 * below + (upto - below);
+	}
+	pfree(a);
+	if (first)
+		pfree(first);
+	return (double) area2 / (2.0 * (double) npos * (double) (n - npos));
+}
+
 double
 fraud_average_precision_sorted(const ScoredLabel *v, int64 n)
 {

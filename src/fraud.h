@@ -24,6 +24,8 @@ extern void fraud_sort_scores(ScoredLabel *v, int64 n);
 /* both return NaN when undefined (no positives, or for AUC no negatives) */
 extern double fraud_roc_auc_sorted(const ScoredLabel *v, int64 n);
 extern double fraud_average_precision_sorted(const ScoredLabel *v, int64 n);
+/* fraud_roc_auc_sorted of unsorted scores and 0/1 labels (NaN also for a NaN score) */
+extern double fraud_roc_auc(const double *score, const uint8 *label, int64 n);
 
 /* binmetrics.c: states of roc_auc/pr_auc and binary_metrics */
 extern const TrainStateOps score_label_state_ops;

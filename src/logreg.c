@@ -294,14 +294,30 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_AGG_STATE(st);
 
-	x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, s->impute_mean, s->buf, &d,
-							 "train_logreg");
-	if (s->rows.d == 0)
-		rowstore_set_width(&s->rows, d);
 	logreg_reserve_labels(s, 1, st->hdr.eoh_context);
-	s->y[s->rows.n] = PG_GETARG_BOOL(2) ? 1 : 0;
-	s->npos += s->y[s->rows.n];
-	memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
+	if (s->rows.d == 0)
+	{
+		x = array_features_datum(PG_GETARG_DATUM(1), 0, s->impute_mean, s->buf, &d,
+								 "train_logreg");
+		rowstore_set_width(&s->rows, d);
+		memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
+	}
+	else
+	{
+		/*
+		 * A short array's values land in the row store directly (one copy,
+		 * not two); an error leaves a half-written row in a state that dies
+		 * with the statement.
+		 */
+		double	   *row = rowstore_append(&s->rows, st->hdr.eoh_context);
+
+		x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, s->impute_mean, row, &d,
+								 "train_logreg");
+		if (x != row)
+			memcpy(row, x, sizeof(double) * d);
+	}
+	s->y[s->rows.n - 1] = PG_GETARG_BOOL(2) ? 1 : 0;
+	s->npos += s->y[s->rows.n - 1];
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -344,6 +360,20 @@ sigmoid(double t)
 	}
 }
 
+/* x standardized into row (p values, a one last with an intercept); x may be row */
+static inline void
+standardize_row(const Fit *f, const double *x, double *row)
+{
+	for (int j = 0; j < f->d; j++)
+	{
+		double		val = x[j];
+
+		row[j] = isnan(val) ? 0.0 : (val - f->mean[j]) * f->inv_std[j];
+	}
+	if (f->p > f->d)
+		row[f->d] = 1.0;
+}
+
 /*
  * Standardized rows start..start+b-1 of the pass (physical rows times the
  * stride) into out (b x p), ones in column d.
@@ -352,64 +382,73 @@ static void
 standardize_rows(const Fit *f, int64 start, int b, double *out)
 {
 	for (int i = 0; i < b; i++)
-	{
-		double	   *row = out + (Size) i * f->p;
-		const double *x = rowstore_row(&f->s->rows, (start + i) * f->stride);
-
-		for (int j = 0; j < f->d; j++)
-		{
-			double		val = x[j];
-
-			row[j] = isnan(val) ? 0.0 : (val - f->mean[j]) * f->inv_std[j];
-		}
-		if (f->p > f->d)
-			row[f->d] = 1.0;
-	}
-}
-
-/* The pass's standardized rows start..start+b-1 into f->a (b x p). */
-static void
-fill_block(Fit *f, int64 start, int b)
-{
-	if (f->sub)
-		memcpy(f->a, f->sub + (Size) start * f->p, sizeof(double) * b * f->p);
-	else
-		standardize_rows(f, start, b, f->a);
+		standardize_row(f, rowstore_row(&f->s->rows, (start + i) * f->stride), out + (Size) i * f->p);
 }
 
 /*
- * Losses of the b rows from start whose linear predictors are in f->eta:
+ * The pass's standardized rows start..start+b-1 (b x p): in place in the
+ * warm start's gathered rows, else standardized into f->a.
+ */
+static const double *
+block_rows(Fit *f, int64 start, int b)
+{
+	if (f->sub)
+		return f->sub + (Size) start * f->p;
+	standardize_rows(f, start, b, f->a);
+	return f->a;
+}
+
+/*
+ * Losses of the b rows from start whose linear predictors are in eta:
  * weighted residuals into f->r, square roots of the Hessian weights into
- * f->v (with want_v), scores and labels into sl + start; adds the weighted
- * loss to *obj and the unweighted one to *ll.
+ * f->v (with want_v); adds the weighted loss to *obj and the unweighted one
+ * to *ll.
  */
 static void
-block_losses(Fit *f, int64 start, int b, bool want_v, ScoredLabel *sl, double *obj, double *ll)
+block_losses(Fit *f, int64 start, int b, const double *eta, bool want_v, double *obj, double *ll)
 {
 	const uint8 *ys = f->s->y;
+	double		prod_neg = 1,
+				prod_pos = 1,
+				rest_neg = 0,
+				rest_pos = 0,
+				loss_neg,
+				loss_pos;
 
+	Assert(b <= LOGREG_BLOCK);
 	for (int i = 0; i < b; i++)
 	{
 		bool		y = ys[(start + i) * f->stride];
 		double		sw = y ? f->w_pos : f->w_neg;
-		double		e = f->eta[i];
-		/* one exp: sigmoid and log(1 + exp(+-e)) both from exp(-|e|) */
+		double		e = eta[i];
+		/* one exp: sigmoid and log(1 + exp(+-e)) both from q = exp(-|e|) */
 		double		q = exp(-fabs(e));
-		double		prob = e >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
-		/* loss = log(1 + exp(e)) - y e */
-		double		loss = Max(e, 0.0) + log1p(q) - (y ? e : 0.0);
+		double		u = 1.0 + q;
+		double		inv = 1.0 / u;
+		double		prob = e >= 0 ? inv : q * inv;
 
-		*ll += loss;
-		*obj += sw * loss;
+		/*
+		 * loss = log(1 + exp(e)) - y e = max(e, 0) + log1p(q) - y e, with
+		 * log1p(q) as log(u) corrected for the rounding of u to first order;
+		 * the logs are summed as the log of the product of the u per class
+		 * (below), one log per block instead of one per row.
+		 */
+		double		rest = Max(e, 0.0) - (y ? e : 0.0) + (q - (u - 1.0)) * inv;
+
+		prod_pos *= y ? u : 1.0;
+		prod_neg *= y ? 1.0 : u;
+		rest_pos += y ? rest : 0.0;
+		rest_neg += y ? 0.0 : rest;
 		f->r[i] = sw * (prob - (y ? 1.0 : 0.0));
+		/* prob (1 - prob) = q / u^2 */
 		if (want_v)
-			f->v[i] = sqrt(sw * prob * (1.0 - prob));
-		if (sl)
-		{
-			sl[start + i].score = e;
-			sl[start + i].label = y;
-		}
+			f->v[i] = sqrt(sw * q) * inv;
 	}
+	/* 1 < u <= 2: a product of at most LOGREG_BLOCK (512) stays finite */
+	loss_neg = log(prod_neg) + rest_neg;
+	loss_pos = log(prod_pos) + rest_pos;
+	*obj += f->w_neg * loss_neg + f->w_pos * loss_pos;
+	*ll += loss_neg + loss_pos;
 }
 
 /*
@@ -425,7 +464,7 @@ block_losses(Fit *f, int64 start, int b, bool want_v, ScoredLabel *sl, double *o
  * Newton's steps, convergence is judged on the exact gradient).
  */
 static void
-raw_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *obj, double *ll)
+raw_pass(Fit *f, const double *w, double *g, double *h, double *scores, double *obj, double *ll)
 {
 	const RowStore *rows = &f->s->rows;
 	int			d = f->d,
@@ -449,12 +488,13 @@ raw_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double 
 	{
 		int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
 		const double *run = rowstore_run(rows, start, &b);
+		double	   *eta = scores ? scores + start : f->eta;
 
 		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < b; i++)
-			f->eta[i] = bias;
-		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, d, 1.0, run, d, wr, 1, 1.0, f->eta, 1);
-		block_losses(f, start, b, h != NULL, sl, obj, ll);
+			eta[i] = bias;
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, b, d, 1.0, run, d, wr, 1, 1.0, eta, 1);
+		block_losses(f, start, b, eta, h != NULL, obj, ll);
 		cblas_dgemv(CblasRowMajor, CblasTrans, b, d, 1.0, run, d, f->r, 1, 1.0, gr, 1);
 		for (int i = 0; i < b; i++)
 			rsum += f->r[i];
@@ -499,12 +539,12 @@ raw_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double 
 
 /*
  * Penalized objective at w; its gradient into g and Hessian (upper triangle,
- * row-major) into h.  With sl, also every row's linear predictor and label
- * (for the training AUC) and the unweighted log-loss sum into *logloss, so
- * the pass that finds convergence doubles as the evaluation pass.
+ * row-major) into h.  With scores, also every row's linear predictor (for
+ * the training AUC) and the unweighted log-loss sum into *logloss, so the
+ * pass that finds convergence doubles as the evaluation pass.
  */
 static double
-logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, double *logloss)
+logreg_pass(Fit *f, const double *w, double *g, double *h, double *scores, double *logloss)
 {
 	int			p = f->p;
 	double		obj = 0,
@@ -514,26 +554,30 @@ logreg_pass(Fit *f, const double *w, double *g, double *h, ScoredLabel *sl, doub
 	if (h)
 		memset(h, 0, sizeof(double) * p * p);
 	if (f->raw_ok && f->stride == 1)
-		raw_pass(f, w, g, h, sl, &obj, &ll);
+		raw_pass(f, w, g, h, scores, &obj, &ll);
 	else
 		for (int64 start = 0; start < f->rows; start += LOGREG_BLOCK)
 		{
 			int			b = (int) Min((int64) LOGREG_BLOCK, f->rows - start);
+			double	   *eta = scores ? scores + start : f->eta;
+			const double *a;
 
 			CHECK_FOR_INTERRUPTS();
-			fill_block(f, start, b);
-			cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, f->a, p, w, 1, 0.0, f->eta, 1);
-			block_losses(f, start, b, h != NULL, sl, &obj, &ll);
-			cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, f->a, p, f->r, 1, 1.0, g, 1);
+			a = block_rows(f, start, b);
+			cblas_dgemv(CblasRowMajor, CblasNoTrans, b, p, 1.0, a, p, w, 1, 0.0, eta, 1);
+			block_losses(f, start, b, eta, h != NULL, &obj, &ll);
+			cblas_dgemv(CblasRowMajor, CblasTrans, b, p, 1.0, a, p, f->r, 1, 1.0, g, 1);
 			if (h == NULL)
 				continue;
+			/* rows times the square roots of their weights, into f->a (a may be f->a) */
 			for (int i = 0; i < b; i++)
 			{
+				const double *x = a + (Size) i * p;
 				double	   *row = f->a + (Size) i * p;
 				double		sv = f->v[i];
 
 				for (int j = 0; j < p; j++)
-					row[j] *= sv;
+					row[j] = x[j] * sv;
 			}
 			cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, b, 1.0, f->a, p, 1.0, h, p);
 		}
@@ -569,8 +613,8 @@ typedef struct NewtonWork
 			   *hc,
 			   *step;
 	const double *hfix;			/* NULL, or a Hessian to use instead of each pass's */
-	ScoredLabel *sl;			/* NULL, or where passes store scores */
-	bool		sl_current;		/* sl holds the scores at w */
+	double	   *scores;			/* NULL, or where passes store the linear predictors */
+	bool		scores_current;	/* scores holds those at w */
 	double		logloss;
 	int			iter;
 	double		gnorm;
@@ -579,6 +623,13 @@ typedef struct NewtonWork
 /*
  * Newton iterations from nw->w until ||gradient|| <= tol_abs or max_iter;
  * true if converged.  The result is in nw->w.
+ *
+ * A pass that builds the Hessian costs about twice as much as one that does
+ * not (dsyrk), so a trial pass builds it only where the next step needs it: not
+ * when the step is expected to converge, judged by the rate of the last step
+ * (linear with the fixed Hessian, |g'| = r |g|; quadratic with Newton's,
+ * |g'| = r |g|^2).  After a fixed-Hessian step it is always built, so that
+ * falling back to Newton costs no extra pass.
  */
 static bool
 newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
@@ -596,19 +647,23 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 	double		obj,
 				gnorm = 0,
 				logloss = 0,
-				lln = 0;
+				lln = 0,
+				predicted = INFINITY;	/* the next gradient norm, if known */
 	int			iter = 0;
 	bool		converged = false;
 	bool		fixed = nw->hfix != NULL;
+	bool		h_at_w = !fixed;	/* h holds the Hessian at w */
 
-	obj = logreg_pass(f, w, g, fixed ? NULL : h, nw->sl, &logloss);
-	nw->sl_current = true;
+	obj = logreg_pass(f, w, g, h_at_w ? h : NULL, nw->scores, &logloss);
+	nw->scores_current = true;
 	for (;;)
 	{
 		double		slope,
 					t = 1.0,
-					objn = 0;
+					objn = 0,
+					gnew;
 		bool		accepted = false;
+		bool		want_h;
 
 		gnorm = norm2(g, p);
 		if (gnorm <= tol_abs)
@@ -618,6 +673,12 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		}
 		if (iter >= max_iter)
 			break;
+		if (!fixed && !h_at_w)
+		{
+			/* the prediction failed: the Hessian at w after all */
+			obj = logreg_pass(f, w, g, h, nw->scores, &logloss);
+			h_at_w = true;
+		}
 		hsrc = fixed ? nw->hfix : h;
 		memcpy(hc, hsrc, sizeof(double) * p * p);
 		for (int j = 0; j < p; j++)
@@ -642,12 +703,13 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 						 errhint("Use a positive \"lambda\".")));
 		}
 		slope = cblas_ddot(p, g, 1, step, 1);
+		want_h = fixed || !(predicted <= 0.25 * tol_abs);
 		for (int ls = 0; ls < 40; ls++)
 		{
 			for (int j = 0; j < p; j++)
 				wn[j] = w[j] + t * step[j];
-			objn = logreg_pass(f, wn, gn, fixed ? NULL : hn, nw->sl, &lln);
-			nw->sl_current = false;
+			objn = logreg_pass(f, wn, gn, want_h ? hn : NULL, nw->scores, &lln);
+			nw->scores_current = false;
 			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
 			{
 				accepted = true;
@@ -658,21 +720,32 @@ newton(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		iter++;
 		if (!accepted)
 			break;				/* no decrease is representable: as good as it gets */
+		gnew = norm2(gn, p);
+		if (t < 1.0)
+			predicted = INFINITY;
+		else if (fixed)
+			predicted = gnew * (gnew / gnorm);
+		else
+			predicted = gnew * (gnew / gnorm) * (gnew / gnorm);
 		{
 			double	   *tmp;
 
 			tmp = w; w = wn; wn = tmp;
 			tmp = g; g = gn; gn = tmp;
-			tmp = h; h = hn; hn = tmp;
+			if (want_h)
+			{
+				tmp = h; h = hn; hn = tmp;
+			}
 		}
+		h_at_w = want_h;
 		obj = objn;
 		logloss = lln;
-		nw->sl_current = true;
+		nw->scores_current = true;
 		/* the fixed Hessian converges too slowly: true Newton from here */
-		if (fixed && norm2(g, p) > tol_abs && (t < 1.0 || norm2(g, p) > 0.05 * gnorm))
+		if (fixed && gnew > tol_abs && (t < 1.0 || gnew > 0.05 * gnorm))
 		{
 			fixed = false;
-			obj = logreg_pass(f, w, g, h, nw->sl, &logloss);
+			predicted = INFINITY;
 		}
 	}
 	nw->w = w;
@@ -717,8 +790,8 @@ lbfgs(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 	int			iter = 0;
 	bool		converged = false;
 
-	obj = logreg_pass(f, w, g, NULL, nw->sl, &logloss);
-	nw->sl_current = true;
+	obj = logreg_pass(f, w, g, NULL, nw->scores, &logloss);
+	nw->scores_current = true;
 	for (;;)
 	{
 		double		slope,
@@ -773,8 +846,8 @@ lbfgs(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		{
 			for (int j = 0; j < p; j++)
 				wn[j] = w[j] + t * dir[j];
-			objn = logreg_pass(f, wn, gn, NULL, nw->sl, &lln);
-			nw->sl_current = false;
+			objn = logreg_pass(f, wn, gn, NULL, nw->scores, &lln);
+			nw->scores_current = false;
 			if (objn <= obj + 1e-4 * t * slope || objn <= obj * (1 + 1e-15))
 			{
 				accepted = true;
@@ -810,7 +883,7 @@ lbfgs(Fit *f, NewtonWork *nw, double tol_abs, int max_iter)
 		}
 		obj = objn;
 		logloss = lln;
-		nw->sl_current = true;
+		nw->scores_current = true;
 	}
 	nw->w = w;
 	nw->wn = wn;
@@ -846,10 +919,13 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	int			iter = 0;
 	bool		converged = false;
 	int			n_constant = 0;
-	ScoredLabel *sl;
+	double	   *scores;
 	double		logloss = 0,
 				lambda;
 	NewtonWork	nw;
+	int64		warm_stride,
+				warm_rows;
+	double	   *sub = NULL;		/* the warm start's rows, standardized */
 	bool		use_lbfgs;
 	int			max_iter;
 	ByteWriter	out;
@@ -888,6 +964,17 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 		f.w_neg = s->w_neg;
 	}
 	wsum = f.w_pos * s->npos + f.w_neg * (n - s->npos);
+
+	/*
+	 * From 4 * LOGREG_WARM_ROWS rows on, a warm start on every stride-th row
+	 * (below).  Those rows are a cache miss each: they are gathered while the
+	 * statistics pass reads every row, and standardized once for all the warm
+	 * start's passes (at most 25,000 x p).
+	 */
+	warm_stride = n >= 4 * LOGREG_WARM_ROWS ? n / LOGREG_WARM_ROWS : 0;
+	warm_rows = warm_stride > 0 ? (n + warm_stride - 1) / warm_stride : 0;
+	if (warm_stride > 0 && (Size) warm_rows * p <= (Size) LOGREG_WARM_ROWS * 64)
+		sub = alloc_huge_pages(sizeof(double) * warm_rows * p);
 
 	/* standardization: mean and population std, NULLs (NaN) left out */
 	f.mean = palloc0(sizeof(double) * d);
@@ -949,6 +1036,9 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 				f.std[j] += bm2[j] + delta * delta * ((double) cnt[j] * bcnt[j] / total);
 				cnt[j] = total;
 			}
+			if (sub)
+				for (int64 k = (start + warm_stride - 1) / warm_stride; k * warm_stride < start + b; k++)
+					memcpy(sub + (Size) k * p, rowstore_row(&s->rows, k * warm_stride), sizeof(double) * d);
 		}
 		pfree(bsum);
 		pfree(bm2);
@@ -1022,7 +1112,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	nw.hn = hn;
 	nw.hc = hc;
 	nw.step = step;
-	nw.sl = NULL;
+	nw.scores = NULL;
 	nw.hfix = NULL;
 
 	/*
@@ -1030,25 +1120,15 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	 * scaled with it) to a loose tolerance: Newton then needs only two or
 	 * three passes over all rows.
 	 */
-	if (n >= 4 * LOGREG_WARM_ROWS)
+	if (warm_stride > 0)
 	{
-		f.stride = n / LOGREG_WARM_ROWS;
-		f.rows = (n + f.stride - 1) / f.stride;
+		f.stride = warm_stride;
+		f.rows = warm_rows;
 		f.lambda = lambda / f.stride;
-
-		/*
-		 * The strided rows are a cache miss each: gather and standardize
-		 * them once for all the warm start's passes (at most 25,000 x p).
-		 */
-		if ((Size) f.rows * p <= (Size) LOGREG_WARM_ROWS * 64)
-		{
-			double	   *sub = alloc_huge_pages(sizeof(double) * f.rows * p);
-
-			for (int64 start = 0; start < f.rows; start += LOGREG_BLOCK)
-				standardize_rows(&f, start, (int) Min((int64) LOGREG_BLOCK, f.rows - start),
-								 sub + (Size) start * p);
-			f.sub = sub;
-		}
+		if (sub)
+			for (int64 k = 0; k < warm_rows; k++)
+				standardize_row(&f, sub + (Size) k * p, sub + (Size) k * p);
+		f.sub = sub;
 		if (use_lbfgs)
 			lbfgs(&f, &nw, 1e-4 * wsum / f.stride, 200);
 		else
@@ -1069,14 +1149,14 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	f.rows = n;
 	f.lambda = lambda;
 	f.sub = NULL;
-	nw.sl = alloc_huge_pages(sizeof(ScoredLabel) * n);
+	nw.scores = alloc_huge_pages(sizeof(double) * n);
 	max_iter = s->max_iter > 0 ? s->max_iter : (use_lbfgs ? 1000 : 100);
 	if (use_lbfgs)
 		converged = lbfgs(&f, &nw, s->tol * wsum, max_iter);
 	else
 		converged = newton(&f, &nw, s->tol * wsum, max_iter);
 	w = nw.w;
-	sl = nw.sl;
+	scores = nw.scores;
 	logloss = nw.logloss;
 	iter = nw.iter;
 	gnorm = nw.gnorm;
@@ -1087,9 +1167,8 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 				 errhint("Raise \"max_iter\" or \"lambda\".")));
 
 	/* training log-loss (unweighted mean) and AUC, from the pass at w */
-	if (!nw.sl_current)
-		logreg_pass(&f, w, nw.gn, NULL, sl, &logloss);
-	fraud_sort_scores(sl, n);
+	if (!nw.scores_current)
+		logreg_pass(&f, w, nw.gn, NULL, scores, &logloss);
 
 	writer_init(&out, 256 + 24 * d);
 	write_i32(&out, d);
@@ -1103,7 +1182,7 @@ train_logreg_finalfn(PG_FUNCTION_ARGS)
 	write_i32(&out, iter);
 	write_u8(&out, converged);
 	write_f64(&out, logloss / n);
-	write_f64(&out, fraud_roc_auc_sorted(sl, n));
+	write_f64(&out, fraud_roc_auc(scores, s->y, n));
 	write_f64(&out, gnorm);
 	write_i32(&out, n_constant);
 	write_u8(&out, use_lbfgs);

@@ -68,10 +68,12 @@ fraud_score(PG_FUNCTION_ARGS)
 	const void *m = model_cache_get(fcinfo, 0, MODEL_ANY, &kind);
 	const ScoringKind *sk = scoring_kind(kind);
 	const double *x;
+	double		buf[FEATURES_SHORT_MAX];
 	int			d;
 
-	x = array_features(PG_GETARG_ARRAYTYPE_P(1), sk->features(m), sk->allows_null(m),
-					   NULL, &d, "score");
+	/* a short array is read from the tuple as it lies, without detoasting it */
+	x = array_features_datum(PG_GETARG_DATUM(1), sk->features(m), sk->allows_null(m),
+							 buf, &d, "score");
 	PG_RETURN_FLOAT8(sk->score(m, x, d));
 }
 

@@ -2,7 +2,7 @@
 -- input, determinism, parallel plans.  Tables: test/fixtures/fraud.sql.
 -- Expected scikit-learn figures: /usr/bin/python3 test/fraud_expected.py
 BEGIN;
-SELECT plan(72);
+SELECT plan(73);
 
 CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; out text := '';
@@ -29,6 +29,19 @@ SELECT cmp_ok((SELECT ecomml.pr_auc(ecomml.score(lr, x), is_fraud) FROM fx_fraud
 SELECT ok((SELECT abs((ecomml.model_info(lr)->>'train_auc')::float8
                       - (SELECT ecomml.roc_auc(ecomml.score(lr, x), is_fraud) FROM fx_fraud_tx)) < 1e-12 FROM m),
     'model_info train_auc equals roc_auc of the scores');
+-- the training AUC counts ranks over the smaller class (src/binmetrics.c): tied scores (12 distinct
+-- rows), positives the majority and then the minority.  scikit-learn 1.2.1:
+--   i = np.arange(1, 3001); X = np.column_stack([i % 2, i % 3, i % 5 == 0]).astype(float)
+--   y = np.sin(i * 7.1) + (i % 2) * 0.8 + (i % 3) * 0.3 > 0.5       # 1710 positives
+--   Z = StandardScaler().fit_transform(X)
+--   roc_auc_score(y, LogisticRegression(C=1 / (1e-4 * 3000)).fit(Z, y).decision_function(Z))
+--   = the same with ~y = 0.70150505462622958
+SELECT ok((SELECT abs((ecomml.model_info(ecomml.train_logreg(x, y))->>'train_auc')::float8 - 0.70150505462622958) < 1e-12
+              AND abs((ecomml.model_info(ecomml.train_logreg(x, NOT y))->>'train_auc')::float8 - 0.70150505462622958) < 1e-12
+           FROM (SELECT ARRAY[(i % 2)::float8, (i % 3)::float8, (i % 5 = 0)::int::float8] AS x,
+                        sin(i * 7.1) + (i % 2) * 0.8 + (i % 3) * 0.3 > 0.5 AS y
+                 FROM generate_series(1, 3000) i) t),
+    'train_auc on tied scores equals roc_auc_score, positives the majority or the minority');
 SELECT ok((SELECT (ecomml.model_info(lr)->>'converged')::bool AND (ecomml.model_info(lr)->>'iterations')::int BETWEEN 3 AND 30 FROM m),
     'logreg converges in a few Newton iterations');
 SELECT cmp_ok((SELECT ecomml.roc_auc(ecomml.score(iso, x), outlier) FROM fx_fraud_gauss, m), '>=', 0.97::float8,
