@@ -45,6 +45,8 @@
 
 #define KMEANS_BLOCK 256
 #define KMEANS_MAX_K 10000
+/* rows read ahead where a pass visits them out of order */
+#define KMEANS_PREFETCH 16
 #define KMEANS_SORT_BUCKET_BITS 16
 #define KMEANS_SORT_BUCKETS (1 << KMEANS_SORT_BUCKET_BITS)
 
@@ -153,8 +155,6 @@ train_kmeans_transfn(PG_FUNCTION_ARGS)
 	TrainState *st = train_state_for_update(fcinfo, &kmeans_state_ops);
 	Jsonb	   *opts = train_state_options(st, fcinfo, 2);
 	KmeansState *s = st->data;
-	const double *x;
-	int			d;
 
 	if (s == NULL)
 	{
@@ -170,10 +170,8 @@ train_kmeans_transfn(PG_FUNCTION_ARGS)
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_AGG_STATE(st);
-	x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, false, s->buf, &d, "train_kmeans");
-	if (s->rows.d == 0)
-		rowstore_set_width(&s->rows, d);
-	memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
+	rowstore_append_features(&s->rows, PG_GETARG_DATUM(1), false, s->buf, st->hdr.eoh_context,
+							 "train_kmeans");
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -622,6 +620,8 @@ assign_all(Fit *f, const double *c)
 				k = f->k;
 	int64		changed = 0;
 	int64		rows[KMEANS_BLOCK];
+	int64		tight[KMEANS_BLOCK];
+	double		tight_bound[KMEANS_BLOCK];
 	int			np = 0;
 
 	for (int j = 0; j < k; j++)
@@ -650,29 +650,49 @@ assign_all(Fit *f, const double *c)
 				m = Min(m, sqdist(c + (Size) j * d, c + (Size) o * d, d));
 		f->half_gap[j] = 0.5 * sqrt(m);
 	}
-	for (int64 i = 0; i < f->n; i++)
+	for (int64 start = 0; start < f->n; start += KMEANS_BLOCK)
 	{
-		int			a = f->label[i];
-		double		bound;
+		int			b = (int) Min((int64) KMEANS_BLOCK, f->n - start);
+		int			nt = 0;
 
-		/* the centers moved since the bounds were set: loosen them */
-		if (f->shifted)
+		/*
+		 * Bounds first, for a block of rows: the rows they cannot settle are
+		 * fetched while the test goes on, so that their cache misses overlap
+		 * (a row read right after its test stalled the loop on each).
+		 */
+		for (int64 i = start; i < start + b; i++)
 		{
-			f->upper[i] += f->shift[a];
-			f->lower[i] -= a == f->shift_argmax ? f->shift_max2 : f->shift_max1;
+			int			a = f->label[i];
+			double		bound;
+
+			/* the centers moved since the bounds were set: loosen them */
+			if (f->shifted)
+			{
+				f->upper[i] += f->shift[a];
+				f->lower[i] -= a == f->shift_argmax ? f->shift_max2 : f->shift_max1;
+			}
+			bound = Max(f->half_gap[a], f->lower[i]);
+			if (f->upper[i] <= bound)
+				continue;
+			__builtin_prefetch(f->z + (Size) i * d);
+			tight[nt] = i;
+			tight_bound[nt++] = bound;
 		}
-		bound = Max(f->half_gap[a], f->lower[i]);
-		if (f->upper[i] <= bound)
-			continue;
-		f->upper[i] = sqrt(sqdist(f->z + (Size) i * d, c + (Size) a * d, d));
-		if (f->upper[i] <= bound)
-			continue;
-		rows[np++] = i;
-		if (np == KMEANS_BLOCK)
+		/* the exact distance to the own center; rows it cannot settle get all */
+		for (int t = 0; t < nt; t++)
 		{
-			CHECK_FOR_INTERRUPTS();
-			changed += assign_rows(f, c, rows, np, false);
-			np = 0;
+			int64		i = tight[t];
+
+			f->upper[i] = sqrt(sqdist(f->z + (Size) i * d, c + (Size) f->label[i] * d, d));
+			if (f->upper[i] <= tight_bound[t])
+				continue;
+			rows[np++] = i;
+			if (np == KMEANS_BLOCK)
+			{
+				CHECK_FOR_INTERRUPTS();
+				changed += assign_rows(f, c, rows, np, false);
+				np = 0;
+			}
 		}
 	}
 	if (np > 0)
@@ -821,16 +841,15 @@ cmp_clusters(const void *a, const void *b)
 /*
  * The rows in canonical order into z (n * d), centered on the column means
  * and, with standardize, divided by the population standard deviations;
- * their squared norms into znorm.  unsorted is work space for n keys.
- * Returns the summed variance after scaling.
+ * their squared norms into znorm.  unsorted and keys are work space for n
+ * keys each.  Returns the summed variance after scaling.
  */
 static double
 transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, double *scale,
-			   RowKey *unsorted)
+			   RowKey *unsorted, RowKey *keys)
 {
 	int64		n = s->rows.n;
 	int			d = s->rows.d;
-	RowKey	   *keys = alloc_huge_pages(sizeof(RowKey) * n);
 	double	   *var = palloc0(sizeof(double) * d);
 	double		total_var = 0;
 
@@ -866,10 +885,19 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 	for (int64 i = 0; i < n; i++)
 	{
 		double	   *zi = z + (Size) i * d;
+		const double *xi = rowstore_row(&s->rows, keys[i].row);
 
-		memcpy(zi, rowstore_row(&s->rows, keys[i].row), sizeof(double) * d);
+		/*
+		 * The rows come in random order: ask for one some keys ahead, so
+		 * that several cache misses are under way at once.
+		 */
+		if (i + KMEANS_PREFETCH < n)
+			__builtin_prefetch(rowstore_row(&s->rows, keys[i + KMEANS_PREFETCH].row));
 		for (int j = 0; j < d; j++)
-			mean[j] += zi[j];
+		{
+			zi[j] = xi[j];
+			mean[j] += xi[j];
+		}
 	}
 	for (int j = 0; j < d; j++)
 		mean[j] /= n;
@@ -957,9 +985,12 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	/* upper and lower bounds in one array, first the sort's work space */
 	f.upper = alloc_huge_pages(sizeof(double) * 2 * n);
 	f.lower = f.upper + n;
+	/* at least two doubles per row: the sorted keys first */
+	f.seed_dist = alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
 	StaticAssertStmt(sizeof(RowKey) == 2 * sizeof(double), "RowKey is two doubles wide");
 	/* as scikit-learn: tol relative to the mean variance of the features */
-	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, (RowKey *) f.upper) / d;
+	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, (RowKey *) f.upper,
+									  (RowKey *) f.seed_dist) / d;
 
 	f.n = n;
 	f.d = d;
@@ -973,7 +1004,6 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	f.shift = palloc(sizeof(double) * k);
 	f.g = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * k);
 	f.gather = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * d);
-	f.seed_dist = alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
 
 	c = palloc(sizeof(double) * k * d);
 	best_c = palloc(sizeof(double) * k * d);
