@@ -49,6 +49,7 @@
 #define KMEANS_PREFETCH 16
 #define KMEANS_SORT_BUCKET_BITS 16
 #define KMEANS_SORT_BUCKETS (1 << KMEANS_SORT_BUCKET_BITS)
+#define SORT_BUCKET(hash) ((hash) >> (64 - KMEANS_SORT_BUCKET_BITS))
 
 typedef struct KmeansState
 {
@@ -341,9 +342,9 @@ seed_trials(int k)
  * comparison and no addition (an addition per row would chain the rows by
  * its latency).  Below SEED_TEST_MIN_WORK columns times vectors the rows
  * skip no arithmetic: the test's outcome is a coin toss for many rows, and
- * the mispredicted branch cost more than the few instructions it saved (200k
- * x 8, k = 8: 86 against 80 ms of CPU per statement); the per-lane test
- * still decides what counts.  The distances computed go to dist (column t
+ * the mispredicted branch cost more than the few instructions it saved
+ * (doc/benchmarks-customers.md, fourth round); the per-lane test still
+ * decides what counts.  The distances computed go to dist (column t
  * of n rows per candidate), so that the update after the draw reads them,
  * not the row.
  */
@@ -877,12 +878,17 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 		{
 			unsorted[i].hash = hash_row(rowstore_row(&s->rows, i), d);
 			unsorted[i].row = i;
-			start[(unsorted[i].hash >> (64 - KMEANS_SORT_BUCKET_BITS)) + 1]++;
+			start[SORT_BUCKET(unsorted[i].hash) + 1]++;
 		}
 		for (int b = 0; b < KMEANS_SORT_BUCKETS; b++)
 			start[b + 1] += start[b];
 		for (int64 i = 0; i < n; i++)
-			keys[start[unsorted[i].hash >> (64 - KMEANS_SORT_BUCKET_BITS)]++] = unsorted[i];
+		{
+			/* the writes land at random: ask for a slot some keys ahead */
+			if (i + KMEANS_PREFETCH < n)
+				__builtin_prefetch(&keys[start[SORT_BUCKET(unsorted[i + KMEANS_PREFETCH].hash)]], 1);
+			keys[start[SORT_BUCKET(unsorted[i].hash)]++] = unsorted[i];
+		}
 		/* start[b] is now the end of bucket b */
 		for (int b = 0; b < KMEANS_SORT_BUCKETS; b++)
 		{
