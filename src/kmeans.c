@@ -45,8 +45,11 @@
 
 #define KMEANS_BLOCK 256
 #define KMEANS_MAX_K 10000
+/* rows read ahead where a pass visits them out of order */
+#define KMEANS_PREFETCH 16
 #define KMEANS_SORT_BUCKET_BITS 16
 #define KMEANS_SORT_BUCKETS (1 << KMEANS_SORT_BUCKET_BITS)
+#define SORT_BUCKET(hash) ((hash) >> (64 - KMEANS_SORT_BUCKET_BITS))
 
 typedef struct KmeansState
 {
@@ -153,8 +156,6 @@ train_kmeans_transfn(PG_FUNCTION_ARGS)
 	TrainState *st = train_state_for_update(fcinfo, &kmeans_state_ops);
 	Jsonb	   *opts = train_state_options(st, fcinfo, 2);
 	KmeansState *s = st->data;
-	const double *x;
-	int			d;
 
 	if (s == NULL)
 	{
@@ -170,10 +171,8 @@ train_kmeans_transfn(PG_FUNCTION_ARGS)
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_AGG_STATE(st);
-	x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, false, s->buf, &d, "train_kmeans");
-	if (s->rows.d == 0)
-		rowstore_set_width(&s->rows, d);
-	memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
+	rowstore_append_features(&s->rows, PG_GETARG_DATUM(1), false, s->buf, st->hdr.eoh_context,
+							 "train_kmeans");
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -322,6 +321,8 @@ block_distances(const Fit *f, const double *zb, const double *zn, int b,
 
 /* candidates per pass over the rows: two vectors of four */
 #define SEED_GROUP 8
+/* see seed_potentials */
+#define SEED_TEST_MIN_WORK 8
 
 /* candidates drawn per center, as scikit-learn */
 static inline int
@@ -339,8 +340,13 @@ seed_trials(int k)
  * start from total, the potential now, and add what each row would lose: a
  * row none of whose candidates passes the triangle test costs one
  * comparison and no addition (an addition per row would chain the rows by
- * its latency).  The distances computed go to dist (column t of n rows per
- * candidate), so that the update after the draw reads them, not the row.
+ * its latency).  Below SEED_TEST_MIN_WORK columns times vectors the rows
+ * skip no arithmetic: the test's outcome is a coin toss for many rows, and
+ * the mispredicted branch cost more than the few instructions it saved
+ * (doc/benchmarks-customers.md, fourth round); the per-lane test still
+ * decides what counts.  The distances computed go to dist (column t
+ * of n rows per candidate), so that the update after the draw reads them,
+ * not the row.
  */
 static pg_attribute_always_inline void
 seed_potentials(const Fit *f, const double *gap, const double *gapmin, int gstride, int ngroups,
@@ -369,7 +375,7 @@ seed_potentials(const Fit *f, const double *gap, const double *gapmin, int gstri
 					s1b = {0};
 		int			j = 0;
 
-		if (gapmin[nearest[i] * ngroups + g] >= 4 * e)
+		if (d * nv > SEED_TEST_MIN_WORK && gapmin[nearest[i] * ngroups + g] >= 4 * e)
 			continue;
 		for (; j + 2 <= d; j += 2)
 		{
@@ -508,13 +514,18 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 		for (int64 i = 0; i < n; i++)
 		{
 			double		e = closest[i];
+			double		e_best = dist[(Size) best * n + i];
 
-			if (gap[nearest[i] * gstride + best] < 4 * e && dist[(Size) best * n + i] < e)
-			{
-				e = dist[(Size) best * n + i];
-				closest[i] = e;
-				nearest[i] = ci;
-			}
+			/*
+			 * Without a branch (the test's outcome is a coin toss for many
+			 * rows): dist may hold anything where the row was skipped, and
+			 * the gap test then discards it.
+			 */
+			bool		move = (gap[nearest[i] * gstride + best] < 4 * e) & (e_best < e);
+
+			e = move ? e_best : e;
+			nearest[i] = move ? ci : nearest[i];
+			closest[i] = e;
 			acc += e;
 			cum[i] = acc;
 		}
@@ -622,6 +633,8 @@ assign_all(Fit *f, const double *c)
 				k = f->k;
 	int64		changed = 0;
 	int64		rows[KMEANS_BLOCK];
+	int64		tight[KMEANS_BLOCK];
+	double		tight_bound[KMEANS_BLOCK];
 	int			np = 0;
 
 	for (int j = 0; j < k; j++)
@@ -650,29 +663,49 @@ assign_all(Fit *f, const double *c)
 				m = Min(m, sqdist(c + (Size) j * d, c + (Size) o * d, d));
 		f->half_gap[j] = 0.5 * sqrt(m);
 	}
-	for (int64 i = 0; i < f->n; i++)
+	for (int64 start = 0; start < f->n; start += KMEANS_BLOCK)
 	{
-		int			a = f->label[i];
-		double		bound;
+		int			b = (int) Min((int64) KMEANS_BLOCK, f->n - start);
+		int			nt = 0;
 
-		/* the centers moved since the bounds were set: loosen them */
-		if (f->shifted)
+		/*
+		 * Bounds first, for a block of rows: the rows they cannot settle are
+		 * fetched while the test goes on, so that their cache misses overlap
+		 * (a row read right after its test stalled the loop on each).
+		 */
+		for (int64 i = start; i < start + b; i++)
 		{
-			f->upper[i] += f->shift[a];
-			f->lower[i] -= a == f->shift_argmax ? f->shift_max2 : f->shift_max1;
+			int			a = f->label[i];
+			double		bound;
+
+			/* the centers moved since the bounds were set: loosen them */
+			if (f->shifted)
+			{
+				f->upper[i] += f->shift[a];
+				f->lower[i] -= a == f->shift_argmax ? f->shift_max2 : f->shift_max1;
+			}
+			bound = Max(f->half_gap[a], f->lower[i]);
+			if (f->upper[i] <= bound)
+				continue;
+			__builtin_prefetch(f->z + (Size) i * d);
+			tight[nt] = i;
+			tight_bound[nt++] = bound;
 		}
-		bound = Max(f->half_gap[a], f->lower[i]);
-		if (f->upper[i] <= bound)
-			continue;
-		f->upper[i] = sqrt(sqdist(f->z + (Size) i * d, c + (Size) a * d, d));
-		if (f->upper[i] <= bound)
-			continue;
-		rows[np++] = i;
-		if (np == KMEANS_BLOCK)
+		/* the exact distance to the own center; rows it cannot settle get all */
+		for (int t = 0; t < nt; t++)
 		{
-			CHECK_FOR_INTERRUPTS();
-			changed += assign_rows(f, c, rows, np, false);
-			np = 0;
+			int64		i = tight[t];
+
+			f->upper[i] = sqrt(sqdist(f->z + (Size) i * d, c + (Size) f->label[i] * d, d));
+			if (f->upper[i] <= tight_bound[t])
+				continue;
+			rows[np++] = i;
+			if (np == KMEANS_BLOCK)
+			{
+				CHECK_FOR_INTERRUPTS();
+				changed += assign_rows(f, c, rows, np, false);
+				np = 0;
+			}
 		}
 	}
 	if (np > 0)
@@ -821,16 +854,15 @@ cmp_clusters(const void *a, const void *b)
 /*
  * The rows in canonical order into z (n * d), centered on the column means
  * and, with standardize, divided by the population standard deviations;
- * their squared norms into znorm.  unsorted is work space for n keys.
- * Returns the summed variance after scaling.
+ * their squared norms into znorm.  unsorted and keys are work space for n
+ * keys each.  Returns the summed variance after scaling.
  */
 static double
 transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, double *scale,
-			   RowKey *unsorted)
+			   RowKey *unsorted, RowKey *keys)
 {
 	int64		n = s->rows.n;
 	int			d = s->rows.d;
-	RowKey	   *keys = alloc_huge_pages(sizeof(RowKey) * n);
 	double	   *var = palloc0(sizeof(double) * d);
 	double		total_var = 0;
 
@@ -846,12 +878,17 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 		{
 			unsorted[i].hash = hash_row(rowstore_row(&s->rows, i), d);
 			unsorted[i].row = i;
-			start[(unsorted[i].hash >> (64 - KMEANS_SORT_BUCKET_BITS)) + 1]++;
+			start[SORT_BUCKET(unsorted[i].hash) + 1]++;
 		}
 		for (int b = 0; b < KMEANS_SORT_BUCKETS; b++)
 			start[b + 1] += start[b];
 		for (int64 i = 0; i < n; i++)
-			keys[start[unsorted[i].hash >> (64 - KMEANS_SORT_BUCKET_BITS)]++] = unsorted[i];
+		{
+			/* the writes land at random: ask for a slot some keys ahead */
+			if (i + KMEANS_PREFETCH < n)
+				__builtin_prefetch(&keys[start[SORT_BUCKET(unsorted[i + KMEANS_PREFETCH].hash)]], 1);
+			keys[start[SORT_BUCKET(unsorted[i].hash)]++] = unsorted[i];
+		}
 		/* start[b] is now the end of bucket b */
 		for (int b = 0; b < KMEANS_SORT_BUCKETS; b++)
 		{
@@ -866,10 +903,19 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 	for (int64 i = 0; i < n; i++)
 	{
 		double	   *zi = z + (Size) i * d;
+		const double *xi = rowstore_row(&s->rows, keys[i].row);
 
-		memcpy(zi, rowstore_row(&s->rows, keys[i].row), sizeof(double) * d);
+		/*
+		 * The rows come in random order: ask for one some keys ahead, so
+		 * that several cache misses are under way at once.
+		 */
+		if (i + KMEANS_PREFETCH < n)
+			__builtin_prefetch(rowstore_row(&s->rows, keys[i + KMEANS_PREFETCH].row));
 		for (int j = 0; j < d; j++)
-			mean[j] += zi[j];
+		{
+			zi[j] = xi[j];
+			mean[j] += xi[j];
+		}
 	}
 	for (int j = 0; j < d; j++)
 		mean[j] /= n;
@@ -957,9 +1003,12 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	/* upper and lower bounds in one array, first the sort's work space */
 	f.upper = alloc_huge_pages(sizeof(double) * 2 * n);
 	f.lower = f.upper + n;
+	/* at least two doubles per row: the sorted keys first */
+	f.seed_dist = alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
 	StaticAssertStmt(sizeof(RowKey) == 2 * sizeof(double), "RowKey is two doubles wide");
 	/* as scikit-learn: tol relative to the mean variance of the features */
-	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, (RowKey *) f.upper) / d;
+	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, (RowKey *) f.upper,
+									  (RowKey *) f.seed_dist) / d;
 
 	f.n = n;
 	f.d = d;
@@ -973,7 +1022,6 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	f.shift = palloc(sizeof(double) * k);
 	f.g = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * k);
 	f.gather = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * d);
-	f.seed_dist = alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
 
 	c = palloc(sizeof(double) * k * d);
 	best_c = palloc(sizeof(double) * k * d);

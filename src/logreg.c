@@ -270,8 +270,6 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 	TrainState *st = train_state_for_update(fcinfo, &logreg_state_ops);
 	Jsonb	   *opts = train_state_options(st, fcinfo, 3);
 	LogregState *s = st->data;
-	const double *x;
-	int			d;
 
 	if (s == NULL)
 	{
@@ -295,27 +293,8 @@ train_logreg_transfn(PG_FUNCTION_ARGS)
 		PG_RETURN_AGG_STATE(st);
 
 	logreg_reserve_labels(s, 1, st->hdr.eoh_context);
-	if (s->rows.d == 0)
-	{
-		x = array_features_datum(PG_GETARG_DATUM(1), 0, s->impute_mean, s->buf, &d,
-								 "train_logreg");
-		rowstore_set_width(&s->rows, d);
-		memcpy(rowstore_append(&s->rows, st->hdr.eoh_context), x, sizeof(double) * d);
-	}
-	else
-	{
-		/*
-		 * A short array's values land in the row store directly (one copy,
-		 * not two); an error leaves a half-written row in a state that dies
-		 * with the statement.
-		 */
-		double	   *row = rowstore_append(&s->rows, st->hdr.eoh_context);
-
-		x = array_features_datum(PG_GETARG_DATUM(1), s->rows.d, s->impute_mean, row, &d,
-								 "train_logreg");
-		if (x != row)
-			memcpy(row, x, sizeof(double) * d);
-	}
+	rowstore_append_features(&s->rows, PG_GETARG_DATUM(1), s->impute_mean, s->buf,
+							 st->hdr.eoh_context, "train_logreg");
 	s->y[s->rows.n - 1] = PG_GETARG_BOOL(2) ? 1 : 0;
 	s->npos += s->y[s->rows.n - 1];
 	PG_RETURN_AGG_STATE(st);

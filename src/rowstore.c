@@ -7,6 +7,7 @@
 
 #include "utils/memutils.h"
 
+#include "arrays.h"
 #include "rowstore.h"
 
 /* a full chunk holds about 2^20 doubles (8 MB), and at least 16 rows */
@@ -132,4 +133,31 @@ rowstore_append_all(RowStore *into, const RowStore *from, MemoryContext cxt)
 	Assert(into->d == from->d);
 	for (int64 i = 0; i < from->n; i++)
 		memcpy(rowstore_append(into, cxt), rowstore_row(from, i), sizeof(double) * from->d);
+}
+
+void
+rowstore_append_features(RowStore *rs, Datum datum, bool allow_null, double *buf,
+						 MemoryContext cxt, const char *what)
+{
+	const double *x;
+	double	   *row;
+	int			d;
+
+	if (rs->d == 0)
+	{
+		x = array_features_datum(datum, 0, allow_null, buf, &d, what);
+		rowstore_set_width(rs, d);
+		memcpy(rowstore_append(rs, cxt), x, sizeof(double) * d);
+		return;
+	}
+
+	/*
+	 * A short array's values land in the store directly (one copy, not two);
+	 * an error leaves a half-written row in a state that dies with the
+	 * statement.
+	 */
+	row = rowstore_append(rs, cxt);
+	x = array_features_datum(datum, rs->d, allow_null, row, &d, what);
+	if (x != row)
+		memcpy(row, x, sizeof(double) * d);
 }

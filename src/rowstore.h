@@ -57,6 +57,14 @@ rowstore_run(const RowStore *rs, int64 start, int *count)
 	return rowstore_row(rs, start);
 }
 
+/*
+ * A feature array (a datum not yet detoasted) appended as a row; the first
+ * sets the store's width.  buf is room for FEATURES_SHORT_MAX values.  what
+ * names the caller in messages.
+ */
+extern void rowstore_append_features(RowStore *rs, Datum datum, bool allow_null, double *buf,
+									 MemoryContext cxt, const char *what);
+
 /* n * d doubles, row-major, as one flat array would write them. */
 extern void rowstore_write(const RowStore *rs, ByteWriter *w);
 /* Append n rows read from r (the store's width is set). */
