@@ -80,6 +80,17 @@ try_relocate(Vrp *p, int32 c)
 	return false;
 }
 
+/* index of order c in route v */
+static inline int32
+route_index(const Vrp *p, int32 v, int32 c)
+{
+	int32		i = 0;
+
+	while (p->route[v][i] != c)
+		i++;
+	return i;
+}
+
 /*
  * Routes r and v become tmp1 (n1 orders) and tmp2 (n2 orders) if both are
  * feasible and cost less together; true if done.
@@ -134,16 +145,13 @@ static bool
 try_two_opt_star(Vrp *p, int32 c)
 {
 	int32		r = p->where[c];
-	int32		a = -1;
+	int32		a = route_index(p, r, c);
 
-	for (int32 i = 0; i < p->len[r]; i++)
-		if (p->route[r][i] == c)
-			a = i;
 	for (int32 k = 0; k < p->k; k++)
 	{
 		int32		o = p->nbr[(Size) c * p->k + k];
 		int32		v,
-					b = -1,
+					b,
 					l1,
 					l2;
 		double		d1;
@@ -153,9 +161,7 @@ try_two_opt_star(Vrp *p, int32 c)
 		if (o == 0 || p->where[o] < 0)
 			continue;
 		v = p->where[o];
-		for (int32 i = 0; i < p->len[v]; i++)
-			if (p->route[v][i] == o)
-				b = i;
+		b = route_index(p, v, o);
 		if (v == r)
 		{
 			/* reverse a+1..b so that c is followed by o */
@@ -202,25 +208,20 @@ static bool
 try_cross(Vrp *p, int32 c)
 {
 	int32		r = p->where[c];
-	int32		a = -1;
+	int32		a = route_index(p, r, c);
 
-	for (int32 i = 0; i < p->len[r]; i++)
-		if (p->route[r][i] == c)
-			a = i;
 	for (int32 k = 0; k < p->k; k++)
 	{
 		int32		o = p->nbr[(Size) c * p->k + k];
 		int32		v,
-					b = -1;
+					b;
 
 		if (o < 0)
 			break;
 		if (o == 0 || p->where[o] < 0 || p->where[o] == r)
 			continue;
 		v = p->where[o];
-		for (int32 i = 0; i < p->len[v]; i++)
-			if (p->route[v][i] == o)
-				b = i;
+		b = route_index(p, v, o);
 		for (int32 l1 = 0; l1 <= 3; l1++)
 			for (int32 l2 = 1; l2 <= 3; l2++)
 			{
