@@ -36,6 +36,7 @@
 #include "blas.h"
 #include "recs_model.h"
 #include "rng.h"
+#include "vec.h"
 
 #define ALS_BLOCK 128
 #define ALS_MAX_THREADS 64
@@ -48,12 +49,6 @@
  * clone keeps running anywhere.
  */
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CG_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CG_CLONES
-#endif
 
 static inline float
 dot_k(const float *restrict a, const float *restrict b, int k)
@@ -110,7 +105,7 @@ typedef struct CgBlock
  * Rows [u0, u0 + nb) of X: cg_steps CG steps each, in lockstep.  G is
  * symmetric, so row-major X_blk G is what a column-major G X_blk' gives.
  */
-CG_CLONES static void
+VEC_CLONES static void
 cg_block(int32 u0, int nb, const int64 *ptr, const int32 *idx, const double *val,
 		 float *X, const float *Y, const float *G, int k, double alpha, int steps,
 		 CgBlock *b)
@@ -264,7 +259,7 @@ cg_block_fn(CgWork *w, int32 u0, int nb, CgBlock *b)
  * The interaction part of the loss of users [u0, u0 + nb) (X = P, Y = Q),
  * into the block's own partial sum.
  */
-CG_CLONES static void
+VEC_CLONES static void
 loss_block_fn(CgWork *w, int32 u0, int nb, CgBlock *b)
 {
 	double		total = 0;
