@@ -45,6 +45,8 @@
 
 #define KMEANS_BLOCK 256
 #define KMEANS_MAX_K 10000
+/* up to this many centers, one lane each in two vector registers: no dgemm */
+#define KMEANS_DIRECT_K 8
 /* rows read ahead where a pass visits them out of order */
 #define KMEANS_PREFETCH 16
 #define KMEANS_SORT_BUCKET_BITS 16
@@ -209,6 +211,7 @@ typedef struct Fit
 	int			shift_argmax;	/* the center that moved most */
 	bool		shifted;		/* the bounds still lack the last update's shifts */
 	double	   *g;				/* KMEANS_BLOCK * k */
+	v4d		   *ct;				/* k <= KMEANS_DIRECT_K: the centers transposed, 2 * d */
 	double	   *gather;			/* KMEANS_BLOCK * d */
 	/* seed_trials(k) * n: the seeding's distances to its candidates (one array for every run) */
 	double	   *seed_dist;
@@ -537,6 +540,217 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 	pfree(gapmin);
 }
 
+/*
+ * The seeding for few candidates and narrow rows (seed_trials(k) <= 4, d <= 8,
+ * where kmeanspp skips no rows): one pass over the rows per center instead of
+ * two.  The pass for center ci first moves each row to the center chosen by
+ * the previous pass where it is nearer, then scores the new candidates, and
+ * keeps per block of SEED_BLOCK rows what each candidate would leave.  The
+ * draws for the next center need the running sums after the winner's moves:
+ * the winner's block sums locate the block, and only that block's rows are
+ * recomputed.  No distance array and no running-sum array: per center the
+ * pass reads each row once and writes its nearest center and distance, which
+ * at 200k x 8 took half the memory traffic of kmeanspp's two passes (the
+ * seeding was bound by it).  Same draws as scikit-learn's greedy k-means++;
+ * the sums run in another order than kmeanspp's, so the seeds can differ
+ * from its by a rounding at a draw's boundary.
+ */
+#define SEED_BLOCK 256
+
+static inline bool
+seed_fused(int d, int k)
+{
+	return seed_trials(k) <= 4 && d <= 8;
+}
+
+/* |z - w|^2 as the candidates' lanes compute it: even and odd columns apart */
+static pg_attribute_always_inline double
+seed_sqdist(const double *z, const double *w, int d)
+{
+	double		a = 0,
+				b = 0;
+	int			j = 0;
+
+	#pragma GCC unroll 4
+	for (; j + 2 <= d; j += 2)
+	{
+		double		e0 = w[j] - z[j],
+					e1 = w[j + 1] - z[j + 1];
+
+		a += e0 * e0;
+		b += e1 * e1;
+	}
+	if (j < d)
+	{
+		double		e0 = w[j] - z[j];
+
+		a += e0 * e0;
+	}
+	return a + b;
+}
+
+/*
+ * Row of the draw target in block b (whose rows start at sum before):
+ * recomputes the block's potentials with the pending winner w (NULL: none).
+ */
+static int64
+seed_draw_in_block(const Fit *f, int64 b, double before, double target, const double *w)
+{
+	int64		from = b * SEED_BLOCK,
+				to = Min(f->n, from + SEED_BLOCK);
+	double		acc = before;
+
+	for (int64 i = from; i < to; i++)
+	{
+		double		e = f->upper[i];
+
+		if (w)
+			e = Min(e, seed_sqdist(f->z + (Size) i * f->d, w, f->d));
+		acc += e;
+		if (acc > target)
+			return i;
+	}
+	return to - 1;
+}
+
+/*
+ * One pass of kmeanspp_fused: rows to the winner w (center wi; NULL: none),
+ * then the candidates' potentials per block into blk_cand, their sums into
+ * pot_out[0..4).
+ */
+static pg_attribute_always_inline void
+seed_fused_pass(const Fit *f, const v4d *ct, const double *w, int32 wi, v4d *blk_cand, int d,
+				double *pot_out)
+{
+	int64		n = f->n;
+	int64		nblocks = (n + SEED_BLOCK - 1) / SEED_BLOCK;
+	double	   *closest = f->upper;
+	int32	   *nearest = f->label;
+	v4d			pot = {0};
+
+	for (int64 b = 0; b < nblocks; b++)
+	{
+		v4d			bs = {0};
+
+		for (int64 i = b * SEED_BLOCK; i < Min(n, (b + 1) * SEED_BLOCK); i++)
+		{
+			const double *zi = f->z + (Size) i * d;
+			double		e = closest[i];
+			v4d			s = {0},
+						sb = {0},
+						ev;
+			int			j = 0;
+
+			/* the previous winner first, without a branch (a coin toss) */
+			if (w)
+			{
+				double		dw = seed_sqdist(zi, w, d);
+				int32		move = -(int32) (dw < e);	/* all ones or zero */
+
+				nearest[i] = (wi & move) | (nearest[i] & ~move);
+				e = Min(dw, e);
+				closest[i] = e;
+			}
+			#pragma GCC unroll 4
+			for (; j + 2 <= d; j += 2)
+			{
+				v4d			e0 = ct[j] - zi[j],
+							e1 = ct[j + 1] - zi[j + 1];
+
+				s += e0 * e0;
+				sb += e1 * e1;
+			}
+			if (j < d)
+			{
+				v4d			e0 = ct[j] - zi[j];
+
+				s += e0 * e0;
+			}
+			s += sb;
+			ev = (v4d) {e, e, e, e};
+			bs += V4D_SELECT(s < ev, s, ev);
+		}
+		blk_cand[b] = bs;
+		pot += bs;
+	}
+	memcpy(pot_out, &pot, sizeof(pot));
+}
+
+VEC_CLONES static void
+kmeanspp_fused(Fit *f, Rng *rng, double *c)
+{
+	int64		n = f->n;
+	int			d = f->d,
+				k = f->k;
+	int			trials = seed_trials(k);
+	int64		nblocks = (n + SEED_BLOCK - 1) / SEED_BLOCK;
+	double	   *closest = f->upper;
+	int32	   *nearest = f->label;
+	/* the potential per block now, and what each candidate would leave */
+	double	   *blk = palloc(sizeof(double) * nblocks);
+	v4d		   *blk_cand = palloc(sizeof(v4d) * nblocks);
+	double	   *cand = palloc(sizeof(double) * 4 * d);
+	v4d			ct[16];
+	double		total = 0;
+	const double *w = NULL;
+
+	Assert(trials <= 4 && d <= 8);
+	memcpy(c, f->z + (Size) rng_below(rng, (uint64) n) * d, sizeof(double) * d);
+	for (int64 b = 0; b < nblocks; b++)
+	{
+		double		t = 0;
+
+		for (int64 i = b * SEED_BLOCK; i < Min(n, (b + 1) * SEED_BLOCK); i++)
+		{
+			closest[i] = seed_sqdist(f->z + (Size) i * d, c, d);
+			nearest[i] = 0;
+			t += closest[i];
+		}
+		blk[b] = t;
+		total += t;
+	}
+	for (int ci = 1; ci < k; ci++)
+	{
+		double		pot[4];
+		int			best = 0;
+		int32		wi = ci - 1;
+
+		CHECK_FOR_INTERRUPTS();
+		/* draws: the block by its sums, the row by the block's own */
+		for (int t = 0; t < trials; t++)
+		{
+			double		target = rng_uniform(rng) * total;
+			double		before = 0;
+			int64		b = 0;
+
+			while (b < nblocks - 1 && before + blk[b] <= target)
+				before += blk[b++];
+			memcpy(cand + (Size) t * d, f->z + (Size) seed_draw_in_block(f, b, before, target, w) * d,
+				   sizeof(double) * d);
+		}
+		memset(ct, 0, sizeof(ct));
+		for (int t = 0; t < trials; t++)
+			for (int j = 0; j < d; j++)
+				ct[j][t] = cand[(Size) t * d + j];
+		/* a constant width unrolls the loops over the columns */
+		if (d == 8)
+			seed_fused_pass(f, ct, w, wi, blk_cand, 8, pot);
+		else
+			seed_fused_pass(f, ct, w, wi, blk_cand, d, pot);
+		for (int t = 1; t < trials; t++)
+			if (pot[t] < pot[best])
+				best = t;
+		memcpy(c + (Size) ci * d, cand + (Size) best * d, sizeof(double) * d);
+		w = c + (Size) ci * d;
+		total = pot[best];
+		for (int64 b = 0; b < nblocks; b++)
+			blk[b] = blk_cand[b][best];
+	}
+	pfree(blk);
+	pfree(blk_cand);
+	pfree(cand);
+}
+
 /* Move row i to cluster to (from may be -1), keeping sums and counts. */
 static inline void
 move_row(Fit *f, int64 i, int from, int to)
@@ -559,6 +773,87 @@ move_row(Fit *f, int64 i, int from, int to)
 }
 
 /*
+ * assign_rows for k <= KMEANS_DIRECT_K: each row's distances to all centers
+ * at once, the centers transposed in f->ct (column j of the eight in
+ * ct[2j], ct[2j + 1]), as the seeding scores its candidates.  At k = 8 and
+ * d = 8 a dgemm block plus the pass adding the norms cost several times
+ * these sixteen vector subtractions and multiply-adds per row, and the
+ * rows need no gathering.  Lanes from k on are never read.
+ */
+static pg_attribute_always_inline int64
+assign_rows_direct(Fit *f, const int64 *rows, int nb)
+{
+	int			d = f->d,
+				k = f->k;
+	const v4d  *ct = f->ct;
+	int64		changed = 0;
+
+	for (int r = 0; r < nb; r++)
+	{
+		int64		row = rows[r];
+		const double *zi = f->z + (Size) row * d;
+		v4d			s0 = {0},
+					s0b = {0},
+					s1 = {0},
+					s1b = {0};
+		double		e[KMEANS_DIRECT_K];
+		int			j = 0,
+					best = 0;
+		double		bd,
+					sd = DBL_MAX;
+
+		if (r + 4 < nb)
+			__builtin_prefetch(f->z + (Size) rows[r + 4] * d);
+		for (; j + 2 <= d; j += 2)
+		{
+			v4d			e0 = ct[2 * j] - zi[j],
+						e0b = ct[2 * j + 2] - zi[j + 1],
+						e1 = ct[2 * j + 1] - zi[j],
+						e1b = ct[2 * j + 3] - zi[j + 1];
+
+			s0 += e0 * e0;
+			s0b += e0b * e0b;
+			s1 += e1 * e1;
+			s1b += e1b * e1b;
+		}
+		if (j < d)
+		{
+			v4d			e0 = ct[2 * j] - zi[j],
+						e1 = ct[2 * j + 1] - zi[j];
+
+			s0 += e0 * e0;
+			s1 += e1 * e1;
+		}
+		s0 += s0b;
+		s1 += s1b;
+		memcpy(e, &s0, sizeof(s0));
+		memcpy(e + 4, &s1, sizeof(s1));
+		/*
+		 * Without branches: which center is nearest is a coin toss for the
+		 * rows near a boundary, and the mispredictions cost more than the
+		 * second loop.
+		 */
+		bd = e[0];
+		for (j = 1; j < k; j++)
+		{
+			best = e[j] < bd ? j : best;
+			bd = Min(bd, e[j]);
+		}
+		e[best] = DBL_MAX;
+		for (j = 0; j < k; j++)
+			sd = Min(sd, e[j]);
+		f->upper[row] = sqrt(bd);
+		f->lower[row] = k > 1 ? sqrt(sd) : DBL_MAX;
+		if (f->label[row] != best)
+		{
+			changed++;
+			move_row(f, row, f->label[row], best);
+		}
+	}
+	return changed;
+}
+
+/*
  * Nearest and second-nearest centers of the nb rows rows[] (ties: lowest
  * index) from one dgemm; reassigns them and resets their bounds.  Returns
  * the number of labels that changed.
@@ -573,6 +868,8 @@ assign_rows(Fit *f, const double *c, const int64 *rows, int nb, bool contiguous)
 	const double *zn;
 	double		zn_gathered[KMEANS_BLOCK];
 
+	if (k <= KMEANS_DIRECT_K)
+		return assign_rows_direct(f, rows, nb);
 	if (contiguous)
 	{
 		zb = f->z + (Size) rows[0] * d;
@@ -639,6 +936,13 @@ assign_all(Fit *f, const double *c)
 
 	for (int j = 0; j < k; j++)
 		f->cnorm[j] = cblas_ddot(d, c + (Size) j * d, 1, c + (Size) j * d, 1);
+	if (k <= KMEANS_DIRECT_K)
+	{
+		memset(f->ct, 0, sizeof(v4d) * 2 * d);
+		for (int j = 0; j < k; j++)
+			for (int m = 0; m < d; m++)
+				f->ct[2 * m + j / 4][j % 4] = c[(Size) j * d + m];
+	}
 	if (!f->bounds_valid)
 	{
 		for (int64 start = 0; start < f->n; start += KMEANS_BLOCK)
@@ -1004,7 +1308,7 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	f.upper = alloc_huge_pages(sizeof(double) * 2 * n);
 	f.lower = f.upper + n;
 	/* at least two doubles per row: the sorted keys first */
-	f.seed_dist = alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
+	f.seed_dist = alloc_huge_pages(sizeof(double) * (seed_fused(d, k) ? 2 : seed_trials(k)) * n);
 	StaticAssertStmt(sizeof(RowKey) == 2 * sizeof(double), "RowKey is two doubles wide");
 	/* as scikit-learn: tol relative to the mean variance of the features */
 	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, (RowKey *) f.upper,
@@ -1022,6 +1326,7 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	f.shift = palloc(sizeof(double) * k);
 	f.g = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * k);
 	f.gather = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * d);
+	f.ct = k <= KMEANS_DIRECT_K ? palloc(sizeof(v4d) * 2 * d) : NULL;
 
 	c = palloc(sizeof(double) * k * d);
 	best_c = palloc(sizeof(double) * k * d);
@@ -1033,7 +1338,10 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 		bool		conv;
 		double		inertia;
 
-		kmeanspp(&f, &rng, c);
+		if (seed_fused(d, k))
+			kmeanspp_fused(&f, &rng, c);
+		else
+			kmeanspp(&f, &rng, c);
 		inertia = lloyd(&f, c, s->max_iter, tol_abs, &iter, &conv);
 		if (inertia < best_inertia)
 		{
