@@ -787,6 +787,13 @@ assign_rows_direct(Fit *f, const int64 *rows, int nb)
 				k = f->k;
 	const v4d  *ct = f->ct;
 	int64		changed = 0;
+	const v4d	big = {DBL_MAX, DBL_MAX, DBL_MAX, DBL_MAX};
+	const v4d	idx0 = {0, 1, 2, 3},
+				idx1 = {4, 5, 6, 7};
+	/* lanes from k on hold no center */
+	const v4d	kv = {k, k, k, k};
+	const v4i	valid0 = idx0 < kv,
+				valid1 = idx1 < kv;
 
 	for (int r = 0; r < nb; r++)
 	{
@@ -796,11 +803,12 @@ assign_rows_direct(Fit *f, const int64 *rows, int nb)
 					s0b = {0},
 					s1 = {0},
 					s1b = {0};
-		double		e[KMEANS_DIRECT_K];
+		v4d			m,
+					bv;
 		int			j = 0,
-					best = 0;
+					best;
 		double		bd,
-					sd = DBL_MAX;
+					sd;
 
 		if (r + 4 < nb)
 			__builtin_prefetch(f->z + (Size) rows[r + 4] * d);
@@ -826,22 +834,25 @@ assign_rows_direct(Fit *f, const int64 *rows, int nb)
 		}
 		s0 += s0b;
 		s1 += s1b;
-		memcpy(e, &s0, sizeof(s0));
-		memcpy(e + 4, &s1, sizeof(s1));
+
 		/*
-		 * Without branches: which center is nearest is a coin toss for the
-		 * rows near a boundary, and the mispredictions cost more than the
-		 * second loop.
+		 * Nearest (lowest index among equals) and second nearest, in the
+		 * registers and without branches: which center is nearest is a coin
+		 * toss for the rows near a boundary, and reading the lanes back from
+		 * memory stalled on the store (forwarding fails across widths).
 		 */
-		bd = e[0];
-		for (j = 1; j < k; j++)
-		{
-			best = e[j] < bd ? j : best;
-			bd = Min(bd, e[j]);
-		}
-		e[best] = DBL_MAX;
-		for (j = 0; j < k; j++)
-			sd = Min(sd, e[j]);
+		s0 = V4D_SELECT(valid0, s0, big);
+		s1 = V4D_SELECT(valid1, s1, big);
+		m = V4D_SELECT(s1 < s0, s1, s0);
+		bd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
+		bv = (v4d) {bd, bd, bd, bd};
+		m = V4D_SELECT(s0 == bv, idx0, V4D_SELECT(s1 == bv, idx1, big));
+		best = (int) Min(Min(m[0], m[1]), Min(m[2], m[3]));
+		bv = (v4d) {best, best, best, best};
+		s0 = V4D_SELECT(idx0 == bv, big, s0);
+		s1 = V4D_SELECT(idx1 == bv, big, s1);
+		m = V4D_SELECT(s1 < s0, s1, s0);
+		sd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
 		f->upper[row] = sqrt(bd);
 		f->lower[row] = k > 1 ? sqrt(sd) : DBL_MAX;
 		if (f->label[row] != best)
@@ -1156,14 +1167,16 @@ cmp_clusters(const void *a, const void *b)
 }
 
 /*
- * The rows in canonical order into z (n * d), centered on the column means
- * and, with standardize, divided by the population standard deviations;
- * their squared norms into znorm.  unsorted and keys are work space for n
- * keys each.  Returns the summed variance after scaling.
+ * The rows in canonical order into z (n * d), shifted by the first of them,
+ * or with standardize centered on the column means and divided by the
+ * population standard deviations; their squared norms into znorm (if not
+ * NULL).  The rows' mean in z's space into shift (0 with standardize).
+ * unsorted and keys are work space for n keys each.  Returns the summed
+ * variance after scaling.
  */
 static double
 transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, double *scale,
-			   RowKey *unsorted, RowKey *keys)
+			   double *shift, RowKey *unsorted, RowKey *keys)
 {
 	int64		n = s->rows.n;
 	int			d = s->rows.d;
@@ -1203,44 +1216,77 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 		}
 		pfree(start);
 	}
-	memset(mean, 0, sizeof(double) * d);
-	for (int64 i = 0; i < n; i++)
 	{
-		double	   *zi = z + (Size) i * d;
-		const double *xi = rowstore_row(&s->rows, keys[i].row);
-
 		/*
-		 * The rows come in random order: ask for one some keys ahead, so
-		 * that several cache misses are under way at once.
+		 * The rows are copied shifted by the first of them (K), so that the
+		 * copy also forms the sums for the means and variances: centering on
+		 * the means would need them first, and a second pass over the rows
+		 * (read and written) was a fifth of this function.  A data point
+		 * keeps the shifted values as small as centered ones within the
+		 * data's spread, which the dgemm expansion needs; the centers move
+		 * by mean - K at the end.
 		 */
-		if (i + KMEANS_PREFETCH < n)
-			__builtin_prefetch(rowstore_row(&s->rows, keys[i + KMEANS_PREFETCH].row));
-		for (int j = 0; j < d; j++)
-		{
-			zi[j] = xi[j];
-			mean[j] += xi[j];
-		}
-	}
-	for (int j = 0; j < d; j++)
-		mean[j] /= n;
-	CHECK_FOR_INTERRUPTS();
-	/* centered; without standardize these are the final rows: norms too */
-	for (int64 i = 0; i < n; i++)
-	{
-		double	   *zi = z + (Size) i * d;
-		double		t = 0;
+		const double *k0 = rowstore_row(&s->rows, keys[0].row);
+		double	   *s1 = palloc0(sizeof(double) * d);
+		double	   *s2 = palloc0(sizeof(double) * d);
 
+		for (int64 i = 0; i < n; i++)
+		{
+			double	   *zi = z + (Size) i * d;
+			const double *xi = rowstore_row(&s->rows, keys[i].row);
+			double		t = 0;
+
+			/*
+			 * The rows come in random order: ask for one some keys ahead, so
+			 * that several cache misses are under way at once.
+			 */
+			if (i + KMEANS_PREFETCH < n)
+				__builtin_prefetch(rowstore_row(&s->rows, keys[i + KMEANS_PREFETCH].row));
+			for (int j = 0; j < d; j++)
+			{
+				double		v = xi[j] - k0[j];
+
+				zi[j] = v;
+				s1[j] += v;
+				s2[j] += v * v;
+				t += v * v;
+			}
+			if (znorm)
+				znorm[i] = t;
+		}
 		for (int j = 0; j < d; j++)
 		{
-			zi[j] -= mean[j];
-			var[j] += zi[j] * zi[j];
-			t += zi[j] * zi[j];
+			shift[j] = s1[j] / n;
+			mean[j] = k0[j] + shift[j];
+			/* the shifted-data formula: exact enough for tol */
+			var[j] = Max(s2[j] / n - shift[j] * shift[j], 0.0);
 		}
-		znorm[i] = t;
+		pfree(s1);
+		pfree(s2);
+	}
+	CHECK_FOR_INTERRUPTS();
+	if (s->standardize)
+	{
+		/* centered exactly, then scaled: the scale is part of the model */
+		memset(var, 0, sizeof(double) * d);
+		for (int64 i = 0; i < n; i++)
+		{
+			double	   *zi = z + (Size) i * d;
+
+			for (int j = 0; j < d; j++)
+			{
+				zi[j] -= shift[j];
+				var[j] += zi[j] * zi[j];
+			}
+		}
+		for (int j = 0; j < d; j++)
+		{
+			var[j] /= n;
+			shift[j] = 0;
+		}
 	}
 	for (int j = 0; j < d; j++)
 	{
-		var[j] /= n;
 		scale[j] = (s->standardize && var[j] > 0) ? sqrt(var[j]) : 1.0;
 		total_var += var[j] / (scale[j] * scale[j]);
 	}
@@ -1255,7 +1301,8 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 				zi[j] /= scale[j];
 				t += zi[j] * zi[j];
 			}
-			znorm[i] = t;
+			if (znorm)
+				znorm[i] = t;
 		}
 	pfree(var);
 	return total_var;
@@ -1271,6 +1318,7 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	double	   *z;
 	double	   *mean,
 			   *scale,
+			   *shift,
 			   *c,
 			   *best_c;
 	int64	   *sizes;
@@ -1303,7 +1351,9 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	scale = palloc(sizeof(double) * d);
 	z = alloc_huge_pages(sizeof(double) * n * d);
 	memset(&f, 0, sizeof(f));
-	f.znorm = alloc_huge_pages(sizeof(double) * n);
+	/* the norms serve the dgemm distances only */
+	f.znorm = k > KMEANS_DIRECT_K ? alloc_huge_pages(sizeof(double) * n) : NULL;
+	shift = palloc(sizeof(double) * d);
 	/* upper and lower bounds in one array, first the sort's work space */
 	f.upper = alloc_huge_pages(sizeof(double) * 2 * n);
 	f.lower = f.upper + n;
@@ -1311,7 +1361,7 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	f.seed_dist = alloc_huge_pages(sizeof(double) * (seed_fused(d, k) ? 2 : seed_trials(k)) * n);
 	StaticAssertStmt(sizeof(RowKey) == 2 * sizeof(double), "RowKey is two doubles wide");
 	/* as scikit-learn: tol relative to the mean variance of the features */
-	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, (RowKey *) f.upper,
+	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, shift, (RowKey *) f.upper,
 									  (RowKey *) f.seed_dist) / d;
 
 	f.n = n;
@@ -1353,6 +1403,10 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 		}
 	}
 
+	/* the model's centers are relative to the means */
+	for (int j = 0; j < k; j++)
+		for (int m = 0; m < d; m++)
+			best_c[(Size) j * d + m] -= shift[m];
 	order = palloc(sizeof(ClusterOrder) * k);
 	for (int j = 0; j < k; j++)
 	{
