@@ -3,20 +3,23 @@
  * ecomml.assign_cluster(model, features), ecomml.cluster_centers(model)
  *
  * Lloyd's algorithm needs many passes over the rows, so the training state
- * keeps every row: one flat row-major double array (a huge allocation, 8 d
- * bytes per row).  Combining two states appends the rows.  The final function
- * sorts the rows lexicographically before anything random happens, so the
- * model depends on the set of rows and the seed only, never on the order in
- * which a serial scan or parallel workers delivered them: a parallel run gives
- * bit-for-bit the serial model.  Peak memory in the final function is about
- * twice the state (the sorted, centered copy), plus n doubles and ints.
+ * keeps every row (row store chunks, 8 d bytes per row) and a hash of each,
+ * computed as the row arrives.  Combining two states appends the rows.  The
+ * final function copies the rows into an order given by their hashes and
+ * values before anything random happens, so the model depends on the set of
+ * rows and the seed only, never on the order in which a serial scan or
+ * parallel workers delivered them: a parallel run gives bit-for-bit the
+ * serial model.  Peak memory in the final function is about twice the state
+ * (the sorted, shifted copy), plus a few doubles per row.
  *
  * Initialization is greedy k-means++ (Arthur & Vassilvitskii 2007, with
- * 2 + floor(ln k) candidate draws per center as in scikit-learn).  Each Lloyd
- * iteration computes the squared distances of a block of rows to all centers
- * as |x|^2 - 2 x.c + |c|^2 with one dgemm per block.  Data are centered on the
- * column means (and divided by the population standard deviation with
- * {"standardize": true}) first, which keeps that expansion accurate.
+ * 2 + floor(ln k) candidate draws per center as in scikit-learn).  Lloyd's
+ * iterations skip rows by Hamerly's bounds; the others get their distances
+ * to all centers as |x|^2 - 2 x.c + |c|^2 with one dgemm per block, or, for
+ * k <= 8, directly in two vector registers.  The copy is shifted by its first
+ * row (and centered on the column means and divided by the population
+ * standard deviation with {"standardize": true}), which keeps that expansion
+ * accurate; the model's centers are relative to the column means.
  */
 #include "postgres.h"
 
@@ -223,8 +226,8 @@ typedef struct Fit
 	int64		n;
 	int			d;
 	int			k;
-	const double *z;			/* n * d, canonical order, centered, scaled */
-	double	   *znorm;			/* |z_i|^2 */
+	const double *z;			/* n * d, canonical order, shifted (or centered and scaled) */
+	double	   *znorm;			/* |z_i|^2; NULL for k <= KMEANS_DIRECT_K */
 	int32	   *label;			/* n */
 	double	   *upper;			/* n: distance to the assigned center, or more */
 	double	   *lower;			/* n: distance to any other center, or less */
