@@ -594,38 +594,62 @@ seed_fused(int d, int k)
 	return seed_trials(k) <= 4 && d <= 8;
 }
 
-/* |z - w|^2 as the candidates' lanes compute it: even and odd columns apart */
-static pg_attribute_always_inline double
-seed_sqdist(const double *z, const double *w, int d)
+/*
+ * Squared distances of row z to four points held transposed (column j of
+ * the four in the lanes of ct[j * stride]) into *out: even and odd columns
+ * in two dependency chains.  A point broadcast to all lanes gets the bits
+ * the candidates' lanes would give it.
+ */
+static pg_attribute_always_inline void
+lane_sqdist(const v4d *ct, int stride, const double *z, int d, v4d *out)
 {
-	double		a = 0,
-				b = 0;
+	v4d			s = {0},
+				sb = {0};
 	int			j = 0;
 
-	#pragma GCC unroll 4
+#pragma GCC unroll 4
 	for (; j + 2 <= d; j += 2)
 	{
-		double		e0 = w[j] - z[j],
-					e1 = w[j + 1] - z[j + 1];
+		v4d			e0 = ct[j * stride] - z[j],
+					e1 = ct[(j + 1) * stride] - z[j + 1];
 
-		a += e0 * e0;
-		b += e1 * e1;
+		s += e0 * e0;
+		sb += e1 * e1;
 	}
 	if (j < d)
 	{
-		double		e0 = w[j] - z[j];
+		v4d			e0 = ct[j * stride] - z[j];
 
-		a += e0 * e0;
+		s += e0 * e0;
 	}
-	return a + b;
+	*out = s + sb;
+}
+
+/* A point broadcast, one column per vector, for lane_sqdist. */
+static void
+broadcast_point(const double *w, int d, v4d *wt)
+{
+	for (int j = 0; j < d; j++)
+		wt[j] = (v4d) {w[j], w[j], w[j], w[j]};
+}
+
+/* |z - w|^2 for a point wt from broadcast_point */
+static pg_attribute_always_inline double
+point_sqdist(const v4d *wt, const double *z, int d)
+{
+	v4d			s;
+
+	lane_sqdist(wt, 1, z, d, &s);
+	return s[0];
 }
 
 /*
  * Row of the draw target in block b (whose rows start at sum before):
- * recomputes the block's potentials with the pending winner w (NULL: none).
+ * recomputes the block's potentials with the pending winner w (broadcast;
+ * NULL: none).
  */
 static int64
-seed_draw_in_block(const Fit *f, int64 b, double before, double target, const double *w)
+seed_draw_in_block(const Fit *f, int64 b, double before, double target, const v4d *w)
 {
 	int64		from = b * SEED_BLOCK,
 				to = Min(f->n, from + SEED_BLOCK);
@@ -636,7 +660,7 @@ seed_draw_in_block(const Fit *f, int64 b, double before, double target, const do
 		double		e = f->upper[i];
 
 		if (w)
-			e = Min(e, seed_sqdist(f->z + (Size) i * f->d, w, f->d));
+			e = Min(e, point_sqdist(w, f->z + (Size) i * f->d, f->d));
 		acc += e;
 		if (acc > target)
 			return i;
@@ -650,7 +674,7 @@ seed_draw_in_block(const Fit *f, int64 b, double before, double target, const do
  * pot_out[0..4).
  */
 static pg_attribute_always_inline void
-seed_fused_pass(const Fit *f, const v4d *ct, const double *w, int32 wi, v4d *blk_cand, int d,
+seed_fused_pass(const Fit *f, const v4d *ct, const v4d *w, int32 wi, v4d *blk_cand, int d,
 				double *pot_out)
 {
 	int64		n = f->n;
@@ -667,37 +691,20 @@ seed_fused_pass(const Fit *f, const v4d *ct, const double *w, int32 wi, v4d *blk
 		{
 			const double *zi = f->z + (Size) i * d;
 			double		e = closest[i];
-			v4d			s = {0},
-						sb = {0},
+			v4d			s,
 						ev;
-			int			j = 0;
 
 			/* the previous winner first, without a branch (a coin toss) */
 			if (w)
 			{
-				double		dw = seed_sqdist(zi, w, d);
+				double		dw = point_sqdist(w, zi, d);
 				int32		move = -(int32) (dw < e);	/* all ones or zero */
 
 				nearest[i] = (wi & move) | (nearest[i] & ~move);
 				e = Min(dw, e);
 				closest[i] = e;
 			}
-			#pragma GCC unroll 4
-			for (; j + 2 <= d; j += 2)
-			{
-				v4d			e0 = ct[j] - zi[j],
-							e1 = ct[j + 1] - zi[j + 1];
-
-				s += e0 * e0;
-				sb += e1 * e1;
-			}
-			if (j < d)
-			{
-				v4d			e0 = ct[j] - zi[j];
-
-				s += e0 * e0;
-			}
-			s += sb;
+			lane_sqdist(ct, 1, zi, d, &s);
 			ev = (v4d) {e, e, e, e};
 			bs += V4D_SELECT(s < ev, s, ev);
 		}
@@ -721,19 +728,21 @@ kmeanspp_fused(Fit *f, Rng *rng, double *c)
 	double	   *blk = palloc(sizeof(double) * nblocks);
 	v4d		   *blk_cand = palloc(sizeof(v4d) * nblocks);
 	double	   *cand = palloc(sizeof(double) * 4 * d);
-	v4d			ct[16];
+	v4d			ct[8];
+	v4d			wt[8];			/* the last center chosen, broadcast */
 	double		total = 0;
-	const double *w = NULL;
+	const v4d  *w = NULL;
 
 	Assert(trials <= 4 && d <= 8);
 	memcpy(c, f->z + (Size) rng_below(rng, (uint64) n) * d, sizeof(double) * d);
+	broadcast_point(c, d, wt);
 	for (int64 b = 0; b < nblocks; b++)
 	{
 		double		t = 0;
 
 		for (int64 i = b * SEED_BLOCK; i < Min(n, (b + 1) * SEED_BLOCK); i++)
 		{
-			closest[i] = seed_sqdist(f->z + (Size) i * d, c, d);
+			closest[i] = point_sqdist(wt, f->z + (Size) i * d, d);
 			nearest[i] = 0;
 			t += closest[i];
 		}
@@ -772,7 +781,8 @@ kmeanspp_fused(Fit *f, Rng *rng, double *c)
 			if (pot[t] < pot[best])
 				best = t;
 		memcpy(c + (Size) ci * d, cand + (Size) best * d, sizeof(double) * d);
-		w = c + (Size) ci * d;
+		broadcast_point(c + (Size) ci * d, d, wt);
+		w = wt;
 		total = pot[best];
 		for (int64 b = 0; b < nblocks; b++)
 			blk[b] = blk_cand[b][best];
@@ -804,6 +814,21 @@ move_row(Fit *f, int64 i, int from, int to)
 }
 
 /*
+ * Row to its nearest center best (squared distance bd; sd to the second
+ * nearest), its bounds reset; returns 1 if its label changed.
+ */
+static inline int
+settle_row(Fit *f, int64 row, int best, double bd, double sd)
+{
+	f->upper[row] = sqrt(bd);
+	f->lower[row] = f->k > 1 ? sqrt(sd) : DBL_MAX;
+	if (f->label[row] == best)
+		return 0;
+	move_row(f, row, f->label[row], best);
+	return 1;
+}
+
+/*
  * assign_rows for k <= KMEANS_DIRECT_K: each row's distances to all centers
  * at once, the centers transposed in f->ct (column j of the eight in
  * ct[2j], ct[2j + 1]), as the seeding scores its candidates.  At k = 8 and
@@ -812,10 +837,9 @@ move_row(Fit *f, int64 i, int from, int to)
  * rows need no gathering.  Lanes from k on are never read.
  */
 static pg_attribute_always_inline int64
-assign_rows_direct(Fit *f, const int64 *rows, int nb)
+assign_rows_direct(Fit *f, const int64 *rows, int nb, int d)
 {
-	int			d = f->d,
-				k = f->k;
+	int			k = f->k;
 	const v4d  *ct = f->ct;
 	int64		changed = 0;
 	const v4d	big = {DBL_MAX, DBL_MAX, DBL_MAX, DBL_MAX};
@@ -830,41 +854,18 @@ assign_rows_direct(Fit *f, const int64 *rows, int nb)
 	{
 		int64		row = rows[r];
 		const double *zi = f->z + (Size) row * d;
-		v4d			s0 = {0},
-					s0b = {0},
-					s1 = {0},
-					s1b = {0};
+		v4d			s0,
+					s1;
 		v4d			m,
 					bv;
-		int			j = 0,
-					best;
+		int			best;
 		double		bd,
 					sd;
 
 		if (r + 4 < nb)
 			__builtin_prefetch(f->z + (Size) rows[r + 4] * d);
-		for (; j + 2 <= d; j += 2)
-		{
-			v4d			e0 = ct[2 * j] - zi[j],
-						e0b = ct[2 * j + 2] - zi[j + 1],
-						e1 = ct[2 * j + 1] - zi[j],
-						e1b = ct[2 * j + 3] - zi[j + 1];
-
-			s0 += e0 * e0;
-			s0b += e0b * e0b;
-			s1 += e1 * e1;
-			s1b += e1b * e1b;
-		}
-		if (j < d)
-		{
-			v4d			e0 = ct[2 * j] - zi[j],
-						e1 = ct[2 * j + 1] - zi[j];
-
-			s0 += e0 * e0;
-			s1 += e1 * e1;
-		}
-		s0 += s0b;
-		s1 += s1b;
+		lane_sqdist(ct, 2, zi, d, &s0);
+		lane_sqdist(ct + 1, 2, zi, d, &s1);
 
 		/*
 		 * Nearest (lowest index among equals) and second nearest, in the
@@ -884,13 +885,7 @@ assign_rows_direct(Fit *f, const int64 *rows, int nb)
 		s1 = V4D_SELECT(idx1 == bv, big, s1);
 		m = V4D_SELECT(s1 < s0, s1, s0);
 		sd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
-		f->upper[row] = sqrt(bd);
-		f->lower[row] = k > 1 ? sqrt(sd) : DBL_MAX;
-		if (f->label[row] != best)
-		{
-			changed++;
-			move_row(f, row, f->label[row], best);
-		}
+		changed += settle_row(f, row, best, bd, sd);
 	}
 	return changed;
 }
@@ -911,7 +906,8 @@ assign_rows(Fit *f, const double *c, const int64 *rows, int nb, bool contiguous)
 	double		zn_gathered[KMEANS_BLOCK];
 
 	if (k <= KMEANS_DIRECT_K)
-		return assign_rows_direct(f, rows, nb);
+		/* a constant width unrolls the loops over the columns */
+		return d == 8 ? assign_rows_direct(f, rows, nb, 8) : assign_rows_direct(f, rows, nb, d);
 	if (contiguous)
 	{
 		zb = f->z + (Size) rows[0] * d;
@@ -949,13 +945,7 @@ assign_rows(Fit *f, const double *c, const int64 *rows, int nb, bool contiguous)
 			else if (e < sd)
 				sd = e;
 		}
-		f->upper[row] = sqrt(bd);
-		f->lower[row] = k > 1 ? sqrt(sd) : DBL_MAX;
-		if (f->label[row] != best)
-		{
-			changed++;
-			move_row(f, row, f->label[row], best);
-		}
+		changed += settle_row(f, row, best, bd, sd);
 	}
 	return changed;
 }
