@@ -3,20 +3,23 @@
  * ecomml.assign_cluster(model, features), ecomml.cluster_centers(model)
  *
  * Lloyd's algorithm needs many passes over the rows, so the training state
- * keeps every row: one flat row-major double array (a huge allocation, 8 d
- * bytes per row).  Combining two states appends the rows.  The final function
- * sorts the rows lexicographically before anything random happens, so the
- * model depends on the set of rows and the seed only, never on the order in
- * which a serial scan or parallel workers delivered them: a parallel run gives
- * bit-for-bit the serial model.  Peak memory in the final function is about
- * twice the state (the sorted, centered copy), plus n doubles and ints.
+ * keeps every row (row store chunks, 8 d bytes per row) and a hash of each,
+ * computed as the row arrives.  Combining two states appends the rows.  The
+ * final function copies the rows into an order given by their hashes and
+ * values before anything random happens, so the model depends on the set of
+ * rows and the seed only, never on the order in which a serial scan or
+ * parallel workers delivered them: a parallel run gives bit-for-bit the
+ * serial model.  Peak memory in the final function is about twice the state
+ * (the sorted, shifted copy), plus a few doubles per row.
  *
  * Initialization is greedy k-means++ (Arthur & Vassilvitskii 2007, with
- * 2 + floor(ln k) candidate draws per center as in scikit-learn).  Each Lloyd
- * iteration computes the squared distances of a block of rows to all centers
- * as |x|^2 - 2 x.c + |c|^2 with one dgemm per block.  Data are centered on the
- * column means (and divided by the population standard deviation with
- * {"standardize": true}) first, which keeps that expansion accurate.
+ * 2 + floor(ln k) candidate draws per center as in scikit-learn).  Lloyd's
+ * iterations skip rows by Hamerly's bounds; the others get their distances
+ * to all centers as |x|^2 - 2 x.c + |c|^2 with one dgemm per block, or, for
+ * k <= 8, directly in two vector registers.  The copy is shifted by its first
+ * row (and centered on the column means and divided by the population
+ * standard deviation with {"standardize": true}), which keeps that expansion
+ * accurate; the model's centers are relative to the column means.
  */
 #include "postgres.h"
 
@@ -45,6 +48,8 @@
 
 #define KMEANS_BLOCK 256
 #define KMEANS_MAX_K 10000
+/* up to this many centers, one lane each in two vector registers: no dgemm */
+#define KMEANS_DIRECT_K 8
 /* rows read ahead where a pass visits them out of order */
 #define KMEANS_PREFETCH 16
 #define KMEANS_SORT_BUCKET_BITS 16
@@ -54,6 +59,13 @@
 typedef struct KmeansState
 {
 	RowStore	rows;			/* width 0 until the first row */
+	/*
+	 * Width 1: each row's hash_row bits, computed while the row is fresh in
+	 * the cache (a pass of its own over the rows in the final function, a
+	 * chain of dependent multiplications per row, cost 7 % of the statement
+	 * at 200k x 8).  Not serialized: kmeans_read recomputes them.
+	 */
+	RowStore	hashes;
 	/* options */
 	int32		k;
 	int32		max_iter;
@@ -87,6 +99,19 @@ static const char *const kmeans_options[] = {
 };
 
 /* State */
+
+static uint64 hash_row(const double *x, int d);
+
+/* The hash of the last row of s->rows into s->hashes. */
+static inline void
+kmeans_hash_last(KmeansState *s, MemoryContext cxt)
+{
+	uint64		h = hash_row(rowstore_row(&s->rows, s->rows.n - 1), s->rows.d);
+
+	if (s->hashes.d == 0)
+		rowstore_set_width(&s->hashes, 1);
+	memcpy(rowstore_append(&s->hashes, cxt), &h, sizeof(h));
+}
 
 static void
 kmeans_write(const void *data, ByteWriter *w)
@@ -126,7 +151,11 @@ kmeans_read(ByteReader *r)
 		reader_corrupt(r, "The kmeans state holds impossible counts");
 	if (d > 0)
 		rowstore_set_width(&s->rows, d);
-	rowstore_read(&s->rows, r, n, CurrentMemoryContext);
+	for (int64 i = 0; i < n; i++)
+	{
+		read_bytes(r, rowstore_append(&s->rows, CurrentMemoryContext), sizeof(double) * d);
+		kmeans_hash_last(s, CurrentMemoryContext);
+	}
 	return s;
 }
 
@@ -142,6 +171,9 @@ kmeans_combine(void *into, const void *from)
 		rowstore_set_width(&a->rows, b->rows.d);
 	check_feature_length("train_kmeans", b->rows.d, a->rows.d);
 	rowstore_append_all(&a->rows, &b->rows, CurrentMemoryContext);
+	if (a->hashes.d == 0)
+		rowstore_set_width(&a->hashes, 1);
+	rowstore_append_all(&a->hashes, &b->hashes, CurrentMemoryContext);
 }
 
 const TrainStateOps kmeans_state_ops = {
@@ -173,6 +205,7 @@ train_kmeans_transfn(PG_FUNCTION_ARGS)
 		PG_RETURN_AGG_STATE(st);
 	rowstore_append_features(&s->rows, PG_GETARG_DATUM(1), false, s->buf, st->hdr.eoh_context,
 							 "train_kmeans");
+	kmeans_hash_last(s, st->hdr.eoh_context);
 	PG_RETURN_AGG_STATE(st);
 }
 
@@ -193,8 +226,8 @@ typedef struct Fit
 	int64		n;
 	int			d;
 	int			k;
-	const double *z;			/* n * d, canonical order, centered, scaled */
-	double	   *znorm;			/* |z_i|^2 */
+	const double *z;			/* n * d, canonical order, shifted (or centered and scaled) */
+	double	   *znorm;			/* |z_i|^2; NULL for k <= KMEANS_DIRECT_K */
 	int32	   *label;			/* n */
 	double	   *upper;			/* n: distance to the assigned center, or more */
 	double	   *lower;			/* n: distance to any other center, or less */
@@ -209,6 +242,7 @@ typedef struct Fit
 	int			shift_argmax;	/* the center that moved most */
 	bool		shifted;		/* the bounds still lack the last update's shifts */
 	double	   *g;				/* KMEANS_BLOCK * k */
+	v4d		   *ct;				/* k <= KMEANS_DIRECT_K: the centers transposed, 2 * d */
 	double	   *gather;			/* KMEANS_BLOCK * d */
 	/* seed_trials(k) * n: the seeding's distances to its candidates (one array for every run) */
 	double	   *seed_dist;
@@ -537,6 +571,227 @@ kmeanspp(Fit *f, Rng *rng, double *c)
 	pfree(gapmin);
 }
 
+/*
+ * The seeding for few candidates and narrow rows (seed_trials(k) <= 4, d <= 8,
+ * where kmeanspp skips no rows): one pass over the rows per center instead of
+ * two.  The pass for center ci first moves each row to the center chosen by
+ * the previous pass where it is nearer, then scores the new candidates, and
+ * keeps per block of SEED_BLOCK rows what each candidate would leave.  The
+ * draws for the next center need the running sums after the winner's moves:
+ * the winner's block sums locate the block, and only that block's rows are
+ * recomputed.  No distance array and no running-sum array: per center the
+ * pass reads each row once and writes its nearest center and distance, which
+ * at 200k x 8 took half the memory traffic of kmeanspp's two passes (the
+ * seeding was bound by it).  Same draws as scikit-learn's greedy k-means++;
+ * the sums run in another order than kmeanspp's, so the seeds can differ
+ * from its by a rounding at a draw's boundary.
+ */
+#define SEED_BLOCK 256
+
+static inline bool
+seed_fused(int d, int k)
+{
+	return seed_trials(k) <= 4 && d <= 8;
+}
+
+/*
+ * Squared distances of row z to four points held transposed (column j of
+ * the four in the lanes of ct[j * stride]) into *out: even and odd columns
+ * in two dependency chains.  A point broadcast to all lanes gets the bits
+ * the candidates' lanes would give it.
+ */
+static pg_attribute_always_inline void
+lane_sqdist(const v4d *ct, int stride, const double *z, int d, v4d *out)
+{
+	v4d			s = {0},
+				sb = {0};
+	int			j = 0;
+
+#pragma GCC unroll 4
+	for (; j + 2 <= d; j += 2)
+	{
+		v4d			e0 = ct[j * stride] - z[j],
+					e1 = ct[(j + 1) * stride] - z[j + 1];
+
+		s += e0 * e0;
+		sb += e1 * e1;
+	}
+	if (j < d)
+	{
+		v4d			e0 = ct[j * stride] - z[j];
+
+		s += e0 * e0;
+	}
+	*out = s + sb;
+}
+
+/* A point broadcast, one column per vector, for lane_sqdist. */
+static void
+broadcast_point(const double *w, int d, v4d *wt)
+{
+	for (int j = 0; j < d; j++)
+		wt[j] = (v4d) {w[j], w[j], w[j], w[j]};
+}
+
+/* |z - w|^2 for a point wt from broadcast_point */
+static pg_attribute_always_inline double
+point_sqdist(const v4d *wt, const double *z, int d)
+{
+	v4d			s;
+
+	lane_sqdist(wt, 1, z, d, &s);
+	return s[0];
+}
+
+/*
+ * Row of the draw target in block b (whose rows start at sum before):
+ * recomputes the block's potentials with the pending winner w (broadcast;
+ * NULL: none).
+ */
+static int64
+seed_draw_in_block(const Fit *f, int64 b, double before, double target, const v4d *w)
+{
+	int64		from = b * SEED_BLOCK,
+				to = Min(f->n, from + SEED_BLOCK);
+	double		acc = before;
+
+	for (int64 i = from; i < to; i++)
+	{
+		double		e = f->upper[i];
+
+		if (w)
+			e = Min(e, point_sqdist(w, f->z + (Size) i * f->d, f->d));
+		acc += e;
+		if (acc > target)
+			return i;
+	}
+	return to - 1;
+}
+
+/*
+ * One pass of kmeanspp_fused: rows to the winner w (center wi; NULL: none),
+ * then the candidates' potentials per block into blk_cand, their sums into
+ * pot_out[0..4).
+ */
+static pg_attribute_always_inline void
+seed_fused_pass(const Fit *f, const v4d *ct, const v4d *w, int32 wi, v4d *blk_cand, int d,
+				double *pot_out)
+{
+	int64		n = f->n;
+	int64		nblocks = (n + SEED_BLOCK - 1) / SEED_BLOCK;
+	double	   *closest = f->upper;
+	int32	   *nearest = f->label;
+	v4d			pot = {0};
+
+	for (int64 b = 0; b < nblocks; b++)
+	{
+		v4d			bs = {0};
+
+		for (int64 i = b * SEED_BLOCK; i < Min(n, (b + 1) * SEED_BLOCK); i++)
+		{
+			const double *zi = f->z + (Size) i * d;
+			double		e = closest[i];
+			v4d			s,
+						ev;
+
+			/* the previous winner first, without a branch (a coin toss) */
+			if (w)
+			{
+				double		dw = point_sqdist(w, zi, d);
+				int32		move = -(int32) (dw < e);	/* all ones or zero */
+
+				nearest[i] = (wi & move) | (nearest[i] & ~move);
+				e = Min(dw, e);
+				closest[i] = e;
+			}
+			lane_sqdist(ct, 1, zi, d, &s);
+			ev = (v4d) {e, e, e, e};
+			bs += V4D_SELECT(s < ev, s, ev);
+		}
+		blk_cand[b] = bs;
+		pot += bs;
+	}
+	memcpy(pot_out, &pot, sizeof(pot));
+}
+
+VEC_CLONES static void
+kmeanspp_fused(Fit *f, Rng *rng, double *c)
+{
+	int64		n = f->n;
+	int			d = f->d,
+				k = f->k;
+	int			trials = seed_trials(k);
+	int64		nblocks = (n + SEED_BLOCK - 1) / SEED_BLOCK;
+	double	   *closest = f->upper;
+	int32	   *nearest = f->label;
+	/* the potential per block now, and what each candidate would leave */
+	double	   *blk = palloc(sizeof(double) * nblocks);
+	v4d		   *blk_cand = palloc(sizeof(v4d) * nblocks);
+	double	   *cand = palloc(sizeof(double) * 4 * d);
+	v4d			ct[8];
+	v4d			wt[8];			/* the last center chosen, broadcast */
+	double		total = 0;
+	const v4d  *w = NULL;
+
+	Assert(trials <= 4 && d <= 8);
+	memcpy(c, f->z + (Size) rng_below(rng, (uint64) n) * d, sizeof(double) * d);
+	broadcast_point(c, d, wt);
+	for (int64 b = 0; b < nblocks; b++)
+	{
+		double		t = 0;
+
+		for (int64 i = b * SEED_BLOCK; i < Min(n, (b + 1) * SEED_BLOCK); i++)
+		{
+			closest[i] = point_sqdist(wt, f->z + (Size) i * d, d);
+			nearest[i] = 0;
+			t += closest[i];
+		}
+		blk[b] = t;
+		total += t;
+	}
+	for (int ci = 1; ci < k; ci++)
+	{
+		double		pot[4];
+		int			best = 0;
+		int32		wi = ci - 1;
+
+		CHECK_FOR_INTERRUPTS();
+		/* draws: the block by its sums, the row by the block's own */
+		for (int t = 0; t < trials; t++)
+		{
+			double		target = rng_uniform(rng) * total;
+			double		before = 0;
+			int64		b = 0;
+
+			while (b < nblocks - 1 && before + blk[b] <= target)
+				before += blk[b++];
+			memcpy(cand + (Size) t * d, f->z + (Size) seed_draw_in_block(f, b, before, target, w) * d,
+				   sizeof(double) * d);
+		}
+		memset(ct, 0, sizeof(ct));
+		for (int t = 0; t < trials; t++)
+			for (int j = 0; j < d; j++)
+				ct[j][t] = cand[(Size) t * d + j];
+		/* a constant width unrolls the loops over the columns */
+		if (d == 8)
+			seed_fused_pass(f, ct, w, wi, blk_cand, 8, pot);
+		else
+			seed_fused_pass(f, ct, w, wi, blk_cand, d, pot);
+		for (int t = 1; t < trials; t++)
+			if (pot[t] < pot[best])
+				best = t;
+		memcpy(c + (Size) ci * d, cand + (Size) best * d, sizeof(double) * d);
+		broadcast_point(c + (Size) ci * d, d, wt);
+		w = wt;
+		total = pot[best];
+		for (int64 b = 0; b < nblocks; b++)
+			blk[b] = blk_cand[b][best];
+	}
+	pfree(blk);
+	pfree(blk_cand);
+	pfree(cand);
+}
+
 /* Move row i to cluster to (from may be -1), keeping sums and counts. */
 static inline void
 move_row(Fit *f, int64 i, int from, int to)
@@ -559,6 +814,83 @@ move_row(Fit *f, int64 i, int from, int to)
 }
 
 /*
+ * Row to its nearest center best (squared distance bd; sd to the second
+ * nearest), its bounds reset; returns 1 if its label changed.
+ */
+static inline int
+settle_row(Fit *f, int64 row, int best, double bd, double sd)
+{
+	f->upper[row] = sqrt(bd);
+	f->lower[row] = f->k > 1 ? sqrt(sd) : DBL_MAX;
+	if (f->label[row] == best)
+		return 0;
+	move_row(f, row, f->label[row], best);
+	return 1;
+}
+
+/*
+ * assign_rows for k <= KMEANS_DIRECT_K: each row's distances to all centers
+ * at once, the centers transposed in f->ct (column j of the eight in
+ * ct[2j], ct[2j + 1]), as the seeding scores its candidates.  At k = 8 and
+ * d = 8 a dgemm block plus the pass adding the norms cost several times
+ * these sixteen vector subtractions and multiply-adds per row, and the
+ * rows need no gathering.  Lanes from k on are never read.
+ */
+static pg_attribute_always_inline int64
+assign_rows_direct(Fit *f, const int64 *rows, int nb, int d)
+{
+	int			k = f->k;
+	const v4d  *ct = f->ct;
+	int64		changed = 0;
+	const v4d	big = {DBL_MAX, DBL_MAX, DBL_MAX, DBL_MAX};
+	const v4d	idx0 = {0, 1, 2, 3},
+				idx1 = {4, 5, 6, 7};
+	/* lanes from k on hold no center */
+	const v4d	kv = {k, k, k, k};
+	const v4i	valid0 = idx0 < kv,
+				valid1 = idx1 < kv;
+
+	for (int r = 0; r < nb; r++)
+	{
+		int64		row = rows[r];
+		const double *zi = f->z + (Size) row * d;
+		v4d			s0,
+					s1;
+		v4d			m,
+					bv;
+		int			best;
+		double		bd,
+					sd;
+
+		if (r + 4 < nb)
+			__builtin_prefetch(f->z + (Size) rows[r + 4] * d);
+		lane_sqdist(ct, 2, zi, d, &s0);
+		lane_sqdist(ct + 1, 2, zi, d, &s1);
+
+		/*
+		 * Nearest (lowest index among equals) and second nearest, in the
+		 * registers and without branches: which center is nearest is a coin
+		 * toss for the rows near a boundary, and reading the lanes back from
+		 * memory stalled on the store (forwarding fails across widths).
+		 */
+		s0 = V4D_SELECT(valid0, s0, big);
+		s1 = V4D_SELECT(valid1, s1, big);
+		m = V4D_SELECT(s1 < s0, s1, s0);
+		bd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
+		bv = (v4d) {bd, bd, bd, bd};
+		m = V4D_SELECT(s0 == bv, idx0, V4D_SELECT(s1 == bv, idx1, big));
+		best = (int) Min(Min(m[0], m[1]), Min(m[2], m[3]));
+		bv = (v4d) {best, best, best, best};
+		s0 = V4D_SELECT(idx0 == bv, big, s0);
+		s1 = V4D_SELECT(idx1 == bv, big, s1);
+		m = V4D_SELECT(s1 < s0, s1, s0);
+		sd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
+		changed += settle_row(f, row, best, bd, sd);
+	}
+	return changed;
+}
+
+/*
  * Nearest and second-nearest centers of the nb rows rows[] (ties: lowest
  * index) from one dgemm; reassigns them and resets their bounds.  Returns
  * the number of labels that changed.
@@ -573,6 +905,9 @@ assign_rows(Fit *f, const double *c, const int64 *rows, int nb, bool contiguous)
 	const double *zn;
 	double		zn_gathered[KMEANS_BLOCK];
 
+	if (k <= KMEANS_DIRECT_K)
+		/* a constant width unrolls the loops over the columns */
+		return d == 8 ? assign_rows_direct(f, rows, nb, 8) : assign_rows_direct(f, rows, nb, d);
 	if (contiguous)
 	{
 		zb = f->z + (Size) rows[0] * d;
@@ -610,13 +945,7 @@ assign_rows(Fit *f, const double *c, const int64 *rows, int nb, bool contiguous)
 			else if (e < sd)
 				sd = e;
 		}
-		f->upper[row] = sqrt(bd);
-		f->lower[row] = k > 1 ? sqrt(sd) : DBL_MAX;
-		if (f->label[row] != best)
-		{
-			changed++;
-			move_row(f, row, f->label[row], best);
-		}
+		changed += settle_row(f, row, best, bd, sd);
 	}
 	return changed;
 }
@@ -639,6 +968,13 @@ assign_all(Fit *f, const double *c)
 
 	for (int j = 0; j < k; j++)
 		f->cnorm[j] = cblas_ddot(d, c + (Size) j * d, 1, c + (Size) j * d, 1);
+	if (k <= KMEANS_DIRECT_K)
+	{
+		memset(f->ct, 0, sizeof(v4d) * 2 * d);
+		for (int j = 0; j < k; j++)
+			for (int m = 0; m < d; m++)
+				f->ct[2 * m + j / 4][j % 4] = c[(Size) j * d + m];
+	}
 	if (!f->bounds_valid)
 	{
 		for (int64 start = 0; start < f->n; start += KMEANS_BLOCK)
@@ -851,15 +1187,26 @@ cmp_clusters(const void *a, const void *b)
 	return x->idx - y->idx;
 }
 
+static inline uint64
+row_hash(const KmeansState *s, int64 i)
+{
+	uint64		h;
+
+	memcpy(&h, rowstore_row(&s->hashes, i), sizeof(h));
+	return h;
+}
+
 /*
- * The rows in canonical order into z (n * d), centered on the column means
- * and, with standardize, divided by the population standard deviations;
- * their squared norms into znorm.  unsorted and keys are work space for n
- * keys each.  Returns the summed variance after scaling.
+ * The rows in canonical order into z (n * d), shifted by the first of them,
+ * or with standardize centered on the column means and divided by the
+ * population standard deviations; their squared norms into znorm (if not
+ * NULL).  The rows' mean in z's space into shift (0 with standardize).
+ * keys is work space for n keys.  Returns the summed
+ * variance after scaling.
  */
 static double
 transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, double *scale,
-			   RowKey *unsorted, RowKey *keys)
+			   double *shift, RowKey *keys)
 {
 	int64		n = s->rows.n;
 	int			d = s->rows.d;
@@ -875,19 +1222,18 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 		int64	   *start = palloc0(sizeof(int64) * (KMEANS_SORT_BUCKETS + 1));
 
 		for (int64 i = 0; i < n; i++)
-		{
-			unsorted[i].hash = hash_row(rowstore_row(&s->rows, i), d);
-			unsorted[i].row = i;
-			start[SORT_BUCKET(unsorted[i].hash) + 1]++;
-		}
+			start[SORT_BUCKET(row_hash(s, i)) + 1]++;
 		for (int b = 0; b < KMEANS_SORT_BUCKETS; b++)
 			start[b + 1] += start[b];
 		for (int64 i = 0; i < n; i++)
 		{
+			uint64		h = row_hash(s, i);
+
 			/* the writes land at random: ask for a slot some keys ahead */
 			if (i + KMEANS_PREFETCH < n)
-				__builtin_prefetch(&keys[start[SORT_BUCKET(unsorted[i + KMEANS_PREFETCH].hash)]], 1);
-			keys[start[SORT_BUCKET(unsorted[i].hash)]++] = unsorted[i];
+				__builtin_prefetch(&keys[start[SORT_BUCKET(row_hash(s, i + KMEANS_PREFETCH))]], 1);
+			keys[start[SORT_BUCKET(h)]].hash = h;
+			keys[start[SORT_BUCKET(h)]++].row = i;
 		}
 		/* start[b] is now the end of bucket b */
 		for (int b = 0; b < KMEANS_SORT_BUCKETS; b++)
@@ -899,44 +1245,77 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 		}
 		pfree(start);
 	}
-	memset(mean, 0, sizeof(double) * d);
-	for (int64 i = 0; i < n; i++)
 	{
-		double	   *zi = z + (Size) i * d;
-		const double *xi = rowstore_row(&s->rows, keys[i].row);
-
 		/*
-		 * The rows come in random order: ask for one some keys ahead, so
-		 * that several cache misses are under way at once.
+		 * The rows are copied shifted by the first of them (K), so that the
+		 * copy also forms the sums for the means and variances: centering on
+		 * the means would need them first, and a second pass over the rows
+		 * (read and written) was a fifth of this function.  A data point
+		 * keeps the shifted values as small as centered ones within the
+		 * data's spread, which the dgemm expansion needs; the centers move
+		 * by mean - K at the end.
 		 */
-		if (i + KMEANS_PREFETCH < n)
-			__builtin_prefetch(rowstore_row(&s->rows, keys[i + KMEANS_PREFETCH].row));
-		for (int j = 0; j < d; j++)
-		{
-			zi[j] = xi[j];
-			mean[j] += xi[j];
-		}
-	}
-	for (int j = 0; j < d; j++)
-		mean[j] /= n;
-	CHECK_FOR_INTERRUPTS();
-	/* centered; without standardize these are the final rows: norms too */
-	for (int64 i = 0; i < n; i++)
-	{
-		double	   *zi = z + (Size) i * d;
-		double		t = 0;
+		const double *k0 = rowstore_row(&s->rows, keys[0].row);
+		double	   *s1 = palloc0(sizeof(double) * d);
+		double	   *s2 = palloc0(sizeof(double) * d);
 
+		for (int64 i = 0; i < n; i++)
+		{
+			double	   *zi = z + (Size) i * d;
+			const double *xi = rowstore_row(&s->rows, keys[i].row);
+			double		t = 0;
+
+			/*
+			 * The rows come in random order: ask for one some keys ahead, so
+			 * that several cache misses are under way at once.
+			 */
+			if (i + KMEANS_PREFETCH < n)
+				__builtin_prefetch(rowstore_row(&s->rows, keys[i + KMEANS_PREFETCH].row));
+			for (int j = 0; j < d; j++)
+			{
+				double		v = xi[j] - k0[j];
+
+				zi[j] = v;
+				s1[j] += v;
+				s2[j] += v * v;
+				t += v * v;
+			}
+			if (znorm)
+				znorm[i] = t;
+		}
 		for (int j = 0; j < d; j++)
 		{
-			zi[j] -= mean[j];
-			var[j] += zi[j] * zi[j];
-			t += zi[j] * zi[j];
+			shift[j] = s1[j] / n;
+			mean[j] = k0[j] + shift[j];
+			/* the shifted-data formula: exact enough for tol */
+			var[j] = Max(s2[j] / n - shift[j] * shift[j], 0.0);
 		}
-		znorm[i] = t;
+		pfree(s1);
+		pfree(s2);
+	}
+	CHECK_FOR_INTERRUPTS();
+	if (s->standardize)
+	{
+		/* centered exactly, then scaled: the scale is part of the model */
+		memset(var, 0, sizeof(double) * d);
+		for (int64 i = 0; i < n; i++)
+		{
+			double	   *zi = z + (Size) i * d;
+
+			for (int j = 0; j < d; j++)
+			{
+				zi[j] -= shift[j];
+				var[j] += zi[j] * zi[j];
+			}
+		}
+		for (int j = 0; j < d; j++)
+		{
+			var[j] /= n;
+			shift[j] = 0;
+		}
 	}
 	for (int j = 0; j < d; j++)
 	{
-		var[j] /= n;
 		scale[j] = (s->standardize && var[j] > 0) ? sqrt(var[j]) : 1.0;
 		total_var += var[j] / (scale[j] * scale[j]);
 	}
@@ -951,7 +1330,8 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 				zi[j] /= scale[j];
 				t += zi[j] * zi[j];
 			}
-			znorm[i] = t;
+			if (znorm)
+				znorm[i] = t;
 		}
 	pfree(var);
 	return total_var;
@@ -967,6 +1347,7 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	double	   *z;
 	double	   *mean,
 			   *scale,
+			   *shift,
 			   *c,
 			   *best_c;
 	int64	   *sizes;
@@ -999,16 +1380,16 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	scale = palloc(sizeof(double) * d);
 	z = alloc_huge_pages(sizeof(double) * n * d);
 	memset(&f, 0, sizeof(f));
-	f.znorm = alloc_huge_pages(sizeof(double) * n);
-	/* upper and lower bounds in one array, first the sort's work space */
+	/* the norms serve the dgemm distances only */
+	f.znorm = k > KMEANS_DIRECT_K ? alloc_huge_pages(sizeof(double) * n) : NULL;
+	shift = palloc(sizeof(double) * d);
+	/* upper and lower bounds in one array, first the sorted keys */
 	f.upper = alloc_huge_pages(sizeof(double) * 2 * n);
 	f.lower = f.upper + n;
-	/* at least two doubles per row: the sorted keys first */
-	f.seed_dist = alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
+	f.seed_dist = seed_fused(d, k) ? NULL : alloc_huge_pages(sizeof(double) * seed_trials(k) * n);
 	StaticAssertStmt(sizeof(RowKey) == 2 * sizeof(double), "RowKey is two doubles wide");
 	/* as scikit-learn: tol relative to the mean variance of the features */
-	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, (RowKey *) f.upper,
-									  (RowKey *) f.seed_dist) / d;
+	tol_abs = s->tol * transform_rows(s, z, f.znorm, mean, scale, shift, (RowKey *) f.upper) / d;
 
 	f.n = n;
 	f.d = d;
@@ -1022,6 +1403,7 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 	f.shift = palloc(sizeof(double) * k);
 	f.g = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * k);
 	f.gather = alloc_huge_pages(sizeof(double) * KMEANS_BLOCK * d);
+	f.ct = k <= KMEANS_DIRECT_K ? palloc(sizeof(v4d) * 2 * d) : NULL;
 
 	c = palloc(sizeof(double) * k * d);
 	best_c = palloc(sizeof(double) * k * d);
@@ -1033,7 +1415,10 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 		bool		conv;
 		double		inertia;
 
-		kmeanspp(&f, &rng, c);
+		if (seed_fused(d, k))
+			kmeanspp_fused(&f, &rng, c);
+		else
+			kmeanspp(&f, &rng, c);
 		inertia = lloyd(&f, c, s->max_iter, tol_abs, &iter, &conv);
 		if (inertia < best_inertia)
 		{
@@ -1045,6 +1430,10 @@ train_kmeans_finalfn(PG_FUNCTION_ARGS)
 		}
 	}
 
+	/* the model's centers are relative to the means */
+	for (int j = 0; j < k; j++)
+		for (int m = 0; m < d; m++)
+			best_c[(Size) j * d + m] -= shift[m];
 	order = palloc(sizeof(ClusterOrder) * k);
 	for (int j = 0; j < k; j++)
 	{
