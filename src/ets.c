@@ -30,6 +30,7 @@
 #include "blas.h"
 #include "ets.h"
 #include "optim.h"
+#include "vec.h"
 
 #ifndef ETS_EVALS_1
 #define ETS_EVALS_1 45			/* Nelder-Mead evaluations per parameter, */
@@ -95,13 +96,23 @@ typedef struct EtsResult
 /*
  * Run the ETS recursions over y.  ring (m values, ring[pos] = s_{t-m}) is
  * updated in place; fitted[] (if not NULL) gets the one-step forecasts.
- * Returns false if a multiplicative model leaves its domain.
+ * Returns false if a multiplicative model leaves its domain, or when the
+ * sum of squares passes sse_max (+inf: never).
+ *
+ * Written for a short dependency chain from one step's level and slope to
+ * the next (this loop is most of auto's time): with q = l + phi b,
+ *   l' = q + alpha (p - q)       = (1 - alpha) l + (1 - alpha) phi b + alpha p
+ *   b' = phi b + beta (p - q)    = (1 - beta) phi b - beta l + beta p
+ * where p (the deseasonalized observation) does not depend on l or b, so a
+ * step is two multiply-adds deep instead of five operations; and a
+ * multiplicative model divides twice a step, not three times
+ * (e = (y - yhat) / yhat = p / q - 1, y / q = y r with r = 1 / q).
  */
 static pg_attribute_always_inline bool
 ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int m,
 			  double alpha, double beta, double gamma, double phi,
 			  double *l_io, double *b_io, double *ring, int *pos_io,
-			  double *fitted, double *sse_out, double *sumlog_out)
+			  double *fitted, double *sse_out, double *sumlog_out, double sse_max)
 {
 	double		l = *l_io,
 				b = *b_io,
@@ -109,41 +120,61 @@ ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int
 				mant = 1;		/* product of yhat as mant * 2^expo */
 	int64		expo = 0;
 	int			pos = pos_io ? *pos_io : 0;
+	const double ph = t == ETS_N ? 0 : (t == ETS_A ? 1 : phi),
+				oma = 1 - alpha,
+				lb = oma * ph,	/* weight of b in l' */
+				bb = (1 - beta) * ph,	/* ... of b in b' */
+				omg = 1 - gamma;
 
 	for (int i = 0; i < n;)
 	{
 		/* a stretch up to the ring's end: no wrap test per step */
-		int			stop = s == ETS_N ? n : Min(n, i + m - pos);
+		int			stop = Min(n, i + (s == ETS_N ? 16 : m - pos));
+
+		/* the sum of squares only grows: past sse_max the caller has its answer */
+		if (sse > sse_max)
+			return false;
 
 		for (; i < stop; i++)
 		{
-			double		phib = t == ETS_N ? 0 : (t == ETS_A ? b : phi * b);
-			double		q = l + phib;
-			double		so = s == ETS_N ? 0 : ring[pos];
-			double		yhat,
+			double		yi = y[i],
+						q = t == ETS_N ? l : l + ph * b,
+						so = s == ETS_N ? 0 : ring[pos],
+						yhat,
 						err,
 						p;
 
 			if (s == ETS_M)
 			{
+				double		r;
+
 				if (so <= 0 || q <= 0)
 					return false;
 				yhat = q * so;
-				p = y[i] / so;
+				p = yi / so;
+				r = 1 / q;
+				ring[pos++] = omg * so + gamma * (yi * r);
+				err = e == ETS_M ? p * r - 1 : yi - yhat;
 			}
 			else
 			{
 				yhat = q + so;
-				p = y[i] - so;
+				p = yi - so;
+				if (s == ETS_A)
+					ring[pos++] = omg * so + gamma * (yi - q);
+				if (e == ETS_M)
+				{
+					if (yhat <= 0)
+						return false;
+					err = (yi - yhat) / yhat;
+				}
+				else
+					err = yi - yhat;
 			}
 			if (fitted)
 				fitted[i] = yhat;
 			if (e == ETS_M)
 			{
-				if (yhat <= 0)
-					return false;
-				err = (y[i] - yhat) / yhat;
-
 				/*
 				 * sum of log(yhat) without a log per step: the product,
 				 * renormalized only when it leaves [2^-300, 2^300] (a frexp
@@ -158,17 +189,15 @@ ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int
 					expo += ex;
 				}
 			}
-			else
-				err = y[i] - yhat;
 			sse += err * err;
-			l = q + alpha * (p - q);
-			if (t != ETS_N)
-				b = phib + beta * (p - q);
-			if (s != ETS_N)
+			if (t == ETS_N)
+				l = oma * l + alpha * p;
+			else
 			{
-				double		tt = s == ETS_A ? y[i] - q : y[i] / q;
+				double		ln = oma * l + (lb * b + alpha * p);
 
-				ring[pos++] = so + gamma * (tt - so);
+				b = bb * b + (beta * p - beta * l);
+				l = ln;
 			}
 		}
 		if (s != ETS_N && pos == m)
@@ -185,21 +214,22 @@ ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int
 
 /*
  * The recursions specialized per model (the component codes are constants
- * in every instance, so the compiler drops the branches of the inner loop).
+ * in every instance, so the compiler drops the branches of the inner loop),
+ * cloned for x86-64-v3, whose fused multiply-adds halve the step's chain.
  */
-static bool
+VEC_CLONES static bool
 ets_loop(const double *y, int n, int e, int t, int s, int m,
 		 double alpha, double beta, double gamma, double phi,
 		 double *l_io, double *b_io, double *ring, int *pos_io,
-		 double *fitted, double *sse_out, double *sumlog_out)
+		 double *fitted, double *sse_out, double *sumlog_out, double sse_max)
 {
 #define ETS_CASE(E, T, S) \
 	case E * 100 + T * 10 + S: \
 		return fitted ? \
 			ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
-						  pos_io, fitted, sse_out, sumlog_out) : \
+						  pos_io, fitted, sse_out, sumlog_out, sse_max) : \
 			ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
-						  pos_io, NULL, sse_out, sumlog_out)
+						  pos_io, NULL, sse_out, sumlog_out, sse_max)
 	switch (e * 100 + t * 10 + s)
 	{
 			ETS_CASE(1, 0, 0);
@@ -220,7 +250,7 @@ ets_loop(const double *y, int n, int e, int t, int s, int m,
 	}
 #undef ETS_CASE
 	return ets_loop_impl(y, n, e, t, s, m, alpha, beta, gamma, phi, l_io, b_io, ring,
-						 pos_io, fitted, sse_out, sumlog_out);
+						 pos_io, fitted, sse_out, sumlog_out, sse_max);
 }
 
 static void
@@ -278,16 +308,25 @@ ets_admissible(const EtsResult *r, int s, int m)
 	return fc_roots_in_disc(p, m + 1, 1 + 1e-10);
 }
 
-/* -2 log-likelihood up to a constant: n log(SSE) (+ 2 sum log|yhat|) */
+/*
+ * -2 log-likelihood up to a constant: n log(SSE) (+ 2 sum log|yhat|).  With
+ * additive errors it grows with the running sum of squares, so the pass
+ * stops once that sum shows the value reaches bound (Nelder-Mead's, below
+ * which a trial point must get to count): a rejected trial costs part of a
+ * pass, and no admissibility test.  The threshold n exp(bound / n) carries a margin far above the
+ * rounding of exp and log, so no point that would count is cut short.
+ */
 static double
-ets_objective(const double *x, void *arg)
+ets_objective_bounded(const double *x, double bound, void *arg)
 {
 	EtsProblem *pb = arg;
 	EtsResult	r;
 	double		l,
 				b,
 				sse,
-				sumlog;
+				sumlog,
+				sse_max = INFINITY,
+				v;
 
 	ets_unpack(pb, x, &r);
 	if (r.alpha < 1e-4 || r.alpha > 0.9999)
@@ -298,16 +337,31 @@ ets_objective(const double *x, void *arg)
 		return INFINITY;
 	if (pb->i_phi >= 0 && (r.phi < 0.8 || r.phi > 0.98))
 		return INFINITY;
-	if (!ets_admissible(&r, pb->s, pb->m))
+	/*
+	 * Admissibility first only where the exact value is wanted; a trial
+	 * point that does not get below its bound needs no test at all.
+	 */
+	if (!isfinite(bound) && !ets_admissible(&r, pb->s, pb->m))
 		return INFINITY;
 	if (pb->s != ETS_N)
 		memcpy(pb->ring, pb->season0, pb->m * sizeof(double));
 	l = r.l0;
 	b = r.b0;
+	if (pb->e == ETS_A && isfinite(bound))
+		sse_max = pb->n * exp(bound / pb->n) * (1 + 1e-9);
 	if (!ets_loop(pb->y, pb->n, pb->e, pb->t, pb->s, pb->m, r.alpha, r.beta, r.gamma, r.phi,
-				  &l, &b, pb->ring, NULL, NULL, &sse, &sumlog))
+				  &l, &b, pb->ring, NULL, NULL, &sse, &sumlog, sse_max))
 		return INFINITY;
-	return pb->n * log(sse / pb->n + 1e-300) + 2 * sumlog;
+	v = pb->n * log(sse / pb->n + 1e-300) + 2 * sumlog;
+	if (isfinite(bound) && v < bound && !ets_admissible(&r, pb->s, pb->m))
+		return INFINITY;
+	return v;
+}
+
+static double
+ets_objective(const double *x, void *arg)
+{
+	return ets_objective_bounded(x, INFINITY, arg);
 }
 
 int
@@ -328,7 +382,7 @@ ets_finish(const double *y, int n, int m, EtsProblem *pb, EtsResult *res)
 	if (res->s != ETS_N)
 		memcpy(pb->ring, res->season0, m * sizeof(double));
 	ets_loop(y, n, res->e, res->t, res->s, m, res->alpha, res->beta, res->gamma, res->phi,
-			 &l, &b, pb->ring, &pos, NULL, &res->sse, &res->sumlog);
+			 &l, &b, pb->ring, &pos, NULL, &res->sse, &res->sumlog, INFINITY);
 	res->level = l;
 	res->trend = b;
 	res->loglik = -0.5 * n * (log(2 * M_PI * (res->sse / n + 1e-300)) + 1) - res->sumlog;
@@ -493,7 +547,7 @@ ets_search(EtsCandidate *c, int evals, double reltol, double shrink)
 
 	for (int j = 0; j < d; j++)
 		c->step[j] *= shrink;
-	obj = nelder_mead(ets_objective, pb, d, c->x, c->step, evals * d, reltol);
+	obj = nelder_mead_bounded(ets_objective_bounded, pb, d, c->x, c->step, evals * d, reltol);
 	if (!isfinite(obj))
 		return;
 	ets_unpack(pb, c->x, &c->res);
@@ -538,7 +592,7 @@ ets_linear_states(EtsLinear *el, const EtsResult *r, double *sse_out)
 	memset(pb->ring, 0, m * sizeof(double));
 	l = b = 0;
 	ets_loop(pb->y, n, pb->e, pb->t, pb->s, m, r->alpha, r->beta, r->gamma, r->phi,
-			 &l, &b, pb->ring, NULL, el->e0, &sse, &sumlog);
+			 &l, &b, pb->ring, NULL, el->e0, &sse, &sumlog, INFINITY);
 	for (int i = 0; i < n; i++)
 	{
 		el->e0[i] = pb->y[i] - el->e0[i];
@@ -555,7 +609,7 @@ ets_linear_states(EtsLinear *el, const EtsResult *r, double *sse_out)
 			pb->ring[m - 1] = -1;
 		}
 		ets_loop(el->zeros, n, pb->e, pb->t, pb->s, m, r->alpha, r->beta, r->gamma, r->phi,
-				 &l, &b, pb->ring, NULL, el->cmat + (Size) j * n, &sse, &sumlog);
+				 &l, &b, pb->ring, NULL, el->cmat + (Size) j * n, &sse, &sumlog, INFINITY);
 	}
 	for (int j = 0; j < p; j++)
 	{
@@ -747,10 +801,10 @@ ets_refit(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
 		step[d++] = start->s == ETS_M ? 0.02 : 0.1 * scale;
 	}
 	pb.d = d;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_1 * d, 1e-8);
+	obj = nelder_mead_bounded(ets_objective_bounded, &pb, d, x, step, ETS_EVALS_1 * d, 1e-8);
 	for (int j = 0; j < d; j++)
 		step[j] *= 0.25;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_REFIT_RESTART * d, 1e-10);
+	obj = nelder_mead_bounded(ets_objective_bounded, &pb, d, x, step, ETS_REFIT_RESTART * d, 1e-10);
 	if (!isfinite(obj))
 		return;					/* keep the stage-1 fit */
 	ets_unpack(&pb, x, res);
@@ -915,7 +969,7 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 		if (t0 > 0)
 		{
 			ets_loop(y, t0, best.e, best.t, best.s, fm->m, best.alpha, best.beta, best.gamma,
-					 best.phi, &l, &b, pb.ring, &pos, fitted, &sse, &sumlog);
+					 best.phi, &l, &b, pb.ring, &pos, fitted, &sse, &sumlog, INFINITY);
 			origin->level = l;
 			origin->trend = b;
 			origin->season = palloc(fm->m * sizeof(double));
@@ -925,7 +979,7 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 		else if (origin)
 			origin->t = 0;
 		ets_loop(y + t0, n - t0, best.e, best.t, best.s, fm->m, best.alpha, best.beta, best.gamma,
-				 best.phi, &l, &b, pb.ring, &pos, fitted + t0, &sse, &sumlog);
+				 best.phi, &l, &b, pb.ring, &pos, fitted + t0, &sse, &sumlog, INFINITY);
 	}
 	else if (origin)
 		origin->t = 0;
