@@ -59,6 +59,8 @@ typedef struct EtsProblem
 	double	   *season0;		/* initial ring: season0[j] applies to y[j] */
 	double	   *ring;			/* scratch, m */
 	bool		free_season;	/* season0[0..m-2] are in x, season0[m-1] normalizes */
+	double		bound,			/* the last bound of ets_objective_bounded */
+				sse_max;		/* and its sum of squares */
 	/* parameter layout in the optimizer's vector */
 	int			i_beta,
 				i_gamma,
@@ -348,7 +350,15 @@ ets_objective_bounded(const double *x, double bound, void *arg)
 	l = r.l0;
 	b = r.b0;
 	if (pb->e == ETS_A && isfinite(bound))
-		sse_max = pb->n * exp(bound / pb->n) * (1 + 1e-9);
+	{
+		/* Nelder-Mead repeats a bound until its worst point changes */
+		if (bound != pb->bound)
+		{
+			pb->bound = bound;
+			pb->sse_max = pb->n * exp(bound / pb->n) * (1 + 1e-9);
+		}
+		sse_max = pb->sse_max;
+	}
 	if (!ets_loop(pb->y, pb->n, pb->e, pb->t, pb->s, pb->m, r.alpha, r.beta, r.gamma, r.phi,
 				  &l, &b, pb->ring, NULL, NULL, &sse, &sumlog, sse_max))
 		return INFINITY;
@@ -413,6 +423,7 @@ ets_problem(EtsProblem *pb, const double *y, int n, int e, int t, int s, int m)
 	pb->m = m;
 	pb->ring = s != ETS_N ? palloc(m * sizeof(double)) : NULL;
 	pb->i_beta = pb->i_gamma = pb->i_phi = pb->i_b0 = pb->i_s0 = -1;
+	pb->bound = NAN;			/* equal to no bound: sse_max is unset */
 }
 
 /*
@@ -574,6 +585,31 @@ typedef struct EtsLinear
 			   *rhs;			/* p */
 } EtsLinear;
 
+/*
+ * a . b in four lanes and two accumulators: the Gram matrix of the basis
+ * responses, (p^2 / 2) n multiply-adds, was a chain of dependent additions
+ * that cost more than the p + 1 passes of the recursions
+ */
+VEC_CLONES static double
+ets_dot(const double *a, const double *b, int n)
+{
+	v4d			s0 = {0, 0, 0, 0},
+				s1 = {0, 0, 0, 0};
+	double		sum;
+	int			i = 0;
+
+	for (; i + 8 <= n; i += 8)
+	{
+		s0 += *(const v4d *) (a + i) * *(const v4d *) (b + i);
+		s1 += *(const v4d *) (a + i + 4) * *(const v4d *) (b + i + 4);
+	}
+	s0 += s1;
+	sum = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+	for (; i < n; i++)
+		sum += a[i] * b[i];
+	return sum;
+}
+
 static bool
 ets_linear_states(EtsLinear *el, const EtsResult *r, double *sse_out)
 {
@@ -615,18 +651,9 @@ ets_linear_states(EtsLinear *el, const EtsResult *r, double *sse_out)
 	{
 		const double *cj = el->cmat + (Size) j * n;
 
-		el->rhs[j] = 0;
-		for (int i = 0; i < n; i++)
-			el->rhs[j] += cj[i] * el->e0[i];
+		el->rhs[j] = ets_dot(cj, el->e0, n);
 		for (int k = 0; k <= j; k++)
-		{
-			const double *ck = el->cmat + (Size) k * n;
-			double		g = 0;
-
-			for (int i = 0; i < n; i++)
-				g += cj[i] * ck[i];
-			el->gram[j * p + k] = el->gram[k * p + j] = g;
-		}
+			el->gram[j * p + k] = el->gram[k * p + j] = ets_dot(cj, el->cmat + (Size) k * n, n);
 		tr += el->gram[j * p + j];
 	}
 	/* a tiny ridge keeps the normal equations positive definite */
