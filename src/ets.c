@@ -30,6 +30,7 @@
 #include "blas.h"
 #include "ets.h"
 #include "optim.h"
+#include "vec.h"
 
 #ifndef ETS_EVALS_1
 #define ETS_EVALS_1 45			/* Nelder-Mead evaluations per parameter, */
@@ -58,6 +59,8 @@ typedef struct EtsProblem
 	double	   *season0;		/* initial ring: season0[j] applies to y[j] */
 	double	   *ring;			/* scratch, m */
 	bool		free_season;	/* season0[0..m-2] are in x, season0[m-1] normalizes */
+	double		bound,			/* the last bound of ets_objective_bounded */
+				sse_max;		/* and its sum of squares */
 	/* parameter layout in the optimizer's vector */
 	int			i_beta,
 				i_gamma,
@@ -95,13 +98,23 @@ typedef struct EtsResult
 /*
  * Run the ETS recursions over y.  ring (m values, ring[pos] = s_{t-m}) is
  * updated in place; fitted[] (if not NULL) gets the one-step forecasts.
- * Returns false if a multiplicative model leaves its domain.
+ * Returns false if a multiplicative model leaves its domain, or when the
+ * sum of squares passes sse_max (+inf: never).
+ *
+ * Written for a short dependency chain from one step's level and slope to
+ * the next (this loop is most of auto's time): with q = l + phi b,
+ *   l' = q + alpha (p - q)       = (1 - alpha) l + (1 - alpha) phi b + alpha p
+ *   b' = phi b + beta (p - q)    = (1 - beta) phi b - beta l + beta p
+ * where p (the deseasonalized observation) does not depend on l or b, so a
+ * step is two multiply-adds deep instead of five operations; and a
+ * multiplicative model divides twice a step, not three times
+ * (e = (y - yhat) / yhat = p / q - 1, y / q = y r with r = 1 / q).
  */
 static pg_attribute_always_inline bool
 ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int m,
 			  double alpha, double beta, double gamma, double phi,
 			  double *l_io, double *b_io, double *ring, int *pos_io,
-			  double *fitted, double *sse_out, double *sumlog_out)
+			  double *fitted, double *sse_out, double *sumlog_out, double sse_max)
 {
 	double		l = *l_io,
 				b = *b_io,
@@ -109,41 +122,61 @@ ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int
 				mant = 1;		/* product of yhat as mant * 2^expo */
 	int64		expo = 0;
 	int			pos = pos_io ? *pos_io : 0;
+	const double ph = t == ETS_N ? 0 : (t == ETS_A ? 1 : phi),
+				oma = 1 - alpha,
+				lb = oma * ph,	/* weight of b in l' */
+				bb = (1 - beta) * ph,	/* ... of b in b' */
+				omg = 1 - gamma;
 
 	for (int i = 0; i < n;)
 	{
 		/* a stretch up to the ring's end: no wrap test per step */
-		int			stop = s == ETS_N ? n : Min(n, i + m - pos);
+		int			stop = Min(n, i + (s == ETS_N ? 16 : m - pos));
+
+		/* the sum of squares only grows: past sse_max the caller has its answer */
+		if (sse > sse_max)
+			return false;
 
 		for (; i < stop; i++)
 		{
-			double		phib = t == ETS_N ? 0 : (t == ETS_A ? b : phi * b);
-			double		q = l + phib;
-			double		so = s == ETS_N ? 0 : ring[pos];
-			double		yhat,
+			double		yi = y[i],
+						q = t == ETS_N ? l : l + ph * b,
+						so = s == ETS_N ? 0 : ring[pos],
+						yhat,
 						err,
 						p;
 
 			if (s == ETS_M)
 			{
+				double		r;
+
 				if (so <= 0 || q <= 0)
 					return false;
 				yhat = q * so;
-				p = y[i] / so;
+				p = yi / so;
+				r = 1 / q;
+				ring[pos++] = omg * so + gamma * (yi * r);
+				err = e == ETS_M ? p * r - 1 : yi - yhat;
 			}
 			else
 			{
 				yhat = q + so;
-				p = y[i] - so;
+				p = yi - so;
+				if (s == ETS_A)
+					ring[pos++] = omg * so + gamma * (yi - q);
+				if (e == ETS_M)
+				{
+					if (yhat <= 0)
+						return false;
+					err = (yi - yhat) / yhat;
+				}
+				else
+					err = yi - yhat;
 			}
 			if (fitted)
 				fitted[i] = yhat;
 			if (e == ETS_M)
 			{
-				if (yhat <= 0)
-					return false;
-				err = (y[i] - yhat) / yhat;
-
 				/*
 				 * sum of log(yhat) without a log per step: the product,
 				 * renormalized only when it leaves [2^-300, 2^300] (a frexp
@@ -158,17 +191,15 @@ ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int
 					expo += ex;
 				}
 			}
-			else
-				err = y[i] - yhat;
 			sse += err * err;
-			l = q + alpha * (p - q);
-			if (t != ETS_N)
-				b = phib + beta * (p - q);
-			if (s != ETS_N)
+			if (t == ETS_N)
+				l = oma * l + alpha * p;
+			else
 			{
-				double		tt = s == ETS_A ? y[i] - q : y[i] / q;
+				double		ln = oma * l + (lb * b + alpha * p);
 
-				ring[pos++] = so + gamma * (tt - so);
+				b = bb * b + (beta * p - beta * l);
+				l = ln;
 			}
 		}
 		if (s != ETS_N && pos == m)
@@ -185,21 +216,22 @@ ets_loop_impl(const double *y, int n, const int e, const int t, const int s, int
 
 /*
  * The recursions specialized per model (the component codes are constants
- * in every instance, so the compiler drops the branches of the inner loop).
+ * in every instance, so the compiler drops the branches of the inner loop),
+ * cloned for x86-64-v3, whose fused multiply-adds halve the step's chain.
  */
-static bool
+VEC_CLONES static bool
 ets_loop(const double *y, int n, int e, int t, int s, int m,
 		 double alpha, double beta, double gamma, double phi,
 		 double *l_io, double *b_io, double *ring, int *pos_io,
-		 double *fitted, double *sse_out, double *sumlog_out)
+		 double *fitted, double *sse_out, double *sumlog_out, double sse_max)
 {
 #define ETS_CASE(E, T, S) \
 	case E * 100 + T * 10 + S: \
 		return fitted ? \
 			ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
-						  pos_io, fitted, sse_out, sumlog_out) : \
+						  pos_io, fitted, sse_out, sumlog_out, sse_max) : \
 			ets_loop_impl(y, n, E, T, S, m, alpha, beta, gamma, phi, l_io, b_io, ring, \
-						  pos_io, NULL, sse_out, sumlog_out)
+						  pos_io, NULL, sse_out, sumlog_out, sse_max)
 	switch (e * 100 + t * 10 + s)
 	{
 			ETS_CASE(1, 0, 0);
@@ -220,7 +252,7 @@ ets_loop(const double *y, int n, int e, int t, int s, int m,
 	}
 #undef ETS_CASE
 	return ets_loop_impl(y, n, e, t, s, m, alpha, beta, gamma, phi, l_io, b_io, ring,
-						 pos_io, fitted, sse_out, sumlog_out);
+						 pos_io, fitted, sse_out, sumlog_out, sse_max);
 }
 
 static void
@@ -252,10 +284,79 @@ ets_unpack(EtsProblem *pb, const double *x, EtsResult *r)
  * phi(1-a-g) + (a+b-a phi+g-1) z + (a+b-a phi)(z^2..z^(m-1)) + (a+b-phi) z^m + z^(m+1)
  * stable.
  */
+/*
+ * True if E + D z + C (z^2 + ... + z^(m-1)) + A z^m + z^(m+1) (m >= 2) has
+ * every root within |z| < rho: the Schur-Cohn recursion of fc_roots_in_disc
+ * on this shape.  Its step b_i = (a_(i+1) - k a_(n-1-i)) / (1 - k^2) keeps
+ * the run of equal coefficients: after the first step, with the radius
+ * scaling a_i rho^i, the inner coefficients are al rho^i + be rho^-i, so a
+ * step updates five numbers instead of m (O(m), not O(m^2); the test runs at
+ * every likelihood evaluation of a seasonal fit).  The same verdicts as
+ * fc_roots_in_disc on 3 million random parameter sets, including the unit
+ * root of trendless models (phi = 1, beta = 0) that rho = 1 + 1e-10 admits;
+ * the rounding differs, so a fit pressed against the boundary may end on
+ * the other side of a last bit.
+ */
+static bool
+ets_stable(double E, double D, double C, double A, int m, double rho)
+{
+	double		ri = 1 / rho,
+				rm = 1,
+				L,
+				k,
+				inv,
+				a1,
+				am,
+				u,
+				v,
+				al,
+				be,
+				p;
+
+	for (int i = 0; i < m; i++)
+		rm *= rho;				/* rho^m */
+	L = 1 / (rm * rho);			/* monic */
+	if (!isfinite(E + D + C + A))
+		return false;
+	k = E * L;
+	if (!(fabs(k) < 1))
+		return false;
+	inv = 1 / (1 - k * k);
+	a1 = D * rho * L;
+	am = A * rm * L;
+	u = (a1 - k * am) * inv;	/* degree m: u, run over 1..m-2, v, 1 */
+	v = (am - k * a1) * inv;
+	al = C * L * rho * inv;
+	be = -k * C * L * rm * inv;
+	p = rm * ri;				/* rho^(n-1) */
+	for (int n = m; n >= 3; n--)
+	{
+		double		un,
+					aln;
+
+		k = u;
+		if (!(fabs(k) < 1))
+			return false;
+		inv = 1 / (1 - k * k);
+		a1 = al * rho + be * ri;
+		un = (a1 - k * v) * inv;
+		v = (v - k * a1) * inv;
+		aln = (al * rho - k * be / p) * inv;
+		be = (be * ri - k * al * p) * inv;
+		al = aln;
+		u = un;
+		p *= ri;
+	}
+	/* u + v z + z^2, then v / (1 + k) + z */
+	k = u;
+	if (!(fabs(k) < 1))
+		return false;
+	return fabs(v / (1 + k)) < 1;
+}
+
 static bool
 ets_admissible(const EtsResult *r, int s, int m)
 {
-	double		p[ETS_MAX_SEASON + 2];
 	double		a = r->alpha,
 				b = r->beta,
 				g = r->gamma,
@@ -269,25 +370,29 @@ ets_admissible(const EtsResult *r, int s, int m)
 		return false;
 	if (b < -(1 - phi) * (g / m + a))
 		return false;
-	p[0] = phi * (1 - a - g);
-	p[1] = a + b - a * phi + g - 1;
-	for (int j = 2; j < m; j++)
-		p[j] = a + b - a * phi;
-	p[m] = a + b - phi;
-	p[m + 1] = 1;
-	return fc_roots_in_disc(p, m + 1, 1 + 1e-10);
+	return ets_stable(phi * (1 - a - g), a + b - a * phi + g - 1, a + b - a * phi, a + b - phi,
+					  m, 1 + 1e-10);
 }
 
-/* -2 log-likelihood up to a constant: n log(SSE) (+ 2 sum log|yhat|) */
+/*
+ * -2 log-likelihood up to a constant: n log(SSE) (+ 2 sum log|yhat|).  With
+ * additive errors it grows with the running sum of squares, so the pass
+ * stops once that sum shows the value reaches bound (Nelder-Mead's, below
+ * which a trial point must get to count): a rejected trial costs part of a
+ * pass, and no admissibility test.  The threshold n exp(bound / n) carries a margin far above the
+ * rounding of exp and log, so no point that would count is cut short.
+ */
 static double
-ets_objective(const double *x, void *arg)
+ets_objective_bounded(const double *x, double bound, void *arg)
 {
 	EtsProblem *pb = arg;
 	EtsResult	r;
 	double		l,
 				b,
 				sse,
-				sumlog;
+				sumlog,
+				sse_max = INFINITY,
+				v;
 
 	ets_unpack(pb, x, &r);
 	if (r.alpha < 1e-4 || r.alpha > 0.9999)
@@ -298,16 +403,39 @@ ets_objective(const double *x, void *arg)
 		return INFINITY;
 	if (pb->i_phi >= 0 && (r.phi < 0.8 || r.phi > 0.98))
 		return INFINITY;
-	if (!ets_admissible(&r, pb->s, pb->m))
+	/*
+	 * Admissibility first only where the exact value is wanted; a trial
+	 * point that does not get below its bound needs no test at all.
+	 */
+	if (!isfinite(bound) && !ets_admissible(&r, pb->s, pb->m))
 		return INFINITY;
 	if (pb->s != ETS_N)
 		memcpy(pb->ring, pb->season0, pb->m * sizeof(double));
 	l = r.l0;
 	b = r.b0;
+	if (pb->e == ETS_A && isfinite(bound))
+	{
+		/* Nelder-Mead repeats a bound until its worst point changes */
+		if (bound != pb->bound)
+		{
+			pb->bound = bound;
+			pb->sse_max = pb->n * exp(bound / pb->n) * (1 + 1e-9);
+		}
+		sse_max = pb->sse_max;
+	}
 	if (!ets_loop(pb->y, pb->n, pb->e, pb->t, pb->s, pb->m, r.alpha, r.beta, r.gamma, r.phi,
-				  &l, &b, pb->ring, NULL, NULL, &sse, &sumlog))
+				  &l, &b, pb->ring, NULL, NULL, &sse, &sumlog, sse_max))
 		return INFINITY;
-	return pb->n * log(sse / pb->n + 1e-300) + 2 * sumlog;
+	v = pb->n * log(sse / pb->n + 1e-300) + 2 * sumlog;
+	if (isfinite(bound) && v < bound && !ets_admissible(&r, pb->s, pb->m))
+		return INFINITY;
+	return v;
+}
+
+static double
+ets_objective(const double *x, void *arg)
+{
+	return ets_objective_bounded(x, INFINITY, arg);
 }
 
 int
@@ -328,7 +456,7 @@ ets_finish(const double *y, int n, int m, EtsProblem *pb, EtsResult *res)
 	if (res->s != ETS_N)
 		memcpy(pb->ring, res->season0, m * sizeof(double));
 	ets_loop(y, n, res->e, res->t, res->s, m, res->alpha, res->beta, res->gamma, res->phi,
-			 &l, &b, pb->ring, &pos, NULL, &res->sse, &res->sumlog);
+			 &l, &b, pb->ring, &pos, NULL, &res->sse, &res->sumlog, INFINITY);
 	res->level = l;
 	res->trend = b;
 	res->loglik = -0.5 * n * (log(2 * M_PI * (res->sse / n + 1e-300)) + 1) - res->sumlog;
@@ -359,6 +487,7 @@ ets_problem(EtsProblem *pb, const double *y, int n, int e, int t, int s, int m)
 	pb->m = m;
 	pb->ring = s != ETS_N ? palloc(m * sizeof(double)) : NULL;
 	pb->i_beta = pb->i_gamma = pb->i_phi = pb->i_b0 = pb->i_s0 = -1;
+	pb->bound = NAN;			/* equal to no bound: sse_max is unset */
 }
 
 /*
@@ -493,7 +622,7 @@ ets_search(EtsCandidate *c, int evals, double reltol, double shrink)
 
 	for (int j = 0; j < d; j++)
 		c->step[j] *= shrink;
-	obj = nelder_mead(ets_objective, pb, d, c->x, c->step, evals * d, reltol);
+	obj = nelder_mead_bounded(ets_objective_bounded, pb, d, c->x, c->step, evals * d, reltol);
 	if (!isfinite(obj))
 		return;
 	ets_unpack(pb, c->x, &c->res);
@@ -520,6 +649,31 @@ typedef struct EtsLinear
 			   *rhs;			/* p */
 } EtsLinear;
 
+/*
+ * a . b in four lanes and two accumulators: the Gram matrix of the basis
+ * responses, (p^2 / 2) n multiply-adds, was a chain of dependent additions
+ * that cost more than the p + 1 passes of the recursions
+ */
+VEC_CLONES static double
+ets_dot(const double *a, const double *b, int n)
+{
+	v4d			s0 = {0, 0, 0, 0},
+				s1 = {0, 0, 0, 0};
+	double		sum;
+	int			i = 0;
+
+	for (; i + 8 <= n; i += 8)
+	{
+		s0 += *(const v4d *) (a + i) * *(const v4d *) (b + i);
+		s1 += *(const v4d *) (a + i + 4) * *(const v4d *) (b + i + 4);
+	}
+	s0 += s1;
+	sum = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+	for (; i < n; i++)
+		sum += a[i] * b[i];
+	return sum;
+}
+
 static bool
 ets_linear_states(EtsLinear *el, const EtsResult *r, double *sse_out)
 {
@@ -538,7 +692,7 @@ ets_linear_states(EtsLinear *el, const EtsResult *r, double *sse_out)
 	memset(pb->ring, 0, m * sizeof(double));
 	l = b = 0;
 	ets_loop(pb->y, n, pb->e, pb->t, pb->s, m, r->alpha, r->beta, r->gamma, r->phi,
-			 &l, &b, pb->ring, NULL, el->e0, &sse, &sumlog);
+			 &l, &b, pb->ring, NULL, el->e0, &sse, &sumlog, INFINITY);
 	for (int i = 0; i < n; i++)
 	{
 		el->e0[i] = pb->y[i] - el->e0[i];
@@ -555,24 +709,15 @@ ets_linear_states(EtsLinear *el, const EtsResult *r, double *sse_out)
 			pb->ring[m - 1] = -1;
 		}
 		ets_loop(el->zeros, n, pb->e, pb->t, pb->s, m, r->alpha, r->beta, r->gamma, r->phi,
-				 &l, &b, pb->ring, NULL, el->cmat + (Size) j * n, &sse, &sumlog);
+				 &l, &b, pb->ring, NULL, el->cmat + (Size) j * n, &sse, &sumlog, INFINITY);
 	}
 	for (int j = 0; j < p; j++)
 	{
 		const double *cj = el->cmat + (Size) j * n;
 
-		el->rhs[j] = 0;
-		for (int i = 0; i < n; i++)
-			el->rhs[j] += cj[i] * el->e0[i];
+		el->rhs[j] = ets_dot(cj, el->e0, n);
 		for (int k = 0; k <= j; k++)
-		{
-			const double *ck = el->cmat + (Size) k * n;
-			double		g = 0;
-
-			for (int i = 0; i < n; i++)
-				g += cj[i] * ck[i];
-			el->gram[j * p + k] = el->gram[k * p + j] = g;
-		}
+			el->gram[j * p + k] = el->gram[k * p + j] = ets_dot(cj, el->cmat + (Size) k * n, n);
 		tr += el->gram[j * p + j];
 	}
 	/* a tiny ridge keeps the normal equations positive definite */
@@ -747,10 +892,10 @@ ets_refit(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
 		step[d++] = start->s == ETS_M ? 0.02 : 0.1 * scale;
 	}
 	pb.d = d;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_EVALS_1 * d, 1e-8);
+	obj = nelder_mead_bounded(ets_objective_bounded, &pb, d, x, step, ETS_EVALS_1 * d, 1e-8);
 	for (int j = 0; j < d; j++)
 		step[j] *= 0.25;
-	obj = nelder_mead(ets_objective, &pb, d, x, step, ETS_REFIT_RESTART * d, 1e-10);
+	obj = nelder_mead_bounded(ets_objective_bounded, &pb, d, x, step, ETS_REFIT_RESTART * d, 1e-10);
 	if (!isfinite(obj))
 		return;					/* keep the stage-1 fit */
 	ets_unpack(&pb, x, res);
@@ -915,7 +1060,7 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 		if (t0 > 0)
 		{
 			ets_loop(y, t0, best.e, best.t, best.s, fm->m, best.alpha, best.beta, best.gamma,
-					 best.phi, &l, &b, pb.ring, &pos, fitted, &sse, &sumlog);
+					 best.phi, &l, &b, pb.ring, &pos, fitted, &sse, &sumlog, INFINITY);
 			origin->level = l;
 			origin->trend = b;
 			origin->season = palloc(fm->m * sizeof(double));
@@ -925,7 +1070,7 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 		else if (origin)
 			origin->t = 0;
 		ets_loop(y + t0, n - t0, best.e, best.t, best.s, fm->m, best.alpha, best.beta, best.gamma,
-				 best.phi, &l, &b, pb.ring, &pos, fitted + t0, &sse, &sumlog);
+				 best.phi, &l, &b, pb.ring, &pos, fitted + t0, &sse, &sumlog, INFINITY);
 	}
 	else if (origin)
 		origin->t = 0;

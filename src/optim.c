@@ -210,15 +210,45 @@ nm_replace(double *worst, const double *x, int d, double *sum)
 	memcpy(worst, x, d * sizeof(double));
 }
 
+/* a plain objective under the bounded interface: the bound is not used */
+typedef struct NmPlain
+{
+	NmObjective f;
+	void	   *arg;
+} NmPlain;
+
+static double
+nm_plain(const double *x, double bound, void *arg)
+{
+	NmPlain    *p = arg;
+
+	return p->f(x, p->arg);
+}
+
+double
+nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
+			int maxeval, double reltol)
+{
+	NmPlain		p = {f, arg};
+
+	return nelder_mead_bounded(nm_plain, &p, d, x, step, maxeval, reltol);
+}
+
 /*
  * Nelder-Mead simplex minimization (Nelder & Mead 1965, standard
  * coefficients).  Bounds are enforced by the objective returning +inf.
  * x holds the start (inside the feasible region) and receives the best
  * point; step[] the initial simplex edge per coordinate.
+ *
+ * A trial point only replaces the worst one, or the reflected one, when it
+ * is below that point's value: that value goes to the objective as its
+ * bound, and an objective that can tell early that it will not get below
+ * (a sum of squares already past it) may stop there and return anything at
+ * least as large.  The search takes the same path as with exact values.
  */
 double
-nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
-			int maxeval, double reltol)
+nelder_mead_bounded(NmBoundedObjective f, void *arg, int d, double *x, const double *step,
+					int maxeval, double reltol)
 {
 	double	  **pts = palloc((d + 1) * sizeof(double *));
 	double	   *fv = palloc((d + 1) * sizeof(double));
@@ -237,42 +267,51 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 		if (i > 0)
 		{
 			pts[i][i - 1] += step[i - 1];
-			fv[i] = f(pts[i], arg);
+			fv[i] = f(pts[i], INFINITY, arg);
 			if (!isfinite(fv[i]))
 			{
 				pts[i][i - 1] -= 2 * step[i - 1];
-				fv[i] = f(pts[i], arg);
+				fv[i] = f(pts[i], INFINITY, arg);
 			}
 		}
 		else
-			fv[i] = f(pts[i], arg);
+			fv[i] = f(pts[i], INFINITY, arg);
 		evals++;
 	}
 	for (;;)
 	{
 		int			lo = 0,
-					hi = 0,
-					nh = 0;
-		double		fr;
+					hi = 0;
+		double		flo = fv[0],
+					fhi = fv[0],
+					fnh,
+					fr;
 
 		CHECK_FOR_INTERRUPTS();
+		/* the values in registers, not reloaded through the indices */
 		for (int i = 1; i <= d; i++)
 		{
-			if (fv[i] < fv[lo])
-				lo = i;
-			if (fv[i] > fv[hi])
-				hi = i;
-		}
-		nh = lo;
-		for (int i = 0; i <= d; i++)
-			if (i != hi && fv[i] > fv[nh])
-				nh = i;
-		if (evals >= maxeval ||
-			(isfinite(fv[hi]) &&
-			 fabs(fv[hi] - fv[lo]) <= reltol * (fabs(fv[lo]) + reltol)))
-		{
-			double		best = fv[lo];
+			double		v = fv[i];
 
+			if (v < flo)
+			{
+				flo = v;
+				lo = i;
+			}
+			if (v > fhi)
+			{
+				fhi = v;
+				hi = i;
+			}
+		}
+		fnh = flo;				/* the next-worst value */
+		for (int i = 0; i <= d; i++)
+			if (i != hi && fv[i] > fnh)
+				fnh = fv[i];
+		if (evals >= maxeval ||
+			(isfinite(fhi) &&
+			 fabs(fhi - flo) <= reltol * (fabs(flo) + reltol)))
+		{
 			memcpy(x, pts[lo], d * sizeof(double));
 			for (int i = 0; i <= d; i++)
 				pfree(pts[i]);
@@ -282,7 +321,7 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 			pfree(xr);
 			pfree(xe);
 			pfree(sum);
-			return best;
+			return flo;
 		}
 		/* the centroid of all but the worst from running sums: O(d), not O(d^2) */
 		if (stale)
@@ -292,20 +331,21 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 			c[j] = (sum[j] - pts[hi][j]) / d;
 		for (int j = 0; j < d; j++)
 			xr[j] = c[j] + (c[j] - pts[hi][j]);
-		fr = f(xr, arg);
+		/* at or above the worst, xr only decides the contraction's side */
+		fr = f(xr, fhi, arg);
 		evals++;
-		if (fr < fv[lo])
+		if (fr < flo)
 		{
 			double		fe;
 
 			for (int j = 0; j < d; j++)
 				xe[j] = c[j] + 2 * (c[j] - pts[hi][j]);
-			fe = f(xe, arg);
+			fe = f(xe, fr, arg);
 			evals++;
 			nm_replace(pts[hi], fe < fr ? xe : xr, d, sum);
 			fv[hi] = fe < fr ? fe : fr;
 		}
-		else if (fr < fv[nh])
+		else if (fr < fnh)
 		{
 			nm_replace(pts[hi], xr, d, sum);
 			fv[hi] = fr;
@@ -313,13 +353,13 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 		else
 		{
 			double		fc;
-			bool		outside = fr < fv[hi];
+			bool		outside = fr < fhi;
 
 			for (int j = 0; j < d; j++)
 				xe[j] = outside ? c[j] + 0.5 * (xr[j] - c[j]) : c[j] + 0.5 * (pts[hi][j] - c[j]);
-			fc = f(xe, arg);
+			fc = f(xe, outside ? fr : fhi, arg);
 			evals++;
-			if (fc < (outside ? fr : fv[hi]))
+			if (fc < (outside ? fr : fhi))
 			{
 				nm_replace(pts[hi], xe, d, sum);
 				fv[hi] = fc;
@@ -333,7 +373,7 @@ nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 						continue;
 					for (int j = 0; j < d; j++)
 						pts[i][j] = pts[lo][j] + 0.5 * (pts[i][j] - pts[lo][j]);
-					fv[i] = f(pts[i], arg);
+					fv[i] = f(pts[i], INFINITY, arg);
 					evals++;
 				}
 				stale = true;	/* every point moved */

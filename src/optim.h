@@ -51,4 +51,15 @@ typedef double (*NmObjective) (const double *x, void *arg);
 extern double nelder_mead(NmObjective f, void *arg, int d, double *x, const double *step,
 						  int maxeval, double reltol);
 
+/*
+ * An objective told the value it must get below to matter: where f(x) >=
+ * bound it may return any value >= bound (e.g. stop a sum of squares
+ * early).  bound is +inf where the exact value is needed.
+ */
+typedef double (*NmBoundedObjective) (const double *x, double bound, void *arg);
+
+/* Nelder-Mead as above, passing each trial point its bound */
+extern double nelder_mead_bounded(NmBoundedObjective f, void *arg, int d, double *x,
+								  const double *step, int maxeval, double reltol);
+
 #endif

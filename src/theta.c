@@ -23,8 +23,12 @@ typedef struct SesProblem
 	int			n;
 } SesProblem;
 
+/*
+ * The sum of squares only grows: once past Nelder-Mead's bound (the value a
+ * trial point must get below to count) the rest of the pass cannot matter.
+ */
 static double
-ses_objective(const double *x, void *arg)
+ses_objective(const double *x, double bound, void *arg)
 {
 	const SesProblem *pb = arg;
 	double		a = x[0],
@@ -39,6 +43,8 @@ ses_objective(const double *x, void *arg)
 
 		sse += e * e;
 		l += a * e;
+		if ((i & 15) == 15 && sse > bound)
+			break;
 	}
 	return sse;
 }
@@ -124,7 +130,7 @@ theta_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, doubl
 	for (int i = 0; i < Min(n, 10); i++)
 		step[1] += fabs(ya[i] - ya[0]);
 	step[1] = Max(step[1] / Min(n, 10), 1e-3 * (fabs(ya[0]) + 1));
-	nelder_mead(ses_objective, &pb, 2, x, step, 400, 1e-10);
+	nelder_mead_bounded(ses_objective, &pb, 2, x, step, 400, 1e-10);
 	a = x[0];
 	fc_linear_fit(ya, n, &intercept, &slope);
 	fm->drift = slope / 2;
@@ -168,8 +174,9 @@ typedef struct DotmProblem
 	double	   *slope;			/* slope[t] = B_t from y[0..t] (0 for t < 1) */
 } DotmProblem;
 
+/* stops past the bound as ses_objective */
 static double
-dotm_objective(const double *x, void *arg)
+dotm_objective(const double *x, double bound, void *arg)
 {
 	const DotmProblem *pb = arg;
 	double		l = x[0],
@@ -192,6 +199,8 @@ dotm_objective(const double *x, void *arg)
 		e = pb->y[t] - f;
 		sse += e * e;
 		l = a * pb->y[t] + q * l;
+		if ((t & 15) == 15 && sse > bound)
+			break;
 	}
 	return sse;
 }
@@ -232,10 +241,10 @@ dotm_fit(ForecastModel *fm, const double *y, int n, int m, bool positive, double
 	step[0] = Max(step[0] / Min(n, 10), 1e-3 * (fabs(ya[0]) + 1));
 	step[1] = 0.2;
 	step[2] = 1;
-	nelder_mead(dotm_objective, &pb, 3, x, step, 600, 1e-10);
+	nelder_mead_bounded(dotm_objective, &pb, 3, x, step, 600, 1e-10);
 	for (int j = 0; j < 3; j++)
 		step[j] *= 0.3;
-	nelder_mead(dotm_objective, &pb, 3, x, step, 300, 1e-12);
+	nelder_mead_bounded(dotm_objective, &pb, 3, x, step, 300, 1e-12);
 	l = x[0];
 	if (origin && (origin->t <= 0 || origin->t >= n))
 		origin->t = 0;
