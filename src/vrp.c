@@ -25,8 +25,9 @@
  *   4. Ruin and recreate (vrp_ruin.c) until time_limit_ms or max_iterations:
  *      string removals around a random order, reinsertion with blinks,
  *      simulated-annealing acceptance; with fixed costs, first a phase that
- *      takes short routes off the road; the best plan found gets the
- *      local search of step 3.
+ *      takes short routes off the road (up to 80 % of the run, or until
+ *      the vans' capacities leave no van to spare), then the annealing's
+ *      whole schedule; the best plan found gets the local search of step 3.
  */
 #include "postgres.h"
 
