@@ -52,6 +52,8 @@
 #define KMEANS_DIRECT_K 8
 /* rows read ahead where a pass visits them out of order */
 #define KMEANS_PREFETCH 16
+/* ... where the rows are copied into canonical order (little work per row) */
+#define KMEANS_COPY_PREFETCH 32
 #define KMEANS_SORT_BUCKET_BITS 16
 #define KMEANS_SORT_BUCKETS (1 << KMEANS_SORT_BUCKET_BITS)
 #define SORT_BUCKET(hash) ((hash) >> (64 - KMEANS_SORT_BUCKET_BITS))
@@ -1272,6 +1274,43 @@ row_hash(const KmeansState *s, int64 i)
 }
 
 /*
+ * transform_rows' copy: the rows in the order of keys, less k0, into z,
+ * their sums and sums of squares added to s1 and s2, squared norms into znorm
+ * (if not NULL).
+ */
+static pg_attribute_always_inline void
+copy_shifted(const KmeansState *s, const RowKey *keys, const double *k0, double *z,
+			 double *znorm, double *s1, double *s2, int d)
+{
+	int64		n = s->rows.n;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		double	   *zi = z + (Size) i * d;
+		const double *xi = rowstore_row(&s->rows, keys[i].row);
+		double		t = 0;
+
+		/*
+		 * The rows come in random order: ask for one some keys ahead, so
+		 * that several cache misses are under way at once.
+		 */
+		if (i + KMEANS_COPY_PREFETCH < n)
+			__builtin_prefetch(rowstore_row(&s->rows, keys[i + KMEANS_COPY_PREFETCH].row));
+		for (int j = 0; j < d; j++)
+		{
+			double		v = xi[j] - k0[j];
+
+			zi[j] = v;
+			s1[j] += v;
+			s2[j] += v * v;
+			t += v * v;
+		}
+		if (znorm)
+			znorm[i] = t;
+	}
+}
+
+/*
  * The rows in canonical order into z (n * d), shifted by the first of them,
  * or with standardize centered on the column means and divided by the
  * population standard deviations; their squared norms into znorm (if not
@@ -1334,30 +1373,18 @@ transform_rows(const KmeansState *s, double *z, double *znorm, double *mean, dou
 		double	   *s1 = palloc0(sizeof(double) * d);
 		double	   *s2 = palloc0(sizeof(double) * d);
 
-		for (int64 i = 0; i < n; i++)
+		/* a constant width and local sums: the sums stay in registers */
+		if (d == 8)
 		{
-			double	   *zi = z + (Size) i * d;
-			const double *xi = rowstore_row(&s->rows, keys[i].row);
-			double		t = 0;
+			double		a1[8] = {0},
+						a2[8] = {0};
 
-			/*
-			 * The rows come in random order: ask for one some keys ahead, so
-			 * that several cache misses are under way at once.
-			 */
-			if (i + KMEANS_PREFETCH < n)
-				__builtin_prefetch(rowstore_row(&s->rows, keys[i + KMEANS_PREFETCH].row));
-			for (int j = 0; j < d; j++)
-			{
-				double		v = xi[j] - k0[j];
-
-				zi[j] = v;
-				s1[j] += v;
-				s2[j] += v * v;
-				t += v * v;
-			}
-			if (znorm)
-				znorm[i] = t;
+			copy_shifted(s, keys, k0, z, znorm, a1, a2, 8);
+			memcpy(s1, a1, sizeof(a1));
+			memcpy(s2, a2, sizeof(a2));
 		}
+		else
+			copy_shifted(s, keys, k0, z, znorm, s1, s2, d);
 		for (int j = 0; j < d; j++)
 		{
 			shift[j] = s1[j] / n;
