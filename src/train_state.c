@@ -15,6 +15,7 @@
 #include "common/base64.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/regproc.h"
@@ -242,6 +243,26 @@ options_differ(const TrainState *st, const char *detail)
 }
 
 /*
+ * Whether the aggregate's argument argno (counting the state as 0) is
+ * absent, a constant or a query parameter, so that it is the same on every
+ * row.  get_fn_expr_arg_stable cannot tell: a transition function's
+ * expression holds placeholders for its arguments, so the Aggref is asked.
+ */
+static bool
+options_arg_constant(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	Node	   *e;
+
+	if (argno >= PG_NARGS())
+		return true;
+	if (aggref == NULL || argno < 1 || argno > list_length(aggref->args))
+		return false;
+	e = (Node *) ((TargetEntry *) list_nth(aggref->args, argno - 1))->expr;
+	return IsA(e, Const) || (IsA(e, Param) && ((Param *) e)->paramkind == PARAM_EXTERN);
+}
+
+/*
  * Options are read once, when the first row creates the kind's data; a row
  * whose options differ would be silently ignored, so every row's options
  * are compared with the first row's, byte for byte (jsonb is canonical:
@@ -250,10 +271,19 @@ options_differ(const TrainState *st, const char *detail)
 Jsonb *
 train_state_options(TrainState *st, FunctionCallInfo fcinfo, int argno)
 {
-	bool		isnull = argno >= PG_NARGS() || PG_ARGISNULL(argno);
-	struct varlena *raw = isnull ? NULL : (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	bool		isnull;
+	struct varlena *raw;
 	struct varlena *opts;
 
+	/*
+	 * Options given as a constant or a parameter cannot differ between rows:
+	 * the comparison (a memcmp per row, 1 % of train_kmeans at 200k x 8)
+	 * is skipped after the first row.
+	 */
+	if (st->options_seen && st->options_stable)
+		return (Jsonb *) st->options;
+	isnull = argno >= PG_NARGS() || PG_ARGISNULL(argno);
+	raw = isnull ? NULL : (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	if (raw && (VARATT_IS_EXTENDED(raw) && !VARATT_IS_SHORT(raw)))
 		raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
 	if (!st->options_seen)
@@ -261,6 +291,7 @@ train_state_options(TrainState *st, FunctionCallInfo fcinfo, int argno)
 		if (st->fingerprint_known && options_fingerprint(raw) != st->fingerprint)
 			options_differ(st, NULL);
 		st->options_seen = true;
+		st->options_stable = options_arg_constant(fcinfo, argno);
 		if (raw)
 		{
 			/* a 4-byte-header copy, readable as Jsonb */

@@ -52,6 +52,7 @@ typedef struct TrainState
 	/* this process's first row's options (see train_state_options) */
 	bool		options_seen;
 	struct varlena *options;	/* NULL for SQL NULL options */
+	bool		options_stable; /* a constant (or parameter): not compared per row */
 	/* else the options' fingerprint from a flat state, if it had rows */
 	bool		fingerprint_known;
 	uint32		fingerprint;
