@@ -40,6 +40,7 @@
 #include "optim.h"
 #include "options.h"
 #include "rng.h"
+#include "vec.h"
 
 #define FC_MAX_PERIODS	10000000
 #define FC_MAX_HORIZON	10000
@@ -1392,80 +1393,111 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 	return true;
 }
 
-double *
-fc_simulate(const ForecastModel *fm, int h)
+/*
+ * Four sample paths of an ETS model with a multiplicative part, one a lane:
+ * a path's recursion is a chain of dependent steps (two divisions among
+ * them), so one path at a time left the pipeline idle; four independent
+ * paths fill it (and the vector lanes) with the same operations per path.
+ * z[j] holds the four paths' normals of step j; ring gets m vectors.
+ */
+VEC_CLONES static void
+simulate_four(const ForecastModel *fm, int h, const double *mean, const v4d *z,
+			  v4d *ring, v4d *y_out)
 {
-	double	   *out;
-	double	   *ring;
-	double	   *mean = NULL;
-	double	   *z;
-	double		sd = sqrt(fm->sigma2);
-	Rng			rng;
-	int			m = fm->m;
-
-	/* in locals: the stores to out[] could alias fm's fields, forcing reloads */
+	/* in locals: the stores to y_out[] could alias fm's fields, forcing reloads */
 	const int	et = fm->etype,
 				tt = fm->ttype,
-				st = fm->stype;
+				st = fm->stype,
+				m = fm->m;
 	const double alpha = fm->alpha,
 				beta = fm->beta,
 				gamma = fm->gamma,
 				phi = fm->phi,
-				calib = fm->calib;
+				calib = fm->calib,
+				sd = sqrt(fm->sigma2);
+	const v4d	zero = {0, 0, 0, 0};
+	v4d			l = zero + fm->level,
+				b = zero + fm->trend;
+	int			pos = 0;
+
+	/* ring[pos + j] = season[m-1-j] */
+	if (st != ETS_N)
+		for (int j = 0; j < m; j++)
+			ring[j] = zero + fm->season[m - 1 - j];
+	for (int j = 0; j < h; j++)
+	{
+		v4d			phib = tt == ETS_N ? zero : (tt == ETS_A ? b : phi * b);
+		v4d			q = l + phib;
+		v4d			so = st == ETS_N ? zero : ring[pos];
+		v4d			yhat = st == ETS_M ? q * so : q + so;
+		v4d			e = sd * z[j];
+		v4d			y = et == ETS_M ? yhat * (1 + e) : yhat + e;
+		v4d			pp;
+
+		/* calibration widens every path about the point forecast */
+		y_out[j] = mean ? mean[j] + calib * (y - mean[j]) : y;
+		/* a lane dividing by zero gets inf or NaN, then the fallback */
+		pp = st == ETS_M ? V4D_SELECT(so != 0, y / so, q) : y - so;
+		l = q + alpha * (pp - q);
+		if (tt != ETS_N)
+			b = phib + beta * (pp - q);
+		if (st != ETS_N)
+		{
+			v4d			target = st == ETS_A ? y - q : V4D_SELECT(q != 0, y / q, so);
+
+			ring[pos] = so + gamma * (target - so);
+			if (++pos == m)
+				pos = 0;
+		}
+	}
+}
+
+double *
+fc_simulate(const ForecastModel *fm, int h)
+{
+	double	   *out;
+	double	   *mean = NULL;
+	double	   *z;
+	v4d		   *zv,
+			   *ring,
+			   *y4;
+	Rng			rng;
 
 	if (fm->method != FC_ETS || (fm->etype != ETS_M && fm->stype != ETS_M))
 		return NULL;
 	out = MemoryContextAllocHuge(CurrentMemoryContext, (Size) fm->nsim * h * sizeof(double));
-	ring = palloc(m * sizeof(double));
+	ring = palloc(Max(fm->m, 1) * sizeof(v4d));
 	z = palloc(h * sizeof(double));
+	zv = palloc(h * sizeof(v4d));
+	y4 = palloc(h * sizeof(v4d));
 	if (fm->calib != 1)
 	{
 		mean = palloc(h * sizeof(double));
 		fc_point(fm, h, mean);
 	}
 	rng_seed(&rng, (uint64) fm->seed);
-	for (int p = 0; p < fm->nsim; p++)
+	for (int p0 = 0; p0 < fm->nsim; p0 += 4)
 	{
-		double		l = fm->level,
-					b = fm->trend;
-		int			pos = 0;
+		int			lanes = Min(4, fm->nsim - p0);
 
 		CHECK_FOR_INTERRUPTS();
-		rng_normals(&rng, z, h);
-		/* ring[pos + j] = season[m-1-j] */
-		for (int j = 0; j < m; j++)
-			ring[j] = fm->season[m - 1 - j];
-		for (int j = 0; j < h; j++)
+		/* path p's normals in the order one path at a time drew them; spare lanes get 0 */
+		for (int k = 0; k < 4; k++)
 		{
-			double		phib = tt == ETS_N ? 0 : (tt == ETS_A ? b : phi * b);
-			double		q = l + phib;
-			double		so = st == ETS_N ? 0 : ring[pos];
-			double		yhat = st == ETS_M ? q * so : q + so;
-			double		e = sd * z[j];
-			double		y = et == ETS_M ? yhat * (1 + e) : yhat + e;
-			double		pp;
-
-			/* calibration widens every path about the point forecast */
-			out[(Size) p * h + j] = mean ? mean[j] + calib * (y - mean[j]) : y;
-			if (st == ETS_M)
-				pp = so != 0 ? y / so : q;
-			else
-				pp = y - so;
-			l = q + alpha * (pp - q);
-			if (tt != ETS_N)
-				b = phib + beta * (pp - q);
-			if (st != ETS_N)
-			{
-				double		target = st == ETS_A ? y - q : (q != 0 ? y / q : so);
-
-				ring[pos] = so + gamma * (target - so);
-				if (++pos == m)
-					pos = 0;
-			}
+			if (k < lanes)
+				rng_normals(&rng, z, h);
+			for (int j = 0; j < h; j++)
+				zv[j][k] = k < lanes ? z[j] : 0;
 		}
+		simulate_four(fm, h, mean, zv, ring, y4);
+		for (int k = 0; k < lanes; k++)
+			for (int j = 0; j < h; j++)
+				out[(Size) (p0 + k) * h + j] = y4[j][k];
 	}
 	pfree(ring);
 	pfree(z);
+	pfree(zv);
+	pfree(y4);
 	return out;
 }
 
