@@ -1611,6 +1611,83 @@ select_ranks(double *v, int lo, int hi, const int *rank, int nr)
 	select_ranks(v, rank[mid] + 1, hi, rank + mid + 1, nr - mid - 1);
 }
 
+/*
+ * The order statistics rank[0..nr-1] (as select_ranks) of the n values
+ * src[0], src[stride], ... placed in v at their ranks; v's other places are
+ * unspecified.  For ranks near both ends (the intervals' 2.5 %, 10 %, 90 %,
+ * 97.5 % points) two pivots read from a sample of the values bound tails a
+ * little larger than the outermost ranks need; one branch-free pass copies
+ * the values below the one and above the other into tail (n doubles), and
+ * selection runs on those few.  A sample that misjudges a tail, or ranks
+ * near the middle, fall back to select_ranks on all values.  The paths are
+ * independent draws, so any fixed positions are a fair sample.
+ */
+#define TAIL_SAMPLE 64
+static void
+select_tail_ranks(const double *src, Size stride, int n, double *v, double *tail,
+				  const int *rank, int nr)
+{
+	double		smp[TAIL_SAMPLE];
+	int			nlow = 0,		/* ranks in the lower half */
+				need_lo,
+				need_hi,
+				klo,
+				khi,
+				nl = 0,
+				nh = 0;
+	double		plo = 0,
+				phi = 0;
+	bool		tails;
+
+	while (nlow < nr && rank[nlow] < n / 2)
+		nlow++;
+	need_lo = nlow > 0 ? rank[nlow - 1] + 2 : 0;	/* values below plo wanted */
+	need_hi = nlow < nr ? n - rank[nlow] + 1 : 0;
+	tails = n >= 8 * TAIL_SAMPLE && 4 * Max(need_lo, need_hi) <= n;
+	if (tails)
+	{
+		for (int i = 0; i < TAIL_SAMPLE; i++)
+			smp[i] = src[((Size) i * n / TAIL_SAMPLE) * stride];
+		/* sample ranks about three standard deviations beyond the expected count */
+		klo = Min(TAIL_SAMPLE - 1, (int) ((double) need_lo * TAIL_SAMPLE / n +
+										  3 * sqrt((double) need_lo * TAIL_SAMPLE / n) + 1));
+		khi = Max(0, TAIL_SAMPLE - 1 - (int) ((double) need_hi * TAIL_SAMPLE / n +
+											 3 * sqrt((double) need_hi * TAIL_SAMPLE / n) + 1));
+		select_kth(smp, TAIL_SAMPLE, klo);
+		plo = smp[klo];
+		select_kth(smp, TAIL_SAMPLE, khi);
+		phi = smp[khi];
+		tails = plo < phi;
+	}
+	if (tails)
+	{
+		double	   *hi = tail + n - 1;	/* the upper tail grows down from the end */
+
+		for (int i = 0; i < n; i++)
+		{
+			double		x = src[i * stride];
+
+			tail[nl] = x;
+			nl += x < plo;
+			hi[-nh] = x;
+			nh += x > phi;
+		}
+		tails = nl >= need_lo && nh >= need_hi;
+	}
+	if (!tails)
+	{
+		for (int i = 0; i < n; i++)
+			v[i] = src[i * stride];
+		select_ranks(v, 0, n, rank, nr);
+		return;
+	}
+	/* tail[0..nl) holds ranks 0..nl-1 of the values, tail[n-nh..n) ranks n-nh..n-1 */
+	select_ranks(tail, 0, nl, rank, nlow);
+	select_ranks(tail, n - nh, n, rank + nlow, nr - nlow);
+	for (int i = 0; i < nr; i++)
+		v[rank[i]] = tail[rank[i]];
+}
+
 static int
 cmp_int(const void *a, const void *b)
 {
@@ -1686,7 +1763,8 @@ forecast_srf(PG_FUNCTION_ARGS)
 			   *psi,
 			   *scale,
 			   *sim,
-			   *col = NULL;
+			   *col = NULL,
+			   *tail = NULL;
 	int		   *rank = NULL,
 				nrank = 0;
 	Datum	   *lo,
@@ -1743,6 +1821,7 @@ forecast_srf(PG_FUNCTION_ARGS)
 		rank = palloc(4 * nl * sizeof(int));
 		quantile_ranks(probs, 2 * nl, fm->nsim, rank, &nrank);
 		col = palloc(fm->nsim * sizeof(double));
+		tail = palloc(fm->nsim * sizeof(double));
 	}
 	lo = palloc((nl + 1) * sizeof(Datum));
 	hi = palloc((nl + 1) * sizeof(Datum));
@@ -1754,9 +1833,7 @@ forecast_srf(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		if (sim)
 		{
-			for (int p = 0; p < fm->nsim; p++)
-				col[p] = sim[(Size) p * h + j];
-			select_ranks(col, 0, fm->nsim, rank, nrank);
+			select_tail_ranks(sim + j, h, fm->nsim, col, tail, rank, nrank);
 		}
 		else if (psi)
 			cum += (j == 0 ? 1 : psi[j] * psi[j]);
