@@ -40,6 +40,7 @@
 #include "optim.h"
 #include "options.h"
 #include "rng.h"
+#include "vec.h"
 
 #define FC_MAX_PERIODS	10000000
 #define FC_MAX_HORIZON	10000
@@ -1392,80 +1393,111 @@ fc_psi(const ForecastModel *fm, int h, double *psi, double *scale)
 	return true;
 }
 
-double *
-fc_simulate(const ForecastModel *fm, int h)
+/*
+ * Four sample paths of an ETS model with a multiplicative part, one a lane:
+ * a path's recursion is a chain of dependent steps (two divisions among
+ * them), so one path at a time left the pipeline idle; four independent
+ * paths fill it (and the vector lanes) with the same operations per path.
+ * z[j] holds the four paths' normals of step j; ring gets m vectors.
+ */
+VEC_CLONES static void
+simulate_four(const ForecastModel *fm, int h, const double *mean, const v4d *z,
+			  v4d *ring, v4d *y_out)
 {
-	double	   *out;
-	double	   *ring;
-	double	   *mean = NULL;
-	double	   *z;
-	double		sd = sqrt(fm->sigma2);
-	Rng			rng;
-	int			m = fm->m;
-
-	/* in locals: the stores to out[] could alias fm's fields, forcing reloads */
+	/* in locals: the stores to y_out[] could alias fm's fields, forcing reloads */
 	const int	et = fm->etype,
 				tt = fm->ttype,
-				st = fm->stype;
+				st = fm->stype,
+				m = fm->m;
 	const double alpha = fm->alpha,
 				beta = fm->beta,
 				gamma = fm->gamma,
 				phi = fm->phi,
-				calib = fm->calib;
+				calib = fm->calib,
+				sd = sqrt(fm->sigma2);
+	const v4d	zero = {0, 0, 0, 0};
+	v4d			l = zero + fm->level,
+				b = zero + fm->trend;
+	int			pos = 0;
+
+	/* ring[pos + j] = season[m-1-j] */
+	if (st != ETS_N)
+		for (int j = 0; j < m; j++)
+			ring[j] = zero + fm->season[m - 1 - j];
+	for (int j = 0; j < h; j++)
+	{
+		v4d			phib = tt == ETS_N ? zero : (tt == ETS_A ? b : phi * b);
+		v4d			q = l + phib;
+		v4d			so = st == ETS_N ? zero : ring[pos];
+		v4d			yhat = st == ETS_M ? q * so : q + so;
+		v4d			e = sd * z[j];
+		v4d			y = et == ETS_M ? yhat * (1 + e) : yhat + e;
+		v4d			pp;
+
+		/* calibration widens every path about the point forecast */
+		y_out[j] = mean ? mean[j] + calib * (y - mean[j]) : y;
+		/* a lane dividing by zero gets inf or NaN, then the fallback */
+		pp = st == ETS_M ? V4D_SELECT(so != 0, y / so, q) : y - so;
+		l = q + alpha * (pp - q);
+		if (tt != ETS_N)
+			b = phib + beta * (pp - q);
+		if (st != ETS_N)
+		{
+			v4d			target = st == ETS_A ? y - q : V4D_SELECT(q != 0, y / q, so);
+
+			ring[pos] = so + gamma * (target - so);
+			if (++pos == m)
+				pos = 0;
+		}
+	}
+}
+
+double *
+fc_simulate(const ForecastModel *fm, int h)
+{
+	double	   *out;
+	double	   *mean = NULL;
+	double	   *z;
+	v4d		   *zv,
+			   *ring,
+			   *y4;
+	Rng			rng;
 
 	if (fm->method != FC_ETS || (fm->etype != ETS_M && fm->stype != ETS_M))
 		return NULL;
 	out = MemoryContextAllocHuge(CurrentMemoryContext, (Size) fm->nsim * h * sizeof(double));
-	ring = palloc(m * sizeof(double));
+	ring = palloc(Max(fm->m, 1) * sizeof(v4d));
 	z = palloc(h * sizeof(double));
+	zv = palloc(h * sizeof(v4d));
+	y4 = palloc(h * sizeof(v4d));
 	if (fm->calib != 1)
 	{
 		mean = palloc(h * sizeof(double));
 		fc_point(fm, h, mean);
 	}
 	rng_seed(&rng, (uint64) fm->seed);
-	for (int p = 0; p < fm->nsim; p++)
+	for (int p0 = 0; p0 < fm->nsim; p0 += 4)
 	{
-		double		l = fm->level,
-					b = fm->trend;
-		int			pos = 0;
+		int			lanes = Min(4, fm->nsim - p0);
 
 		CHECK_FOR_INTERRUPTS();
-		rng_normals(&rng, z, h);
-		/* ring[pos + j] = season[m-1-j] */
-		for (int j = 0; j < m; j++)
-			ring[j] = fm->season[m - 1 - j];
-		for (int j = 0; j < h; j++)
+		/* path p's normals in the order one path at a time drew them; spare lanes get 0 */
+		for (int k = 0; k < 4; k++)
 		{
-			double		phib = tt == ETS_N ? 0 : (tt == ETS_A ? b : phi * b);
-			double		q = l + phib;
-			double		so = st == ETS_N ? 0 : ring[pos];
-			double		yhat = st == ETS_M ? q * so : q + so;
-			double		e = sd * z[j];
-			double		y = et == ETS_M ? yhat * (1 + e) : yhat + e;
-			double		pp;
-
-			/* calibration widens every path about the point forecast */
-			out[(Size) p * h + j] = mean ? mean[j] + calib * (y - mean[j]) : y;
-			if (st == ETS_M)
-				pp = so != 0 ? y / so : q;
-			else
-				pp = y - so;
-			l = q + alpha * (pp - q);
-			if (tt != ETS_N)
-				b = phib + beta * (pp - q);
-			if (st != ETS_N)
-			{
-				double		target = st == ETS_A ? y - q : (q != 0 ? y / q : so);
-
-				ring[pos] = so + gamma * (target - so);
-				if (++pos == m)
-					pos = 0;
-			}
+			if (k < lanes)
+				rng_normals(&rng, z, h);
+			for (int j = 0; j < h; j++)
+				zv[j][k] = k < lanes ? z[j] : 0;
 		}
+		simulate_four(fm, h, mean, zv, ring, y4);
+		for (int k = 0; k < lanes; k++)
+			for (int j = 0; j < h; j++)
+				out[(Size) (p0 + k) * h + j] = y4[j][k];
 	}
 	pfree(ring);
 	pfree(z);
+	pfree(zv);
+	pfree(y4);
 	return out;
 }
 
@@ -1579,6 +1611,83 @@ select_ranks(double *v, int lo, int hi, const int *rank, int nr)
 	select_ranks(v, rank[mid] + 1, hi, rank + mid + 1, nr - mid - 1);
 }
 
+/*
+ * The order statistics rank[0..nr-1] (as select_ranks) of the n values
+ * src[0], src[stride], ... placed in v at their ranks; v's other places are
+ * unspecified.  For ranks near both ends (the intervals' 2.5 %, 10 %, 90 %,
+ * 97.5 % points) two pivots read from a sample of the values bound tails a
+ * little larger than the outermost ranks need; one branch-free pass copies
+ * the values below the one and above the other into tail (n doubles), and
+ * selection runs on those few.  A sample that misjudges a tail, or ranks
+ * near the middle, fall back to select_ranks on all values.  The paths are
+ * independent draws, so any fixed positions are a fair sample.
+ */
+#define TAIL_SAMPLE 64
+static void
+select_tail_ranks(const double *src, Size stride, int n, double *v, double *tail,
+				  const int *rank, int nr)
+{
+	double		smp[TAIL_SAMPLE];
+	int			nlow = 0,		/* ranks in the lower half */
+				need_lo,
+				need_hi,
+				klo,
+				khi,
+				nl = 0,
+				nh = 0;
+	double		plo = 0,
+				phi = 0;
+	bool		tails;
+
+	while (nlow < nr && rank[nlow] < n / 2)
+		nlow++;
+	need_lo = nlow > 0 ? rank[nlow - 1] + 2 : 0;	/* values below plo wanted */
+	need_hi = nlow < nr ? n - rank[nlow] + 1 : 0;
+	tails = n >= 8 * TAIL_SAMPLE && 4 * Max(need_lo, need_hi) <= n;
+	if (tails)
+	{
+		for (int i = 0; i < TAIL_SAMPLE; i++)
+			smp[i] = src[((Size) i * n / TAIL_SAMPLE) * stride];
+		/* sample ranks about three standard deviations beyond the expected count */
+		klo = Min(TAIL_SAMPLE - 1, (int) ((double) need_lo * TAIL_SAMPLE / n +
+										  3 * sqrt((double) need_lo * TAIL_SAMPLE / n) + 1));
+		khi = Max(0, TAIL_SAMPLE - 1 - (int) ((double) need_hi * TAIL_SAMPLE / n +
+											 3 * sqrt((double) need_hi * TAIL_SAMPLE / n) + 1));
+		select_kth(smp, TAIL_SAMPLE, klo);
+		plo = smp[klo];
+		select_kth(smp, TAIL_SAMPLE, khi);
+		phi = smp[khi];
+		tails = plo < phi;
+	}
+	if (tails)
+	{
+		double	   *hi = tail + n - 1;	/* the upper tail grows down from the end */
+
+		for (int i = 0; i < n; i++)
+		{
+			double		x = src[i * stride];
+
+			tail[nl] = x;
+			nl += x < plo;
+			hi[-nh] = x;
+			nh += x > phi;
+		}
+		tails = nl >= need_lo && nh >= need_hi;
+	}
+	if (!tails)
+	{
+		for (int i = 0; i < n; i++)
+			v[i] = src[i * stride];
+		select_ranks(v, 0, n, rank, nr);
+		return;
+	}
+	/* tail[0..nl) holds ranks 0..nl-1 of the values, tail[n-nh..n) ranks n-nh..n-1 */
+	select_ranks(tail, 0, nl, rank, nlow);
+	select_ranks(tail, n - nh, n, rank + nlow, nr - nlow);
+	for (int i = 0; i < nr; i++)
+		v[rank[i]] = tail[rank[i]];
+}
+
 static int
 cmp_int(const void *a, const void *b)
 {
@@ -1654,7 +1763,8 @@ forecast_srf(PG_FUNCTION_ARGS)
 			   *psi,
 			   *scale,
 			   *sim,
-			   *col = NULL;
+			   *col = NULL,
+			   *tail = NULL;
 	int		   *rank = NULL,
 				nrank = 0;
 	Datum	   *lo,
@@ -1711,6 +1821,7 @@ forecast_srf(PG_FUNCTION_ARGS)
 		rank = palloc(4 * nl * sizeof(int));
 		quantile_ranks(probs, 2 * nl, fm->nsim, rank, &nrank);
 		col = palloc(fm->nsim * sizeof(double));
+		tail = palloc(fm->nsim * sizeof(double));
 	}
 	lo = palloc((nl + 1) * sizeof(Datum));
 	hi = palloc((nl + 1) * sizeof(Datum));
@@ -1722,9 +1833,7 @@ forecast_srf(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		if (sim)
 		{
-			for (int p = 0; p < fm->nsim; p++)
-				col[p] = sim[(Size) p * h + j];
-			select_ranks(col, 0, fm->nsim, rank, nrank);
+			select_tail_ranks(sim + j, h, fm->nsim, col, tail, rank, nrank);
 		}
 		else if (psi)
 			cum += (j == 0 ? 1 : psi[j] * psi[j]);

@@ -55,15 +55,21 @@ CREATE TEMP TABLE out (method text, id int, step int, mean float8, lo80 float8, 
 CREATE FUNCTION pg_temp.cpu() RETURNS float8 LANGUAGE sql AS \$\$
     SELECT (split_part(s, ' ', 14)::float8 + split_part(s, ' ', 15)::float8) / 100
     FROM pg_read_file('/proc/self/stat', 0, 4096, true) s \$\$;
+-- one statement per frequency, each with a constant options literal as a user writes it: an
+-- options expression built per row (jsonb_build_object over the freq column) cost 7-8 % of the
+-- CPU charged to ecomml, PostgreSQL's work and not the fit's (doc/benchmarks-forecast.md)
 CREATE FUNCTION pg_temp.run(meth text, only_subset bool) RETURNS void LANGUAGE plpgsql AS \$\$
-DECLARE t0 timestamptz := clock_timestamp(); c0 float8 := pg_temp.cpu(); n int;
+DECLARE t0 timestamptz := clock_timestamp(); c0 float8 := pg_temp.cpu(); n int; fr text;
 BEGIN
-    INSERT INTO out
-    SELECT 'ecomml_' || meth, m.id, f.step, f.mean, f.lo[1], f.hi[1], f.lo[2], f.hi[2]
-    FROM (SELECT id, min(h) AS h,
-                 ecomml.fit_forecast(period, y, jsonb_build_object('freq', freq, 'method', meth)) AS model
-          FROM train WHERE NOT only_subset OR id IN (SELECT id FROM subset) GROUP BY id, freq) m,
-         LATERAL ecomml.forecast(m.model, m.h, '{80,95}') f;
+    FOR fr IN SELECT DISTINCT freq FROM train ORDER BY 1 LOOP
+        EXECUTE format('INSERT INTO out
+            SELECT %L, m.id, f.step, f.mean, f.lo[1], f.hi[1], f.lo[2], f.hi[2]
+            FROM (SELECT id, min(h) AS h, ecomml.fit_forecast(period, y, %L::jsonb) AS model
+                  FROM train WHERE freq = %L AND (NOT \$1 OR id IN (SELECT id FROM subset))
+                  GROUP BY id) m,
+                 LATERAL ecomml.forecast(m.model, m.h, ''{80,95}'') f',
+            'ecomml_' || meth, jsonb_build_object('freq', fr, 'method', meth), fr) USING only_subset;
+    END LOOP;
     SELECT count(DISTINCT id) INTO n FROM out WHERE method = 'ecomml_' || meth;
     INSERT INTO out VALUES ('ecomml_' || meth, -1, 0, extract(epoch FROM clock_timestamp() - t0), n,
                             coalesce(pg_temp.cpu() - c0, 0), 0, 0);
