@@ -38,6 +38,7 @@
 #define POLISH_SHARE 0.1		/* of the time at most for them */
 #define FLEET_SHARE 0.8			/* of the run at most for taking vans off the road when they cost */
 #define FLEET_PATIENCE 0.05		/* of the run without placing more orders: try another route */
+#define FLEET_INTERLUDE 0.01	/* of the run annealing the distance after each failed attempt */
 
 typedef struct VrpSol
 {
@@ -469,9 +470,10 @@ order_removed(Rr *rr)
  * Fleet minimisation (SISR's, simplified): take a short route off the road;
  * its orders stay unassigned until ruin and recreate, without opening a
  * route, fit them in elsewhere (or, after a while without progress, back to
- * the best plan and another route).  Meanwhile a result is accepted with fewer
- * orders left out, or as many whose count of iterations spent out is lower,
- * so that the orders hard to place are placed first.
+ * the best plan, its distance annealed for a while, and another route).
+ * Meanwhile a result is accepted with fewer orders left out, or as many
+ * whose count of iterations spent out is lower, so that the orders hard to
+ * place are placed first.
  */
 static void
 drop_short_route(Rr *rr)
@@ -574,6 +576,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 	double		polish_time = 0,
 				anneal_from = 0,	/* when the fleet phase ended */
 				progress = 0,	/* when the fleet phase last placed more orders */
+				interlude_until = -1,	/* the fleet phase anneals the distance until then */
 				polished = -1,
 				polish_every = POLISH_EVERY * Max(1.0, p->n / 200.0);
 	double		start = monotonic_seconds(),
@@ -661,14 +664,24 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 		rr.no_new_routes = fleet_phase;
 		if (fleet_phase && rr.unassigned > 0 && frac > progress + FLEET_PATIENCE)
 		{
-			/* stuck: from the best plan, another route goes */
+			/*
+			 * stuck: from the best plan, another route goes, but only after
+			 * an interlude of annealing its distance with the vans it has:
+			 * when those are as few as the search gets, the annealing after
+			 * the phase starts from a shorter plan than the first found with
+			 * them, and the next attempt starts from another plan (Solomon
+			 * RC1 at 35 000 iterations, 12 seeds: distance at the best-known
+			 * vans 1.37 % above the best known, was 3.06 %; one van more in
+			 * 2 runs of 36, was 6; with 2 %: 1.46 %, 5 of 36; 5 %: 5 of 18)
+			 */
+			interlude_until = frac + FLEET_INTERLUDE;
 			sol_load(p, &best);
 			memset(rr.slack_ok, 0, nv * sizeof(bool));
 			rr.cost = best.cost;
 			rr.unassigned = best.unassigned;
 			count_routes(p, &served, &used);
 		}
-		if (fleet_phase && rr.unassigned == 0)
+		if (fleet_phase && rr.unassigned == 0 && frac >= interlude_until)
 		{
 			drop_short_route(&rr);
 			count_routes(p, &served, &used);
