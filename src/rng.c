@@ -93,17 +93,3 @@ rng_normal(Rng *rng)
 	polar_pair(rng, &z1, &z2);
 	return z1;
 }
-
-void
-rng_normals(Rng *rng, double *out, int n)
-{
-	/* both variates used: half the logarithms and uniforms of n rng_normal calls */
-	for (int i = 0; i < n; i += 2)
-	{
-		double		z2;
-
-		polar_pair(rng, &out[i], &z2);
-		if (i + 1 < n)
-			out[i + 1] = z2;
-	}
-}

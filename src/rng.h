@@ -19,6 +19,7 @@ extern uint64 rng_next(Rng *rng);
 extern double rng_uniform(Rng *rng);	/* [0, 1) */
 extern uint64 rng_below(Rng *rng, uint64 n);	/* [0, n), unbiased */
 extern double rng_normal(Rng *rng);		/* standard normal */
-extern void rng_normals(Rng *rng, double *out, int n);	/* n standard normals */
+/* n standard normals by the ziggurat (rng_ziggurat.c): not the draws of n rng_normal calls */
+extern void rng_normals(Rng *rng, double *out, int n);
 
 #endif
