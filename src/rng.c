@@ -7,12 +7,6 @@
 
 #include "rng.h"
 
-static inline uint64
-rotl(uint64 x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
 void
 rng_seed(Rng *rng, uint64 seed)
 {
@@ -25,22 +19,6 @@ rng_seed(Rng *rng, uint64 seed)
 		z = (z ^ (z >> 27)) * UINT64CONST(0x94d049bb133111eb);
 		rng->s[i] = z ^ (z >> 31);
 	}
-}
-
-uint64
-rng_next(Rng *rng)
-{
-	uint64	   *s = rng->s;
-	uint64		result = rotl(s[1] * 5, 7) * 9;
-	uint64		t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
 }
 
 double

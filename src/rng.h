@@ -15,7 +15,29 @@ typedef struct Rng
 } Rng;
 
 extern void rng_seed(Rng *rng, uint64 seed);
-extern uint64 rng_next(Rng *rng);
+static inline uint64
+rng_rotl(uint64 x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** step; inline: the ziggurat (rng_ziggurat.c) spends one step per draw, a call cost as much */
+static inline uint64
+rng_next(Rng *rng)
+{
+	uint64	   *s = rng->s;
+	uint64		result = rng_rotl(s[1] * 5, 7) * 9;
+	uint64		t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rng_rotl(s[3], 45);
+	return result;
+}
+
 extern double rng_uniform(Rng *rng);	/* [0, 1) */
 extern uint64 rng_below(Rng *rng, uint64 n);	/* [0, n), unbiased */
 extern double rng_normal(Rng *rng);		/* standard normal */
