@@ -21,7 +21,10 @@ rng_rotl(uint64 x, int k)
 	return (x << k) | (x >> (64 - k));
 }
 
-/* xoshiro256** step; inline: the ziggurat (rng_ziggurat.c) spends one step per draw, a call cost as much */
+/*
+ * One xoshiro256** step, inline: the ziggurat (rng_ziggurat.c) spends one step
+ * per draw, and a call across files cost as much as the rest of the draw.
+ */
 static inline uint64
 rng_next(Rng *rng)
 {
@@ -41,7 +44,7 @@ rng_next(Rng *rng)
 extern double rng_uniform(Rng *rng);	/* [0, 1) */
 extern uint64 rng_below(Rng *rng, uint64 n);	/* [0, n), unbiased */
 extern double rng_normal(Rng *rng);		/* standard normal */
-/* n standard normals by the ziggurat (rng_ziggurat.c): not the draws of n rng_normal calls */
+/* n standard normals by the ziggurat: other draws than n rng_normal calls give */
 extern void rng_normals(Rng *rng, double *out, int n);
 
 #endif
