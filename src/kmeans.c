@@ -105,6 +105,19 @@ static const char *const kmeans_options[] = {
 
 static uint64 hash_row(const double *x, int d);
 
+#define HASH_ROW_SEED UINT64CONST(0x243F6A8885A308D3)
+
+/* One column's bits into a row hash (hash_row and kmeans_hash_pending). */
+static inline uint64
+hash_step(uint64 h, const double *x)
+{
+	uint64		bits;
+
+	memcpy(&bits, x, sizeof(bits));
+	h = (h ^ bits) * UINT64CONST(0x9E3779B97F4A7C15);
+	return h ^ (h >> 32);
+}
+
 /* rows hashed together, their multiplication chains interleaved */
 #define KMEANS_HASH_GROUP 4
 
@@ -135,26 +148,13 @@ kmeans_hash_pending(KmeansState *s, MemoryContext cxt)
 					h3;
 
 		/* hash_row's steps, four rows at a time, in registers */
-		h0 = h1 = h2 = h3 = UINT64CONST(0x243F6A8885A308D3);
+		h0 = h1 = h2 = h3 = HASH_ROW_SEED;
 		for (int j = 0; j < d; j++)
 		{
-			uint64		b0,
-						b1,
-						b2,
-						b3;
-
-			memcpy(&b0, &x0[j], sizeof(b0));
-			memcpy(&b1, &x1[j], sizeof(b1));
-			memcpy(&b2, &x2[j], sizeof(b2));
-			memcpy(&b3, &x3[j], sizeof(b3));
-			h0 = (h0 ^ b0) * UINT64CONST(0x9E3779B97F4A7C15);
-			h1 = (h1 ^ b1) * UINT64CONST(0x9E3779B97F4A7C15);
-			h2 = (h2 ^ b2) * UINT64CONST(0x9E3779B97F4A7C15);
-			h3 = (h3 ^ b3) * UINT64CONST(0x9E3779B97F4A7C15);
-			h0 ^= h0 >> 32;
-			h1 ^= h1 >> 32;
-			h2 ^= h2 >> 32;
-			h3 ^= h3 >> 32;
+			h0 = hash_step(h0, &x0[j]);
+			h1 = hash_step(h1, &x1[j]);
+			h2 = hash_step(h2, &x2[j]);
+			h3 = hash_step(h3, &x3[j]);
 		}
 		memcpy(rowstore_append(&s->hashes, cxt), &h0, sizeof(h0));
 		memcpy(rowstore_append(&s->hashes, cxt), &h1, sizeof(h1));
@@ -351,16 +351,10 @@ cmp_row_values(const RowStore *rs, int64 a, int64 b)
 static uint64
 hash_row(const double *x, int d)
 {
-	uint64		h = UINT64CONST(0x243F6A8885A308D3);
+	uint64		h = HASH_ROW_SEED;
 
 	for (int j = 0; j < d; j++)
-	{
-		uint64		bits;
-
-		memcpy(&bits, &x[j], sizeof(bits));
-		h = (h ^ bits) * UINT64CONST(0x9E3779B97F4A7C15);
-		h ^= h >> 32;
-	}
+		h = hash_step(h, &x[j]);
 	return h;
 }
 
