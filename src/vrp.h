@@ -32,6 +32,7 @@ typedef struct Vrp
 	const double *x,
 			   *y;
 	const double *mat;			/* m^2 or NULL */
+	double	   *emat;			/* Euclidean distances cached, m^2, on small instances */
 	VrpRoad    *road;			/* on a graph without mat */
 	double	   *demand,
 			   *service,
@@ -69,20 +70,27 @@ typedef struct Vrp
 	bool		mixed_fleet;	/* vehicles differ in more than capacity and shift */
 } Vrp;
 
+/* the Euclidean distance, exactly as VD computes it: the cache holds the same doubles */
+static inline double
+euclid(const Vrp *p, int32 a, int32 b)
+{
+	double		dx = p->x[a] - p->x[b],
+				dy = p->y[a] - p->y[b];
+
+	/* not hypot(), several times slower: coordinates are at most 1e150, squares do not overflow */
+	return sqrt(dx * dx + dy * dy);
+}
+
 static inline double
 VD(const Vrp *p, int32 a, int32 b)
 {
-	double		dx,
-				dy;
-
+	if (p->emat)
+		return p->emat[(Size) a * p->m + b];
 	if (p->mat)
 		return p->mat[(Size) a * p->m + b];
 	if (p->road)
 		return vrp_road_cost(p->road, a, b);
-	dx = p->x[a] - p->x[b];
-	dy = p->y[a] - p->y[b];
-	/* not hypot(), several times slower: coordinates are at most 1e150, squares do not overflow */
-	return sqrt(dx * dx + dy * dy);
+	return euclid(p, a, b);
 }
 
 /*
