@@ -48,6 +48,7 @@
 #define FC_FILL_FLOOR	100000	/* ... or this many */
 #define FC_MAX_SEASON	366
 #define AUTO_HOLDOUT_CLEAR 1.5	/* auto: a holdout MAE ratio that decides alone */
+#define AUTO_POSITIVE_STEPS 2	/* auto: steps that must stay above 0 on positive data */
 
 static const char *const fit_options[] = {
 	"method", "model", "freq", "fill", "season_length", "strict", "seed", "nsim",
@@ -662,6 +663,20 @@ calibrate_intervals(const ForecastModel *fm, const FcOrigin *origin, const doubl
 	return fc_calibration(fm, origin, y, n, df);
 }
 
+/* whether fm's next h point forecasts are all above 0 */
+static bool
+forecast_positive(const ForecastModel *fm, int h)
+{
+	double		mean[AUTO_POSITIVE_STEPS];
+
+	Assert(h <= AUTO_POSITIVE_STEPS);
+	fc_point(fm, h, mean);
+	for (int j = 0; j < h; j++)
+		if (!(mean[j] > 0))
+			return false;
+	return true;
+}
+
 static void
 fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int32 *arima_spec,
 		   bool strict, double zero_share_threshold, bool calibrate)
@@ -765,6 +780,26 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 			{
 				score_a = ho_a;
 				score_b = ho_b;
+			}
+		}
+		/*
+		 * On strictly positive data a candidate whose next AUTO_POSITIVE_STEPS
+		 * forecasts are not all above 0 loses to one whose are: it already
+		 * predicts impossible values, a drift carried on past a floor (series
+		 * that fell to a minimum and stay there).  Only the first steps: the
+		 * horizon is not known at fit time, and a decline that reaches 0
+		 * later is often the right forecast of a falling series
+		 * (doc/benchmarks-forecast.md, "Eighth round").
+		 */
+		if (positive && !isnan(score_a))
+		{
+			bool		ok_a = forecast_positive(fm, AUTO_POSITIVE_STEPS),
+						ok_b = forecast_positive(&alt, AUTO_POSITIVE_STEPS);
+
+			if (ok_a != ok_b)
+			{
+				score_a = ok_a ? 0 : 1;
+				score_b = ok_b ? 0 : 1;
 			}
 		}
 		if (isnan(score_a) || (!isnan(score_b) && score_b < score_a))
