@@ -904,6 +904,26 @@ ets_refit(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
 	ets_finish(y, n, m, &pb, res);
 }
 
+/* fc_positive for a fitted candidate (one without final seasonal states passes) */
+static bool
+ets_result_positive(const EtsResult *r, int m)
+{
+	ForecastModel fm;
+
+	if (r->s != ETS_N && r->season == NULL)
+		return true;
+	memset(&fm, 0, sizeof(fm));
+	fm.method = FC_ETS;
+	fm.ttype = r->t;
+	fm.stype = r->s;
+	fm.m = r->s == ETS_N ? 1 : m;
+	fm.phi = r->t == ETS_AD ? r->phi : 1;
+	fm.level = r->level;
+	fm.trend = r->trend;
+	fm.season = r->season;
+	return fc_positive(&fm);
+}
+
 /*
  * Fit an ETS model into fm; spec -1 chooses by AICc among the candidates
  * (multiplicative components only for positive series, seasonal ones only
@@ -1027,6 +1047,17 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 	for (int i = 1; i < nc; i++)
 		if (cand[i].aicc < best.aicc)
 			best = cand[i];
+	/* on positive data a candidate forecasting 0 or less loses (fc_positive) */
+	if (spec < 0 && positive && !ets_result_positive(&best, m))
+	{
+		int			bi = -1;
+
+		for (int i = 0; i < nc; i++)
+			if (ets_result_positive(&cand[i], m) && (bi < 0 || cand[i].aicc < cand[bi].aicc))
+				bi = i;
+		if (bi >= 0)
+			best = cand[bi];
+	}
 	best.k = abs(best.k);
 
 	fm->method = FC_ETS;

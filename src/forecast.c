@@ -48,7 +48,6 @@
 #define FC_FILL_FLOOR	100000	/* ... or this many */
 #define FC_MAX_SEASON	366
 #define AUTO_HOLDOUT_CLEAR 1.5	/* auto: a holdout MAE ratio that decides alone */
-#define AUTO_POSITIVE_STEPS 2	/* auto: steps that must stay above 0 on positive data */
 
 static const char *const fit_options[] = {
 	"method", "model", "freq", "fill", "season_length", "strict", "seed", "nsim",
@@ -663,15 +662,22 @@ calibrate_intervals(const ForecastModel *fm, const FcOrigin *origin, const doubl
 	return fc_calibration(fm, origin, y, n, df);
 }
 
-/* whether fm's next h point forecasts are all above 0 */
-static bool
-forecast_positive(const ForecastModel *fm, int h)
+/*
+ * Whether fm's next FC_POSITIVE_STEPS point forecasts are all above 0: on
+ * strictly positive data a model that fails this loses to one that passes
+ * (auto's candidates here, the ETS family in src/ets.c).  It already predicts
+ * impossible values, a drift carried on past a floor (series that fell to a
+ * minimum and stay there).  Only the first steps: the horizon is not known at
+ * fit time, and a decline that reaches 0 later is often the right forecast of
+ * a falling series (doc/benchmarks-forecast.md, "Eighth round").
+ */
+bool
+fc_positive(const ForecastModel *fm)
 {
-	double		mean[AUTO_POSITIVE_STEPS];
+	double		mean[FC_POSITIVE_STEPS];
 
-	Assert(h <= AUTO_POSITIVE_STEPS);
-	fc_point(fm, h, mean);
-	for (int j = 0; j < h; j++)
+	fc_point(fm, FC_POSITIVE_STEPS, mean);
+	for (int j = 0; j < FC_POSITIVE_STEPS; j++)
 		if (!(mean[j] > 0))
 			return false;
 	return true;
@@ -782,19 +788,11 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 				score_b = ho_b;
 			}
 		}
-		/*
-		 * On strictly positive data a candidate whose next AUTO_POSITIVE_STEPS
-		 * forecasts are not all above 0 loses to one whose are: it already
-		 * predicts impossible values, a drift carried on past a floor (series
-		 * that fell to a minimum and stay there).  Only the first steps: the
-		 * horizon is not known at fit time, and a decline that reaches 0
-		 * later is often the right forecast of a falling series
-		 * (doc/benchmarks-forecast.md, "Eighth round").
-		 */
+		/* on positive data a candidate forecasting 0 or less loses (fc_positive) */
 		if (positive && !isnan(score_a))
 		{
-			bool		ok_a = forecast_positive(fm, AUTO_POSITIVE_STEPS),
-						ok_b = forecast_positive(&alt, AUTO_POSITIVE_STEPS);
+			bool		ok_a = fc_positive(fm),
+						ok_b = fc_positive(&alt);
 
 			if (ok_a != ok_b)
 			{
