@@ -927,8 +927,10 @@ ets_result_positive(const EtsResult *r, int m)
 /*
  * Fit an ETS model into fm; spec -1 chooses by AICc among the candidates
  * (multiplicative components only for positive series, seasonal ones only
- * with 1 < m <= ETS_MAX_SEASON and two seasons of data).  fitted[] (if not
- * NULL) receives the one-step in-sample forecasts.  False if nothing fits.
+ * with 1 < m <= ETS_MAX_SEASON and two seasons of data; on a positive series
+ * one whose first forecasts are not above 0 only if all are so, fc_positive).
+ * fitted[] (if not NULL) receives the one-step in-sample forecasts.  False if
+ * nothing fits.
  */
 bool
 ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool positive,
