@@ -905,10 +905,66 @@ ets_refit(const double *y, int n, int m, const EtsResult *start, EtsResult *res)
 }
 
 /*
+ * Stage 2 for the seasonal candidate with the lowest stage-1 AICc not yet
+ * refitted, of any trend (trended -1), without trend (0) or with one (1);
+ * none when it is more than ETS_REFIT_GAP behind the best.  Returns the
+ * refitted candidate's trend type, -1 if none.
+ */
+static int
+ets_refit_lowest(const double *y, int n, int m, EtsResult *cand, int nc, int trended)
+{
+	EtsResult	best;
+	int			bi = -1;
+
+	for (int i = 0; i < nc; i++)
+		if (cand[i].s != ETS_N && cand[i].season != NULL && cand[i].k > 0 &&
+			(trended < 0 || (cand[i].t != ETS_N) == (trended == 1)) &&
+			(bi < 0 || cand[i].aicc < cand[bi].aicc))
+			bi = i;
+	if (bi < 0)
+		return -1;
+	/* a seasonal fit this far behind is not caught up by its refit */
+	for (int i = 0; i < nc; i++)
+		if (cand[i].aicc < cand[bi].aicc - ETS_REFIT_GAP)
+			return -1;
+	CHECK_FOR_INTERRUPTS();
+	if (cand[bi].e == ETS_A && cand[bi].s == ETS_A)
+		ets_refit_linear(y, n, m, &cand[bi], &best);
+	else
+		ets_refit(y, n, m, &cand[bi], &best);
+	/* k < 0 marks a refitted candidate so it is picked once */
+	cand[bi] = best;
+	cand[bi].k = -cand[bi].k;
+	return cand[bi].t;
+}
+
+/* fc_positive for a fitted candidate (one without final seasonal states passes) */
+static bool
+ets_result_positive(const EtsResult *r, int m)
+{
+	ForecastModel fm;
+
+	if (r->s != ETS_N && r->season == NULL)
+		return true;
+	memset(&fm, 0, sizeof(fm));
+	fm.method = FC_ETS;
+	fm.ttype = r->t;
+	fm.stype = r->s;
+	fm.m = r->s == ETS_N ? 1 : m;
+	fm.phi = r->t == ETS_AD ? r->phi : 1;
+	fm.level = r->level;
+	fm.trend = r->trend;
+	fm.season = r->season;
+	return fc_positive(&fm);
+}
+
+/*
  * Fit an ETS model into fm; spec -1 chooses by AICc among the candidates
  * (multiplicative components only for positive series, seasonal ones only
- * with 1 < m <= ETS_MAX_SEASON and two seasons of data).  fitted[] (if not
- * NULL) receives the one-step in-sample forecasts.  False if nothing fits.
+ * with 1 < m <= ETS_MAX_SEASON and two seasons of data; on a positive series
+ * one whose first forecasts are not above 0 only if all are so, fc_positive).
+ * fitted[] (if not NULL) receives the one-step in-sample forecasts.  False if
+ * nothing fits.
  */
 bool
 ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool positive,
@@ -921,6 +977,7 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 				nw = 0;
 	EtsResult	best;
 	EtsProblem	pb;
+	int			refit_t = -1;	/* trend of the last stage-2 candidate */
 
 	/*
 	 * Automatic choice with at least three seasons: the 90% lag-m
@@ -995,38 +1052,31 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 
 	/*
 	 * Stage 2 for the ETS_REFITS seasonal candidates with the lowest stage-1
-	 * AICc (simple selection: nc is at most 15).
+	 * AICc, then for the best seasonal one of the other trend class (trend
+	 * or none): R fits every admissible model fully, and without this a
+	 * model of the other class competes only with its stage-1 states
+	 * (doc/forecasting.md).
 	 */
 	for (int r = 0; r < ETS_REFITS; r++)
-	{
-		int			bi = -1;
-		bool		behind = false;
-
-		for (int i = 0; i < nc; i++)
-			if (cand[i].s != ETS_N && cand[i].season != NULL && cand[i].k > 0 &&
-				(bi < 0 || cand[i].aicc < cand[bi].aicc))
-				bi = i;
-		if (bi < 0)
+		if ((refit_t = ets_refit_lowest(y, n, m, cand, nc, -1)) < 0)
 			break;
-		/* a seasonal fit this far behind is not caught up by its refit */
-		for (int i = 0; i < nc; i++)
-			if (cand[i].aicc < cand[bi].aicc - ETS_REFIT_GAP)
-				behind = true;
-		if (behind)
-			break;
-		CHECK_FOR_INTERRUPTS();
-		if (cand[bi].e == ETS_A && cand[bi].s == ETS_A)
-			ets_refit_linear(y, n, m, &cand[bi], &best);
-		else
-			ets_refit(y, n, m, &cand[bi], &best);
-		/* k < 0 marks a refitted candidate so it is picked once */
-		cand[bi] = best;
-		cand[bi].k = -cand[bi].k;
-	}
+	if (refit_t >= 0)
+		ets_refit_lowest(y, n, m, cand, nc, refit_t == ETS_N ? 1 : 0);
 	best = cand[0];
 	for (int i = 1; i < nc; i++)
 		if (cand[i].aicc < best.aicc)
 			best = cand[i];
+	/* on positive data a candidate forecasting 0 or less loses (fc_positive) */
+	if (spec < 0 && positive && !ets_result_positive(&best, m))
+	{
+		int			bi = -1;
+
+		for (int i = 0; i < nc; i++)
+			if (ets_result_positive(&cand[i], m) && (bi < 0 || cand[i].aicc < cand[bi].aicc))
+				bi = i;
+		if (bi >= 0)
+			best = cand[bi];
+	}
 	best.k = abs(best.k);
 
 	fm->method = FC_ETS;

@@ -662,6 +662,27 @@ calibrate_intervals(const ForecastModel *fm, const FcOrigin *origin, const doubl
 	return fc_calibration(fm, origin, y, n, df);
 }
 
+/*
+ * Whether fm's next FC_POSITIVE_STEPS point forecasts are all above 0: on
+ * strictly positive data a model that fails this loses to one that passes
+ * (auto's candidates here, the ETS family in src/ets.c).  It already predicts
+ * impossible values, a drift carried on past a floor (series that fell to a
+ * minimum and stay there).  Only the first steps: the horizon is not known at
+ * fit time, and a decline that reaches 0 later is often the right forecast of
+ * a falling series (doc/benchmarks-forecast.md, "Eighth round").
+ */
+bool
+fc_positive(const ForecastModel *fm)
+{
+	double		mean[FC_POSITIVE_STEPS];
+
+	fc_point(fm, FC_POSITIVE_STEPS, mean);
+	for (int j = 0; j < FC_POSITIVE_STEPS; j++)
+		if (!(mean[j] > 0))
+			return false;
+	return true;
+}
+
 static void
 fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int32 *arima_spec,
 		   bool strict, double zero_share_threshold, bool calibrate)
@@ -765,6 +786,18 @@ fit_series(ForecastModel *fm, const double *y, int n, int m, int spec, const int
 			{
 				score_a = ho_a;
 				score_b = ho_b;
+			}
+		}
+		/* on positive data a candidate forecasting 0 or less loses (fc_positive) */
+		if (positive && !isnan(score_a))
+		{
+			bool		ok_a = fc_positive(fm),
+						ok_b = fc_positive(&alt);
+
+			if (ok_a != ok_b)
+			{
+				score_a = ok_a ? 0 : 1;
+				score_b = ok_b ? 0 : 1;
 			}
 		}
 		if (isnan(score_a) || (!isnan(score_b) && score_b < score_a))

@@ -119,6 +119,8 @@ extern void forecast_describe(const void *decoded, StringInfo buf);
 
 /* point forecasts for steps 1..h */
 extern void fc_point(const ForecastModel *fm, int h, double *mean);
+#define FC_POSITIVE_STEPS 2		/* forecasts fc_positive checks */
+extern bool fc_positive(const ForecastModel *fm);
 
 /*
  * Sample paths (nsim x h, row-major) of future demand for models without an

@@ -1,7 +1,7 @@
 -- Forecasting: statsmodels agreement, recovery of known structure, accuracy
 -- against the generating process's oracle, parallel plans, bad input.
 BEGIN;
-SELECT plan(84);
+SELECT plan(89);
 SET LOCAL timezone = 'UTC';
 
 -- ETS against statsmodels 0.13.5 ETSModel (expected values printed by
@@ -347,6 +347,49 @@ SELECT ok((SELECT count(*) FILTER (WHERE tie AND second <> second_by_holdout) > 
 SELECT results_eq($$SELECT freq, array_agg(DISTINCT a->>'method' ORDER BY a->>'method') FROM auto_rule GROUP BY freq ORDER BY freq$$,
                   $$VALUES ('quarter', ARRAY['ets', 'theta']), ('year', ARRAY['dotm', 'theta'])$$,
                   'auto chose each candidate on some series: ETS or Theta with a season, Theta or DOTM without');
+-- on positive data a model whose first two forecasts are not all above 0 loses to one whose are
+-- (fc_positive): among auto's candidates and within the ETS family.  Two monthly series falling
+-- at k a month with a 20% season and 5% wiggle, floored at 1 (96 months; k = 11.5 stays at the
+-- floor for the last 9).  Reference, R 4.2 forecast 8.x on the same values (ts(y, frequency =
+-- 12)): k 11.5: thetaf(y, h = 2) -4.87, -11.55; ets(y) ETS(M,N,N) 1, 1.  k 10.4: ets(y)
+-- ETS(M,A,M) 1.46, -9.81.  ecomml's Theta forecasts the same as thetaf; for 11.5 the holdout
+-- alone would keep Theta (MAE 40.6 against ETS's 81.7).  For 10.4 ecomml's own MAM fit
+-- ('"model":"MAM"') has the lowest AICc (821.2) and forecasts 1.34, -10.01: ETS keeps MNM
+CREATE TEMP TABLE floor_fit AS
+SELECT k, ecomml.fit_forecast(p, y) AS auto, ecomml.fit_forecast(p, y, '{"method":"ets"}') AS ets,
+       ecomml.fit_forecast(p, y, '{"method":"ets","model":"MAM"}') AS mam
+FROM (SELECT k, ('2000-01-01'::date + t * interval '1 month')::date AS p,
+             greatest(1, (1000 - k * t) * (1 + 0.2 * sin(pi() * t / 6)) * (1 + 0.05 * sin(1.7 * t))) AS y
+      FROM generate_series(0, 95) t, (VALUES (10.4), (11.5)) v(k)) x GROUP BY k;
+SELECT results_eq($$SELECT ecomml.model_info(auto)->>'method', (SELECT array_agg(round(mean::numeric, 2) ORDER BY step)
+                                                          FROM ecomml.forecast(auto, 2)) FROM floor_fit WHERE k = 11.5$$,
+                  $$VALUES ('ets', '{1.14,1.21}'::numeric[])$$,
+                  'auto: a candidate forecasting 0 or less within two steps of a positive series loses');
+SELECT ok((SELECT bool_and(mean > 0) FROM floor_fit, ecomml.forecast(auto, 18) WHERE k = 11.5),
+          'the kept ETS stays at the floor, above 0, over 18 months');
+SELECT ok((SELECT ecomml.model_info(ets)->>'model' <> 'MAM'
+                  AND (ecomml.model_info(mam)->>'aicc')::float8 < (ecomml.model_info(ets)->>'aicc')::float8
+                  AND (SELECT min(mean) FROM ecomml.forecast(mam, 2)) < 0
+                  AND (SELECT bool_and(mean > 0) FROM ecomml.forecast(ets, 18))
+           FROM floor_fit WHERE k = 10.4),
+          'ets: the lowest AICc (MAM) forecasts below 0 at step 2, so a model forecasting above 0 is kept');
+-- the other trend class gets the stage-2 refit too (ets_refit_lowest): quarterly series 1579 of
+-- test/bench/forecast.sh (33 quarters, rounded to 0.1).  Reference, R 4.2 forecast 8.x on the same
+-- values: ets(ts(y, frequency = 4)) picks a trended model, ETS(A,Ad,A), AICc 487.34; ets(y, "AAA",
+-- damped = FALSE) 488.18; ets(y, "ANA") 489.60: AAA 1.42 below ANA.  Stage-1 states alone left
+-- ecomml's AAA behind and ets kept ANA (AICc 465.58); fully fitted, AAA is 1.15 below ANA
+CREATE TEMP TABLE trend_fit AS
+SELECT ecomml.fit_forecast(p, y, '{"method":"ets","freq":"quarter"}') AS ets,
+       ecomml.fit_forecast(p, y, '{"method":"ets","freq":"quarter","model":"AAA"}') AS aaa,
+       ecomml.fit_forecast(p, y, '{"method":"ets","freq":"quarter","model":"ANA"}') AS ana
+FROM (SELECT ('2000-01-01'::date + (o - 1) * interval '3 months')::date AS p, y
+      FROM unnest('{2788.7,3355.6,3432.6,2894.2,2593.1,3818.6,3647.7,2762.3,3111.1,3730.9,3509.4,2834.6,3345.0,3980.3,3451.8,3208.4,3016.9,3902.2,3738.8,3525.8,3592.6,3833.4,4116.2,3353.3,3442.9,3813.3,3898.9,3333.6,3606.2,3654.1,4042.3,3544.0,3283.6}'::float8[]) WITH ORDINALITY u(y, o)) s;
+SELECT is((SELECT ecomml.model_info(ets)->>'model' FROM trend_fit), 'AAA',
+          'ets: a trended seasonal model, as R''s ets() picks, once both trend classes are fully fitted');
+SELECT ok((SELECT (ecomml.model_info(aaa)->>'aicc')::float8 - (ecomml.model_info(ana)->>'aicc')::float8 BETWEEN -1.5 AND -0.8
+                  AND abs((ecomml.model_info(ets)->>'aicc')::float8 - (ecomml.model_info(aaa)->>'aicc')::float8) < 1e-6
+           FROM trend_fit),
+          'ets: AAA fully fitted is about as far below ANA as in R (-1.15 against -1.42 AICc) and is the choice');
 SELECT is((SELECT (ecomml.model_info(ecomml.fit_forecast(make_date(1900 + t, 1, 1), y, '{"method":"ets"}'))->>'interval_scale')::float8
            FROM cov_sim WHERE sku = 1 AND t < 11), 1::float8, 'too short a series to hold periods back: no calibration');
 
