@@ -937,16 +937,14 @@ assign_rows_direct(Fit *f, const int64 *rows, int nb, int d)
 		 */
 		s0 = V4D_SELECT(valid0, s0, big);
 		s1 = V4D_SELECT(valid1, s1, big);
-		m = V4D_SELECT(s1 < s0, s1, s0);
-		bd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
-		bv = (v4d) {bd, bd, bd, bd};
-		m = V4D_SELECT(s0 == bv, idx0, V4D_SELECT(s1 == bv, idx1, big));
-		best = (int) Min(Min(m[0], m[1]), Min(m[2], m[3]));
-		bv = (v4d) {best, best, best, best};
-		s0 = V4D_SELECT(idx0 == bv, big, s0);
-		s1 = V4D_SELECT(idx1 == bv, big, s1);
-		m = V4D_SELECT(s1 < s0, s1, s0);
-		sd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
+		V4D_HMIN(bv, V4D_SELECT(s1 < s0, s1, s0));
+		bd = bv[0];
+		V4D_HMIN(m, V4D_SELECT(s0 == bv, idx0, V4D_SELECT(s1 == bv, idx1, big)));
+		best = (int) m[0];
+		s0 = V4D_SELECT(idx0 == m, big, s0);
+		s1 = V4D_SELECT(idx1 == m, big, s1);
+		V4D_HMIN(m, V4D_SELECT(s1 < s0, s1, s0));
+		sd = m[0];
 		changed += settle_row(f, row, best, bd, sd);
 	}
 	return changed;
