@@ -31,9 +31,9 @@ extern void rowstore_set_width(RowStore *rs, int d);
  * MemoryContextAllocHuge for big work arrays, backed by transparent huge
  * pages where the kernel offers them on request (madvise mode): first touches
  * of fresh memory then fault once per 2 MB, not once per 4 kB, which on a
- * virtual machine costs more than the arithmetic of a pass.  From 2 MB on the
- * array starts at a 2 MB boundary inside a larger block (from 1 MB on): never pfree or
- * repalloc it; its memory context frees it.
+ * virtual machine costs more than the arithmetic of a pass.  From 1 MB on the
+ * array is a mapping of its own starting at a 2 MB boundary: never pfree or
+ * repalloc it; its memory context unmaps it when reset or deleted.
  */
 extern void *alloc_huge_pages(Size size);
 
