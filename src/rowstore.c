@@ -90,7 +90,7 @@ rowstore_set_width(RowStore *rs, int d)
 }
 
 double *
-rowstore_append(RowStore *rs, MemoryContext cxt)
+rowstore_append_slow(RowStore *rs, MemoryContext cxt)
 {
 	int64		chunk_rows = INT64CONST(1) << rs->shift;
 	int64		in_last = rs->n - (int64) (rs->nchunks - 1) * chunk_rows;

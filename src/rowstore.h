@@ -37,8 +37,29 @@ extern void rowstore_set_width(RowStore *rs, int d);
  */
 extern void *alloc_huge_pages(Size size);
 
-/* Room for one more row, allocated in cxt; the caller fills its d values. */
-extern double *rowstore_append(RowStore *rs, MemoryContext cxt);
+/* rowstore_append when the last chunk is full (or there is none) */
+extern double *rowstore_append_slow(RowStore *rs, MemoryContext cxt);
+
+/*
+ * Room for one more row, allocated in cxt; the caller fills its d values.
+ * Inline while the last chunk has room: a call per row was 1.7 % of
+ * k-means at 200k x 8.
+ */
+static inline double *
+rowstore_append(RowStore *rs, MemoryContext cxt)
+{
+	if (likely(rs->nchunks > 0))
+	{
+		int64		in_last = rs->n - ((int64) (rs->nchunks - 1) << rs->shift);
+
+		if (in_last < rs->last_cap)
+		{
+			rs->n++;
+			return rs->chunks[rs->nchunks - 1] + (Size) in_last * rs->d;
+		}
+	}
+	return rowstore_append_slow(rs, cxt);
+}
 
 static inline double *
 rowstore_row(const RowStore *rs, int64 i)
