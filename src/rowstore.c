@@ -22,6 +22,7 @@
 typedef struct HugeMapping
 {
 	MemoryContextCallback cb;
+	MemoryContext cxt;
 	void	   *addr;
 	Size		len;
 } HugeMapping;
@@ -31,6 +32,8 @@ unmap_huge_pages(void *arg)
 {
 	HugeMapping *m = arg;
 
+	/* before the context's own reset, which checks its count of blocks */
+	m->cxt->mem_allocated -= m->len;
 	(void) munmap(m->addr, m->len);
 }
 
@@ -65,10 +68,18 @@ alloc_huge_pages(Size size)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory"),
 				 errdetail("Failed on request of size %zu.", size)));
+	m->cxt = CurrentMemoryContext;
 	m->addr = base;
 	m->cb.func = unmap_huge_pages;
 	m->cb.arg = m;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &m->cb);
+	MemoryContextRegisterResetCallback(m->cxt, &m->cb);
+
+	/*
+	 * Counted as the context's memory, as a malloc'd block was: hash
+	 * aggregation decides to spill by MemoryContextMemAllocated, and
+	 * pg_backend_memory_contexts shows it.
+	 */
+	m->cxt->mem_allocated += m->len;
 	p = (char *) TYPEALIGN(HUGE_PAGE_SIZE, (uintptr_t) base);
 #ifdef MADV_HUGEPAGE
 	/* only a hint: an error leaves ordinary pages */
