@@ -10,7 +10,7 @@
 #include "arrays.h"
 #include "rowstore.h"
 
-/* a full chunk holds about 2^20 doubles (8 MB), and at least 16 rows */
+/* a full chunk holds about 2^20 doubles (8 MB; up to 16 MB to end on a huge page), and at least 16 rows */
 #define ROWSTORE_CHUNK_VALUES (1 << 20)
 /* the first chunk starts this small and doubles: states of a few rows stay small */
 #define ROWSTORE_FIRST_ROWS 16
@@ -96,6 +96,19 @@ rowstore_set_width(RowStore *rs, int d)
 	Assert(rs->n == 0 && d > 0);
 	while (shift < 30 && ((int64) 2 << shift) * d <= ROWSTORE_CHUNK_VALUES)
 		shift++;
+
+	/*
+	 * A full chunk of whole huge pages where one doubling or two gets there
+	 * within twice the size: alloc_huge_pages backs a chunk's partial last
+	 * 2 MB with a whole huge page, 0.76 MB unused in every 5.2 MB chunk at
+	 * 10 features (10 MB more peak memory for 1M rows).
+	 */
+	for (int s = shift; s <= shift + 2 && ((int64) 1 << s) * d <= 2 * ROWSTORE_CHUNK_VALUES; s++)
+		if (((((int64) 1 << s) * d * sizeof(double)) % HUGE_PAGE_SIZE) == 0)
+		{
+			shift = s;
+			break;
+		}
 	rs->d = d;
 	rs->shift = shift;
 }
