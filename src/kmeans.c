@@ -937,16 +937,14 @@ assign_rows_direct(Fit *f, const int64 *rows, int nb, int d)
 		 */
 		s0 = V4D_SELECT(valid0, s0, big);
 		s1 = V4D_SELECT(valid1, s1, big);
-		m = V4D_SELECT(s1 < s0, s1, s0);
-		bd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
-		bv = (v4d) {bd, bd, bd, bd};
-		m = V4D_SELECT(s0 == bv, idx0, V4D_SELECT(s1 == bv, idx1, big));
-		best = (int) Min(Min(m[0], m[1]), Min(m[2], m[3]));
-		bv = (v4d) {best, best, best, best};
-		s0 = V4D_SELECT(idx0 == bv, big, s0);
-		s1 = V4D_SELECT(idx1 == bv, big, s1);
-		m = V4D_SELECT(s1 < s0, s1, s0);
-		sd = Min(Min(m[0], m[1]), Min(m[2], m[3]));
+		V4D_HMIN(bv, V4D_SELECT(s1 < s0, s1, s0));
+		bd = bv[0];
+		V4D_HMIN(m, V4D_SELECT(s0 == bv, idx0, V4D_SELECT(s1 == bv, idx1, big)));
+		best = (int) m[0];
+		s0 = V4D_SELECT(idx0 == m, big, s0);
+		s1 = V4D_SELECT(idx1 == m, big, s1);
+		V4D_HMIN(m, V4D_SELECT(s1 < s0, s1, s0));
+		sd = m[0];
 		changed += settle_row(f, row, best, bd, sd);
 	}
 	return changed;
@@ -1061,48 +1059,72 @@ assign_all(Fit *f, const double *c)
 				m = Min(m, sqdist(c + (Size) j * d, c + (Size) o * d, d));
 		f->half_gap[j] = 0.5 * sqrt(m);
 	}
-	for (int64 start = 0; start < f->n; start += KMEANS_BLOCK)
 	{
-		int			b = (int) Min((int64) KMEANS_BLOCK, f->n - start);
-		int			nt = 0;
-
 		/*
-		 * Bounds first, for a block of rows: the rows they cannot settle are
-		 * fetched while the test goes on, so that their cache misses overlap
-		 * (a row read right after its test stalled the loop on each).
+		 * The fields in locals: the stores into upper and lower would
+		 * otherwise make the compiler reload them from f for every row.
 		 */
-		for (int64 i = start; i < start + b; i++)
-		{
-			int			a = f->label[i];
-			double		bound;
+		const int32 *label = f->label;
+		double	   *upper = f->upper,
+				   *lower = f->lower;
+		const double *shift = f->shift,
+				   *half_gap = f->half_gap;
+		const double *z = f->z;
+		double		max1 = f->shift_max1,
+					max2 = f->shift_max2;
+		int			argmax = f->shift_argmax;
+		bool		shifted = f->shifted;
 
-			/* the centers moved since the bounds were set: loosen them */
-			if (f->shifted)
+		for (int64 start = 0; start < f->n; start += KMEANS_BLOCK)
+		{
+			int			b = (int) Min((int64) KMEANS_BLOCK, f->n - start);
+			int			nt = 0;
+
+			/*
+			 * Bounds first, for a block of rows, then the rows they cannot
+			 * settle are asked for all at once, so that their cache misses
+			 * overlap (a row read right after its test stalled the loop on
+			 * each).  Every row is written to tight[] and kept by advancing
+			 * nt or not: whether a row settles is a coin toss for many, and
+			 * the mispredicted branch was most of this loop's time.
+			 */
+			for (int64 i = start; i < start + b; i++)
 			{
-				f->upper[i] += f->shift[a];
-				f->lower[i] -= a == f->shift_argmax ? f->shift_max2 : f->shift_max1;
+				int			a = label[i];
+				double		u = upper[i],
+							bound;
+
+				/* the centers moved since the bounds were set: loosen them */
+				if (shifted)
+				{
+					u += shift[a];
+					upper[i] = u;
+					lower[i] -= a == argmax ? max2 : max1;
+				}
+				bound = Max(half_gap[a], lower[i]);
+				tight[nt] = i;
+				tight_bound[nt] = bound;
+				nt += !(u <= bound);
 			}
-			bound = Max(f->half_gap[a], f->lower[i]);
-			if (f->upper[i] <= bound)
-				continue;
-			__builtin_prefetch(f->z + (Size) i * d);
-			tight[nt] = i;
-			tight_bound[nt++] = bound;
-		}
-		/* the exact distance to the own center; rows it cannot settle get all */
-		for (int t = 0; t < nt; t++)
-		{
-			int64		i = tight[t];
-
-			f->upper[i] = sqrt(sqdist(f->z + (Size) i * d, c + (Size) f->label[i] * d, d));
-			if (f->upper[i] <= tight_bound[t])
-				continue;
-			rows[np++] = i;
-			if (np == KMEANS_BLOCK)
+			for (int t = 0; t < nt; t++)
+				__builtin_prefetch(z + (Size) tight[t] * d);
+			/* the exact distance to the own center; rows it cannot settle get all */
+			for (int t = 0; t < nt; t++)
 			{
-				CHECK_FOR_INTERRUPTS();
-				changed += assign_rows(f, c, rows, np, false);
-				np = 0;
+				int64		i = tight[t];
+
+				double		u = sqrt(sqdist(z + (Size) i * d, c + (Size) label[i] * d, d));
+
+				/* kept or not without a branch, as above */
+				upper[i] = u;
+				rows[np] = i;
+				np += !(u <= tight_bound[t]);
+				if (np == KMEANS_BLOCK)
+				{
+					CHECK_FOR_INTERRUPTS();
+					changed += assign_rows(f, c, rows, np, false);
+					np = 0;
+				}
 			}
 		}
 	}

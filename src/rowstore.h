@@ -31,14 +31,35 @@ extern void rowstore_set_width(RowStore *rs, int d);
  * MemoryContextAllocHuge for big work arrays, backed by transparent huge
  * pages where the kernel offers them on request (madvise mode): first touches
  * of fresh memory then fault once per 2 MB, not once per 4 kB, which on a
- * virtual machine costs more than the arithmetic of a pass.  From 2 MB on the
- * array starts at a 2 MB boundary inside a larger block (from 1 MB on): never pfree or
- * repalloc it; its memory context frees it.
+ * virtual machine costs more than the arithmetic of a pass.  From 1 MB on the
+ * array is a mapping of its own starting at a 2 MB boundary: never pfree or
+ * repalloc it; its memory context unmaps it when reset or deleted.
  */
 extern void *alloc_huge_pages(Size size);
 
-/* Room for one more row, allocated in cxt; the caller fills its d values. */
-extern double *rowstore_append(RowStore *rs, MemoryContext cxt);
+/* rowstore_append when the last chunk is full (or there is none) */
+extern double *rowstore_append_slow(RowStore *rs, MemoryContext cxt);
+
+/*
+ * Room for one more row, allocated in cxt; the caller fills its d values.
+ * Inline while the last chunk has room: a call per row was 1.7 % of
+ * k-means at 200k x 8.
+ */
+static inline double *
+rowstore_append(RowStore *rs, MemoryContext cxt)
+{
+	if (likely(rs->nchunks > 0))
+	{
+		int64		in_last = rs->n - ((int64) (rs->nchunks - 1) << rs->shift);
+
+		if (in_last < rs->last_cap)
+		{
+			rs->n++;
+			return rs->chunks[rs->nchunks - 1] + (Size) in_last * rs->d;
+		}
+	}
+	return rowstore_append_slow(rs, cxt);
+}
 
 static inline double *
 rowstore_row(const RowStore *rs, int64 i)

@@ -25,4 +25,18 @@ typedef long long v4i __attribute__((vector_size(32), aligned(8)));
  */
 #define V4D_SELECT(mask, a, b) ((v4d) (((mask) & (v4i) (a)) | (~(mask) & (v4i) (b))))
 
+/*
+ * The least lane of v in every lane of m (a v4d variable), by two swaps of
+ * lanes: no branch (Min over the lanes one by one compiled to compare and
+ * jump) and the result already broadcast.  Exact: a minimum never rounds.
+ */
+#define V4D_HMIN(m, v) \
+	do { \
+		v4d			hmin_a_ = (v), \
+					hmin_b_ = __builtin_shufflevector(hmin_a_, hmin_a_, 2, 3, 0, 1); \
+		hmin_a_ = V4D_SELECT(hmin_b_ < hmin_a_, hmin_b_, hmin_a_); \
+		hmin_b_ = __builtin_shufflevector(hmin_a_, hmin_a_, 1, 0, 3, 2); \
+		(m) = V4D_SELECT(hmin_b_ < hmin_a_, hmin_b_, hmin_a_); \
+	} while (0)
+
 #endif
