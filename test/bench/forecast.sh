@@ -4,16 +4,17 @@
 # FC_BENCH_SERIES (default 1000) series per frequency - monthly, quarterly,
 # yearly - from ETS, ARIMA and Theta processes (never M3 data).  ecomml fits
 # every series with method auto in one GROUP BY statement (serial plan), and
-# ets, theta and arima on the subset; R's ets(), auto.arima() and thetaf()
-# and statsmodels' Holt-Winters run on the first FC_BENCH_SUBSET (default 30)
-# series per frequency only, to bound R's run time (about 1 s per series).
+# ets, theta and arima on the subset; R's ets() and thetaf() run on every
+# series too (about 11 CPU minutes for 3,000), R's auto.arima() (4-5 s a
+# series) and statsmodels' Holt-Winters on the first FC_BENCH_SUBSET (default
+# 30) series per frequency only.
 # Prints sMAPE, MASE, 80%/95% interval coverage and seconds per 1,000 series
 # per method and frequency (and per simulating family on all series).
 #   FC_BENCH_ALL      ecomml methods run on every series (default "auto")
 #   FC_BENCH_METHODS  ecomml methods run on the subset (default "ets theta arima")
 #   FC_BENCH_ANCHORS  0 skips statsmodels and R (ecomml alone)
 #   FC_BENCH_R_SUBSET series per frequency for R's ets() and thetaf() (default
-#                     FC_BENCH_SUBSET; auto.arima() stays on FC_BENCH_SUBSET)
+#                     all: FC_BENCH_SERIES; auto.arima() stays on FC_BENCH_SUBSET)
 #   FC_SCORE_FIRST    score every method on the first K series per frequency
 #   FC_BENCH_KEEP     a directory to copy the series and forecasts to
 #   FC_BENCH_DATA     a directory with the tourism competition's CSV files
@@ -81,13 +82,13 @@ if [ "$anchors" = 0 ]; then
 else
     /usr/bin/python3 "$here/forecast.py" sm "$dir" "$sub"
     if command -v Rscript >/dev/null && Rscript -e 'library(forecast)' >/dev/null 2>&1; then
-        (cd / && Rscript "$here/forecast_r.R" "$dir" "$sub" "${FC_BENCH_R_SUBSET:-$sub}" 2>/dev/null)
+        (cd / && Rscript "$here/forecast_r.R" "$dir" "$sub" "${FC_BENCH_R_SUBSET:-$per}" 2>/dev/null)
     else
         echo "forecast bench: R's forecast package missing (apt-get install r-cran-forecast); R columns skipped"
     fi
 fi
 if [ -n "${FC_BENCH_KEEP:-}" ]; then mkdir -p "$FC_BENCH_KEEP" && cp "$dir"/*.csv "$FC_BENCH_KEEP"/; fi
-echo "forecast: ${FC_BENCH_DATA:+the tourism series of $FC_BENCH_DATA, at most }$per series per frequency (ecomml $all_methods on all; the other methods on the first $sub per frequency)"
+echo "forecast: ${FC_BENCH_DATA:+the tourism series of $FC_BENCH_DATA, at most }$per series per frequency (ecomml $all_methods on all; R's ets() and thetaf() on the first ${FC_BENCH_R_SUBSET:-$per}; the other methods on the first $sub per frequency)"
 /usr/bin/python3 "$here/forecast.py" score "$dir"
 if [ "$anchors" != 0 ]; then
     echo "forecast: every method on the first $sub series per frequency (the anchors' subset)"
