@@ -938,6 +938,27 @@ ets_refit_lowest(const double *y, int n, int m, EtsResult *cand, int nc, int tre
 	return cand[bi].t;
 }
 
+/* r's model into fm's ETS fields (season as r has it: NULL without one) */
+static void
+ets_model(const EtsResult *r, int m, ForecastModel *fm)
+{
+	fm->method = FC_ETS;
+	fm->etype = r->e;
+	fm->ttype = r->t;
+	fm->stype = r->s;
+	fm->m = r->s == ETS_N ? 1 : m;
+	fm->alpha = r->alpha;
+	fm->beta = r->beta;
+	fm->gamma = r->gamma;
+	fm->phi = r->t == ETS_AD ? r->phi : 1;
+	fm->level = r->level;
+	fm->trend = r->trend;
+	fm->sigma2 = r->sigma2;
+	fm->loglik = r->loglik;
+	fm->aicc = r->aicc;
+	fm->season = r->season;
+}
+
 /* fc_positive for a fitted candidate (one without final seasonal states passes) */
 static bool
 ets_result_positive(const EtsResult *r, int m)
@@ -947,14 +968,7 @@ ets_result_positive(const EtsResult *r, int m)
 	if (r->s != ETS_N && r->season == NULL)
 		return true;
 	memset(&fm, 0, sizeof(fm));
-	fm.method = FC_ETS;
-	fm.ttype = r->t;
-	fm.stype = r->s;
-	fm.m = r->s == ETS_N ? 1 : m;
-	fm.phi = r->t == ETS_AD ? r->phi : 1;
-	fm.level = r->level;
-	fm.trend = r->trend;
-	fm.season = r->season;
+	ets_model(r, m, &fm);
 	return fc_positive(&fm);
 }
 
@@ -1079,21 +1093,9 @@ ets_choose(ForecastModel *fm, const double *y, int n, int m, int spec, bool posi
 	}
 	best.k = abs(best.k);
 
-	fm->method = FC_ETS;
-	fm->etype = best.e;
-	fm->ttype = best.t;
-	fm->stype = best.s;
-	fm->m = best.s == ETS_N ? 1 : m;
-	fm->alpha = best.alpha;
-	fm->beta = best.beta;
-	fm->gamma = best.gamma;
-	fm->phi = best.t == ETS_AD ? best.phi : 1;
-	fm->level = best.level;
-	fm->trend = best.trend;
-	fm->sigma2 = best.sigma2;
-	fm->loglik = best.loglik;
-	fm->aicc = best.aicc;
-	fm->season = best.s == ETS_N ? palloc0(sizeof(double)) : best.season;
+	ets_model(&best, m, fm);
+	if (best.s == ETS_N)
+		fm->season = palloc0(sizeof(double));
 	if (fitted)
 	{
 		double		l = best.l0,
