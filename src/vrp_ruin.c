@@ -40,6 +40,7 @@
 #define FLEET_SHARE 0.8			/* of the run at most for taking vans off the road when they cost */
 #define FLEET_PATIENCE 0.05		/* of the run without placing more orders: try another route */
 #define FLEET_INTERLUDE 0.01	/* of the run annealing the distance after each failed attempt */
+#define EJECT_SCAN_MAX 16		/* longest route whose every place an ejection tries */
 
 typedef struct VrpSol
 {
@@ -316,6 +317,62 @@ recreate_one(Rr *rr, int32 c)
 }
 
 /*
+ * c's cheapest feasible position in route v without its j-th order, or -1;
+ * *delta its cost.  On long routes only w's own place is tried, in O(1)
+ * from the route's cached slack: every place is a new slack per order, O(L^2)
+ * per route, most of the time of the fleet phase on Solomon's R2 and RC2
+ * (routes of 30-50 orders).
+ */
+static int32
+place_without(Rr *rr, int32 v, int32 j, int32 c, double *delta)
+{
+	Vrp		   *p = rr->p;
+	int32		L = p->len[v],
+				at = -1;
+	int32	   *r = p->tmp1;
+
+	*delta = INFINITY;
+	if (L > EJECT_SCAN_MAX)
+	{
+		int32		a = j == 0 ? p->vs[v] : p->route[v][j - 1],
+					b = j == L - 1 ? p->ve[v] : p->route[v][j + 1];
+		double		dac = VD(p, a, c),
+					dcb = VD(p, c, b),
+					t;
+
+		ensure_slack(rr, v);
+		t = (j == 0 ? p->vstart[v] : rr->dep_o[a]) + dac;
+		if (isinf(dac) || isinf(dcb) || t > p->close[c] + VEPS ||
+			Max(t, p->open[c]) + p->service[c] + dcb > (j == L - 1 ? p->vend[v] : rr->lat_o[b]) + VEPS)
+			return -1;
+		*delta = p->cpd[v] * (dac + dcb - VD(p, a, b));
+		return j;
+	}
+	memcpy(r, p->route[v], j * sizeof(int32));
+	memcpy(r + j, p->route[v] + j + 1, (L - 1 - j) * sizeof(int32));
+	route_slack(p, v, r, L - 1, p->dep, p->latest);
+	for (int32 i = 0; i < L; i++)
+	{
+		int32		a = i == 0 ? p->vs[v] : r[i - 1],
+					b = i == L - 1 ? p->ve[v] : r[i];
+		double		dac = VD(p, a, c),
+					dcb = VD(p, c, b),
+					d = p->cpd[v] * (dac + dcb - VD(p, a, b)),
+					t = p->dep[i] + dac;
+
+		if (isinf(dac) || isinf(dcb) || t > p->close[c] + VEPS ||
+			Max(t, p->open[c]) + p->service[c] + dcb > p->latest[i + 1] + VEPS)
+			continue;			/* unreachable on the graph, or late */
+		if (d < *delta - VEPS)
+		{
+			*delta = d;
+			at = i;
+		}
+	}
+	return at;
+}
+
+/*
  * Taking vans off the road, c fits nowhere: put it in place of an order w of
  * a route near c that has been left out for fewer iterations than c (an
  * ejection, as in Nagata and Braysy's ejection pool), at c's cheapest
@@ -337,44 +394,28 @@ eject_for(Rr *rr, int32 c)
 	rr->stamp++;
 	for (int32 k = 0; k < p->k && nbr[k] >= 0; k++)
 	{
-		int32		v = nbr[k] > 0 ? p->where[nbr[k]] : -1,
-					L;
+		int32		v = nbr[k] > 0 ? p->where[nbr[k]] : -1;
 
 		if (v < 0 || rr->seen[v] == rr->stamp)
 			continue;
 		rr->seen[v] = rr->stamp;
-		L = p->len[v];
-		for (int32 j = 0; j < L; j++)
+		for (int32 j = 0; j < p->len[v]; j++)
 		{
-			int32		w = p->route[v][j];
-			int32	   *r = p->tmp1;
+			int32		w = p->route[v][j],
+						i;
+			double		delta;
 
 			if (rr->absent[w] > best_absent ||
 				p->rload[v] - p->demand[w] + p->demand[c] > p->cap[v] + VEPS)
 				continue;
-			memcpy(r, p->route[v], j * sizeof(int32));
-			memcpy(r + j, p->route[v] + j + 1, (L - 1 - j) * sizeof(int32));
-			route_slack(p, v, r, L - 1, p->dep, p->latest);
-			for (int32 i = 0; i < L; i++)
+			i = place_without(rr, v, j, c, &delta);
+			if (i >= 0 && (rr->absent[w] < best_absent || delta < best - VEPS))
 			{
-				int32		a = i == 0 ? p->vs[v] : r[i - 1],
-							b = i == L - 1 ? p->ve[v] : r[i];
-				double		dac = VD(p, a, c),
-							dcb = VD(p, c, b),
-							delta = p->cpd[v] * (dac + dcb - VD(p, a, b)),
-							t = p->dep[i] + dac;
-
-				if (isinf(dac) || isinf(dcb) || t > p->close[c] + VEPS ||
-					Max(t, p->open[c]) + p->service[c] + dcb > p->latest[i + 1] + VEPS)
-					continue;	/* unreachable on the graph, or late */
-				if (rr->absent[w] < best_absent || delta < best - VEPS)
-				{
-					best_absent = rr->absent[w];
-					best = delta;
-					bv = v;
-					bj = j;
-					bi = i;
-				}
+				best_absent = rr->absent[w];
+				best = delta;
+				bv = v;
+				bj = j;
+				bi = i;
 			}
 		}
 	}
