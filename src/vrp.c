@@ -213,16 +213,10 @@ price_insert(Vrp *p, int32 c, int32 v, double *best, int32 *best_v, int32 *best_
 					b = pos == L ? p->ve[v] : r[pos];
 		double		dac,
 					dcb,
-					t,
 					delta;
 
-		if (!insertion_legs(p, v, L, a, c, b, *best, &dac, &dcb))
-			continue;
-		t = p->dep[pos] + dac;
-		if (t > p->close[c] + VEPS)
-			continue;
-		t = Max(t, p->open[c]) + p->service[c] + dcb;
-		if (t > p->latest[pos + 1] + VEPS)
+		if (!insertion_legs(p, v, L, a, c, b, *best, &dac, &dcb) ||
+			!fits_between(p, p->dep[pos], dac, c, dcb, p->latest[pos + 1]))
 			continue;
 		/* an empty vehicle costs nothing until used */
 		delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)

@@ -115,6 +115,20 @@ insertion_legs(const Vrp *p, int32 v, int32 L, int32 a, int32 c, int32 b, double
 	return !isinf(*dac) && !isinf(*dcb);	/* unreachable on the graph */
 }
 
+/*
+ * Order c fits between a stop left at dep and the next one, whose latest
+ * arrival is latest (route_slack's), over legs dac and dcb: reached by its
+ * close, and the next stop then in time (arriving early never hurts: a van
+ * may wait).
+ */
+static inline bool
+fits_between(const Vrp *p, double dep, double dac, int32 c, double dcb, double latest)
+{
+	double		t = dep + dac;
+
+	return t <= p->close[c] + VEPS && Max(t, p->open[c]) + p->service[c] + dcb <= latest + VEPS;
+}
+
 /* what route v costs with len orders driving dist: nothing if unused */
 static inline double
 route_cost(const Vrp *p, int32 v, int32 len, double dist)

@@ -254,8 +254,7 @@ price_route(Rr *rr, int32 c, int32 v, double *best, int32 *bv, int32 *bi)
 					b = i == L ? p->ve[v] : r[i];
 		double		dac,
 					dcb,
-					delta,
-					t;
+					delta;
 
 		if (!insertion_legs(p, v, L, a, c, b, *best, &dac, &dcb))
 			continue;
@@ -264,11 +263,8 @@ price_route(Rr *rr, int32 c, int32 v, double *best, int32 *bv, int32 *bi)
 			: p->cpd[v] * (dac + dcb - VD(p, a, b));
 		if (delta >= *best - VEPS || (L > 0 && rng_uniform(&rr->rng) < SISR_BLINK))
 			continue;
-		t = (i == 0 ? p->vstart[v] : rr->dep_o[a]) + dac;
-		if (t > p->close[c] + VEPS)
-			continue;
-		t = Max(t, p->open[c]) + p->service[c] + dcb;
-		if (t > (i == L ? p->vend[v] : rr->lat_o[b]) + VEPS)
+		if (!fits_between(p, i == 0 ? p->vstart[v] : rr->dep_o[a], dac, c, dcb,
+						  i == L ? p->vend[v] : rr->lat_o[b]))
 			continue;
 		*best = delta;
 		*bv = v;
@@ -339,13 +335,12 @@ place_without(Rr *rr, int32 v, int32 j, int32 c, double *delta)
 		int32		a = j == 0 ? p->vs[v] : p->route[v][j - 1],
 					b = j == L - 1 ? p->ve[v] : p->route[v][j + 1];
 		double		dac = VD(p, a, c),
-					dcb = VD(p, c, b),
-					t;
+					dcb = VD(p, c, b);
 
 		ensure_slack(rr, v);
-		t = (j == 0 ? p->vstart[v] : rr->dep_o[a]) + dac;
-		if (isinf(dac) || isinf(dcb) || t > p->close[c] + VEPS ||
-			Max(t, p->open[c]) + p->service[c] + dcb > (j == L - 1 ? p->vend[v] : rr->lat_o[b]) + VEPS)
+		if (isinf(dac) || isinf(dcb) ||
+			!fits_between(p, j == 0 ? p->vstart[v] : rr->dep_o[a], dac, c, dcb,
+						  j == L - 1 ? p->vend[v] : rr->lat_o[b]))
 			return -1;
 		*delta = p->cpd[v] * (dac + dcb - VD(p, a, b));
 		return j;
@@ -359,11 +354,9 @@ place_without(Rr *rr, int32 v, int32 j, int32 c, double *delta)
 					b = i == L - 1 ? p->ve[v] : r[i];
 		double		dac = VD(p, a, c),
 					dcb = VD(p, c, b),
-					d = p->cpd[v] * (dac + dcb - VD(p, a, b)),
-					t = p->dep[i] + dac;
+					d = p->cpd[v] * (dac + dcb - VD(p, a, b));
 
-		if (isinf(dac) || isinf(dcb) || t > p->close[c] + VEPS ||
-			Max(t, p->open[c]) + p->service[c] + dcb > p->latest[i + 1] + VEPS)
+		if (isinf(dac) || isinf(dcb) || !fits_between(p, p->dep[i], dac, c, dcb, p->latest[i + 1]))
 			continue;			/* unreachable on the graph, or late */
 		if (d < *delta - VEPS)
 		{
