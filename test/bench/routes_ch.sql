@@ -4,6 +4,10 @@
 -- direction.  ecomml contracts once; pgRouting reads the edge SQL per call.
 \pset footer off
 SET client_min_messages = warning;
+-- keep the models decoded between statements, as a user of a large graph
+-- would: the hierarchy of the 1M-node grid is ~300 MB, over the default 64 MB,
+-- and would be decoded again by every statement (~1 s each)
+SET ecomml.model_cache_memory = '1GB';
 CREATE EXTENSION IF NOT EXISTS pgrouting CASCADE;
 SELECT setseed(0.7);
 \if :{?side}

@@ -5,6 +5,10 @@
 \pset footer off
 SET client_min_messages = warning;
 SET jit = off;
+-- keep the models decoded between statements, as a user of a large graph
+-- would: the hierarchy of the 1M-node grid is ~300 MB, over the default 64 MB,
+-- and would be decoded again by every statement (~1 s each)
+SET ecomml.model_cache_memory = '1GB';
 CREATE EXTENSION IF NOT EXISTS pgrouting CASCADE;
 -- alone (ROUTES_BENCH=scale): the grid and its models
 \ir routes_models.sql
