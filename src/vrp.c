@@ -218,9 +218,7 @@ price_insert(Vrp *p, int32 c, int32 v, double *best, int32 *best_v, int32 *best_
 		if (!insertion_legs(p, v, L, a, c, b, *best, &dac, &dcb) ||
 			!fits_between(p, p->dep[pos], dac, c, dcb, p->latest[pos + 1]))
 			continue;
-		/* an empty vehicle costs nothing until used */
-		delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
-			: p->cpd[v] * (dac + dcb - VD(p, a, b));
+		delta = stop_between(p, v, L, a, b, dac + dcb);
 		if (delta < *best - VEPS)
 		{
 			*best = delta;

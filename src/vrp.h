@@ -94,6 +94,17 @@ VD(const Vrp *p, int32 a, int32 b)
 }
 
 /*
+ * What a stop between a and b, reached and left over legs of total length
+ * legs, adds to route v of L other orders: an empty vehicle costs nothing
+ * until used, so the first order also brings the fixed cost.
+ */
+static inline double
+stop_between(const Vrp *p, int32 v, int32 L, int32 a, int32 b, double legs)
+{
+	return L == 0 ? p->fixed[v] + p->cpd[v] * legs : p->cpd[v] * (legs - VD(p, a, b));
+}
+
+/*
  * The legs a -> c -> b of inserting order c between a and b on route v of L
  * orders; false if c cannot reach or be left, or (without a matrix, where an
  * unknown cost is a search) if a lower bound of the insertion's cost already
@@ -107,7 +118,7 @@ insertion_legs(const Vrp *p, int32 v, int32 L, int32 a, int32 c, int32 b, double
 	{
 		double		lo = vrp_road_lower(p->road, a, c) + vrp_road_lower(p->road, c, b);
 
-		if ((L == 0 ? p->fixed[v] + p->cpd[v] * lo : p->cpd[v] * (lo - VD(p, a, b))) >= best - VEPS)
+		if (stop_between(p, v, L, a, b, lo) >= best - VEPS)
 			return false;
 	}
 	*dac = VD(p, a, c);

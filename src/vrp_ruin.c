@@ -76,6 +76,7 @@ typedef struct Rr
 	double	   *bdist;
 	int32		bused;
 	int32		used;			/* routes with an order */
+	int32		served;			/* orders on a route */
 	double		delta;			/* cost change of this iteration's removals and insertions */
 	/* departure from and latest arrival at each order, valid where slack_ok */
 	double	   *dep_o,
@@ -184,6 +185,7 @@ undo_changes(Rr *rr)
 		int32		v = rr->tlist[i];
 
 		rr->used += (rr->blen[v] > 0) - (p->len[v] > 0);
+		rr->served += rr->blen[v] - p->len[v];
 		set_route(p, v, rr->bflat + rr->boff[v], rr->blen[v], rr->bdist[v]);
 		rr->slack_ok[v] = false;
 	}
@@ -198,9 +200,7 @@ stop_cost(const Vrp *p, int32 v, const int32 *r, int32 L, int32 i)
 				c = r[i],
 				b = i == L - 1 ? p->ve[v] : r[i + 1];
 
-	if (L == 1)
-		return p->fixed[v] + p->cpd[v] * (VD(p, a, c) + VD(p, c, b));
-	return p->cpd[v] * (VD(p, a, c) + VD(p, c, b) - VD(p, a, b));
+	return stop_between(p, v, L - 1, a, b, VD(p, a, c) + VD(p, c, b));
 }
 
 static void
@@ -215,6 +215,7 @@ remove_at(Rr *rr, int32 v, int32 i)
 	memmove(r + i, r + i + 1, (p->len[v] - i - 1) * sizeof(int32));
 	p->len[v]--;
 	rr->used -= p->len[v] == 0;
+	rr->served--;
 	for (int32 j = i; j < p->len[v]; j++)
 		p->pos[r[j]] = j;
 	p->where[c] = -1;
@@ -236,6 +237,7 @@ insert_at(Rr *rr, int32 v, int32 i, int32 c)
 	r[i] = c;
 	p->len[v]++;
 	rr->used += p->len[v] == 1;
+	rr->served++;
 	rr->delta += stop_cost(p, v, r, p->len[v], i);
 	for (int32 j = i; j < p->len[v]; j++)
 		p->pos[r[j]] = j;
@@ -295,9 +297,7 @@ price_route(Rr *rr, int32 c, int32 v, double *best, int32 *bv, int32 *bi)
 		if (p->open[c] + p->service[c] > latest + VEPS ||
 			!insertion_legs(p, v, L, a, c, b, *best, &dac, &dcb))
 			continue;
-		/* an empty vehicle costs nothing until used */
-		delta = L == 0 ? p->fixed[v] + p->cpd[v] * (dac + dcb)
-			: p->cpd[v] * (dac + dcb - VD(p, a, b));
+		delta = stop_between(p, v, L, a, b, dac + dcb);
 		if (delta >= *best - VEPS || (L > 0 && rng_uniform(&rr->rng) < SISR_BLINK))
 			continue;
 		if (!fits_between(p, dep, dac, c, dcb, latest))
@@ -461,10 +461,10 @@ eject_for(Rr *rr, int32 c)
 
 /* SISR's ruin: strings from up to ks routes around a random order */
 static void
-ruin(Rr *rr, int32 served)
+ruin(Rr *rr)
 {
 	Vrp		   *p = rr->p;
-	double		ls_max = Min((double) SISR_MAX_STRING, (double) served / Max(rr->used, 1)),
+	double		ls_max = Min((double) SISR_MAX_STRING, (double) rr->served / Max(rr->used, 1)),
 				ks_max = 4.0 * SISR_AVG_REMOVED / (1 + ls_max) - 1;
 	int32		ks = 1 + (int32) (rng_uniform(&rr->rng) * Max(ks_max, 1)),
 				seed,
@@ -594,13 +594,13 @@ count_absences(Rr *rr)
 }
 
 static void
-count_routes(Rr *rr, int32 *served)
+count_routes(Rr *rr)
 {
-	*served = 0;
+	rr->served = 0;
 	rr->used = 0;
 	for (int32 v = 0; v < rr->p->nv; v++)
 	{
-		*served += rr->p->len[v];
+		rr->served += rr->p->len[v];
 		rr->used += rr->p->len[v] > 0;
 	}
 }
@@ -644,7 +644,6 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 {
 	int32		n = p->n,
 				nv = p->nv,
-				served,
 				fewest;
 	bool		fleet_phase = false,
 				had_fleet;
@@ -696,15 +695,15 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 		legs += p->cpd[v] * p->rdist[v];
 		fleet_phase |= p->fixed[v] > 0;
 	}
-	count_routes(&rr, &served);
-	if (served == 0)
+	count_routes(&rr);
+	if (rr.served == 0)
 		return;
 	fewest = vans_lower_bound(p, servable);
 	rr.absent = palloc0((n + 1) * sizeof(int64));
 	sol_save(p, &best, rr.cost, rr.unassigned);
 	/* temperatures scale with the mean leg, whatever the unit of cost */
-	t0 = SA_START * legs / (served + rr.used);
-	t1 = SA_END * legs / (served + rr.used);
+	t0 = SA_START * legs / (rr.served + rr.used);
+	t1 = SA_END * legs / (rr.served + rr.used);
 	/*
 	 * hotter after the fleet phase: with the fewest vans the plans are
 	 * packed tight, and a cool start leaves the annealing in the basin the
@@ -757,7 +756,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			memset(rr.slack_ok, 0, nv * sizeof(bool));
 			rr.cost = best.cost;
 			rr.unassigned = best.unassigned;
-			count_routes(&rr, &served);
+			count_routes(&rr);
 		}
 		rr.no_new_routes = fleet_phase;
 		if (fleet_phase && rr.unassigned > 0 && frac > progress + FLEET_PATIENCE)
@@ -791,12 +790,12 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			memset(rr.slack_ok, 0, nv * sizeof(bool));
 			rr.cost = best.cost;
 			rr.unassigned = best.unassigned;
-			count_routes(&rr, &served);
+			count_routes(&rr);
 		}
 		if (fleet_phase && rr.unassigned == 0 && frac >= interlude_until)
 		{
 			drop_short_route(&rr);
-			count_routes(&rr, &served);
+			count_routes(&rr);
 			dropped = rr.unassigned;
 			rr.absent_sum = count_absences(&rr);
 			progress = frac;
@@ -819,7 +818,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 		 */
 		limit = cost - temp * log(1 - rng_uniform(&rr.rng)) - VEPS;
 		rr.delta = 0;
-		ruin(&rr, served);
+		ruin(&rr);
 		order_removed(&rr);
 		for (int32 i = 0; i < rr.nrem && !over_bar; i++)
 		{
@@ -857,8 +856,6 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			accept = cost < limit;
 		if (accept)
 		{
-			for (int32 i = 0; i < rr.nt; i++)
-				served += p->len[rr.tlist[i]] - rr.blen[rr.tlist[i]];
 			forget_changes(&rr);
 			if (unassigned < rr.unassigned)
 				progress = frac;
@@ -888,7 +885,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 					for (int32 v = 0; v < nv; v++)
 						rr.cost += p->rcost[v];
 					cost = rr.cost;
-					count_routes(&rr, &served);
+					count_routes(&rr);
 				}
 				sol_save(p, &best, cost, unassigned);
 			}
