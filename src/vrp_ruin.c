@@ -44,7 +44,9 @@
 #define FLEET_INTERLUDE 0.01	/* of the run annealing the distance after each failed attempt */
 #define FLEET_HOPELESS_LEFT 3	/* a failed attempt with this many orders out, */
 #define FLEET_HOPELESS_SHARE 0.1	/* and this share of those the dropped route had, */
-#define FLEET_HOPELESS_TRIES 2	/* this many times in a row: the fleet phase ends */
+#define FLEET_HOPELESS_TRIES 2	/* this many times in a row: the fleet phase ends, */
+#define FLEET_HOPELESS_MS 50	/* but only in runs of at most this per order, */
+#define FLEET_HOPELESS_ITERS 1750	/* or this many iterations (about as long here) */
 #define EJECT_SCAN_MAX 16		/* longest route whose every place an ejection tries */
 
 typedef struct VrpSol
@@ -663,6 +665,8 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 	VrpSol		best;
 	int32		dropped = 0,	/* orders out right after the last route went */
 				hopeless = 0;	/* attempts in a row that failed badly */
+	bool		short_run = max_iter > 0 ? max_iter <= (int64) FLEET_HOPELESS_ITERS * n
+		: (stop - start) * 1000 <= (double) FLEET_HOPELESS_MS * n;
 
 	rr.p = p;
 	rr.servable = servable;
@@ -780,9 +784,14 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			 * R2, RC1 and RC2 at 1 s, seeds 4-6: runs at the best-known
 			 * vans and within 2 % 49 -> 65 of 117, vans over the best
 			 * known 11 both ways; on the traces of 78 runs of seeds 1-2 it
-			 * lost no van and saved 37 % of the phase)
+			 * lost no van and saved 37 % of the phase).  Only in short
+			 * runs: with more time the next tries do get there, and the
+			 * distance has time enough after them (R207 at 60 s: 3 vans
+			 * on 2 seeds of 3 with the stop, 2 on both seeds run without;
+			 * R1 and R2 at 10 s, seeds 1-2: a van over in 2 runs of 46
+			 * with it, 0 without; at 3 s alike both ways)
 			 */
-			if (rr.unassigned >= Max(FLEET_HOPELESS_LEFT, FLEET_HOPELESS_SHARE * dropped))
+			if (short_run && rr.unassigned >= Max(FLEET_HOPELESS_LEFT, FLEET_HOPELESS_SHARE * dropped))
 				hopeless++;
 			else
 				hopeless = 0;
