@@ -607,6 +607,17 @@ count_routes(Rr *rr)
 	}
 }
 
+/* the search goes on from the best plan */
+static void
+back_to_best(Rr *rr, const VrpSol *best)
+{
+	sol_load(rr->p, best);
+	memset(rr->slack_ok, 0, rr->p->nv * sizeof(bool));
+	rr->cost = best->cost;
+	rr->unassigned = best->unassigned;
+	count_routes(rr);
+}
+
 static int
 cmp_desc(const void *a, const void *b)
 {
@@ -756,11 +767,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			/* from the best plan on: cost alone decides */
 			fleet_phase = false;
 			anneal_from = Min(frac, FLEET_SHARE);
-			sol_load(p, &best);
-			memset(rr.slack_ok, 0, nv * sizeof(bool));
-			rr.cost = best.cost;
-			rr.unassigned = best.unassigned;
-			count_routes(&rr);
+			back_to_best(&rr, &best);
 		}
 		rr.no_new_routes = fleet_phase;
 		if (fleet_phase && rr.unassigned > 0 && frac > progress + FLEET_PATIENCE)
@@ -787,7 +794,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 			 * lost no van and saved 37 % of the phase).  Only in short
 			 * runs: with more time the next tries do get there, and the
 			 * distance has time enough after them (R207 at 60 s: 3 vans
-			 * on 2 seeds of 3 with the stop, 2 on both seeds run without;
+			 * on 2 seeds of 3 with the stop, 2 in all 5 runs without;
 			 * R1 and R2 at 10 s, seeds 1-2: a van over in 2 runs of 46
 			 * with it, 0 without; at 3 s alike both ways)
 			 */
@@ -795,11 +802,7 @@ vrp_ruin_recreate(Vrp *p, const bool *servable, int64 max_iter, uint64 seed)
 				hopeless++;
 			else
 				hopeless = 0;
-			sol_load(p, &best);
-			memset(rr.slack_ok, 0, nv * sizeof(bool));
-			rr.cost = best.cost;
-			rr.unassigned = best.unassigned;
-			count_routes(&rr);
+			back_to_best(&rr, &best);
 		}
 		if (fleet_phase && rr.unassigned == 0 && frac >= interlude_until)
 		{
